@@ -1,0 +1,49 @@
+"""Find a paper and cite it without leaving the notebook.
+
+The public API: ``open_index``, ``read_papers``, ``cite``, ``abstract_cell``,
+``write_bibliography``, and the records they pass around.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .cite import STYLES, abstract_cell, bibtex_entry, cite, write_bibliography
+from .config import bundled_corpus, default_index_dir
+from .index import AddReport, IndexBrokenError, PaperIndex
+from .paper import Paper
+from .results import Hit, SearchResults
+from .sources import Problem, read_papers
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AddReport", "Hit", "IndexBrokenError", "Paper", "PaperIndex", "Problem", "STYLES", "SearchResults",
+    "abstract_cell", "bibtex_entry", "cite", "open_index", "read_papers", "write_bibliography",
+]
+
+
+def open_index(path: str | Path | None = None) -> PaperIndex:
+    """The index at ``path`` (created empty if missing), or the default one, which is built
+    from the bundled demo corpus the first time it is opened."""
+    if path is not None:
+        return PaperIndex(path)
+    index = PaperIndex(default_index_dir())
+    if len(index) == 0:
+        index.add(read_papers(bundled_corpus()))
+    return index
+
+
+def _jupyter_labextension_paths():
+    return [{"src": "labextension", "dest": "jupyter-papers"}]
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "jupyter_papers.server"}]
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext jupyter_papers`` registers the %papers magic."""
+    from .kernel.magic import register
+
+    register(ipython)

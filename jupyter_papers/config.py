@@ -1,0 +1,26 @@
+"""Where things live: the index, the settings, the bundled demo corpus."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "jupyter-papers"
+HOME_VARIABLE = "JUPYTER_PAPERS_HOME"
+
+
+def home() -> Path:
+    """JUPYTER_PAPERS_HOME if set, else the platform's per-user data folder."""
+    override = os.environ.get(HOME_VARIABLE)
+    return Path(override).expanduser() if override else Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def default_index_dir() -> Path:
+    return home() / "index"
+
+
+def bundled_corpus() -> Path:
+    """The demo listing; its metadata file lies beside it."""
+    return Path(__file__).parent / "data" / "papers-listing.txt"

@@ -1,0 +1,422 @@
+"""PaperIndex: the Whoosh index on disk that every front end searches.
+
+One searcher is kept open and refreshed only when another writer (a kernel, the server)
+has committed, since opening a searcher per query costs several times the query itself.
+Writers wait for the lock rather than fail, so two processes can add papers at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import highlight, index as windex, query as wq, sorting
+from whoosh.collectors import TimeLimitCollector
+from whoosh.index import LockError
+from whoosh.searching import TimeLimit
+
+from .analysis import SCHEMA_VERSION, acronym_expansions, make_schema
+from .paper import Paper, identifier_in
+from .query import QueryBuilder, extract_years
+from .results import Hit, SearchResults
+from .sources import Problem
+
+INDEX_NAME = "papers"
+VERSION_FILE = "jupyter-papers-schema"
+LOCK_TIMEOUT = 120.0
+SNIPPET_CHARS = 300
+SEARCH_TIME_LIMIT = 5.0
+MAX_HIGHLIGHT_EXPANSION = 200
+REBUILD_HINT = "rebuild it with `jupyter-papers rebuild`"
+
+
+class IndexBrokenError(RuntimeError):
+    """The index on disk cannot be read; the message says how to rebuild it."""
+
+
+@dataclass
+class AddReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[Problem] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.updated
+
+    def __str__(self) -> str:
+        return (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+                f"skipped {len(self.skipped)}")
+
+
+class _Formatter(highlight.Formatter):
+    """Escaped text with matched words in <mark>."""
+
+    between = " … "
+
+    def _text(self, text: str) -> str:
+        return highlight.htmlescape(text, quote=False)
+
+    def format_token(self, text, token, replace=False):
+        return f"<mark>{self._text(highlight.get_text(text, token, replace))}</mark>"
+
+
+class PaperIndex:
+    """A folder holding a Whoosh index of papers."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._ix = self._open_or_create()
+        self._searcher = None
+
+    # opening ---------------------------------------------------------------------------
+    def _open_or_create(self):
+        version_file = self.path / VERSION_FILE
+        if not windex.exists_in(self.path, indexname=INDEX_NAME):
+            self.path.mkdir(parents=True, exist_ok=True)
+            ix = windex.create_in(self.path, make_schema(), indexname=INDEX_NAME)
+            version_file.write_text(SCHEMA_VERSION)
+            return ix
+        found = version_file.read_text().strip() if version_file.exists() else "?"
+        if found != SCHEMA_VERSION:
+            raise IndexBrokenError(
+                f"The paper index at {self.path} was made by another version (schema {found}, "
+                f"this version needs {SCHEMA_VERSION}): {REBUILD_HINT}.")
+        try:
+            return windex.open_dir(self.path, indexname=INDEX_NAME)
+        except Exception as error:  # whoosh raises many types for damaged files
+            raise IndexBrokenError(f"The paper index at {self.path} cannot be read ({error}): {REBUILD_HINT}.") from error
+
+    def _current_searcher(self):
+        """The shared searcher, refreshed if another writer committed since it opened."""
+        try:
+            if self._searcher is None:
+                self._searcher = self._ix.searcher()
+            elif not self._searcher.up_to_date():
+                # a new searcher, not refresh(): refresh fails on an empty index's reader and
+                # keeps reusing a segment reader whose deletions changed
+                self._searcher.close()
+                self._searcher = self._ix.searcher()
+        except Exception as error:
+            raise IndexBrokenError(f"The paper index at {self.path} cannot be read ({error}): {REBUILD_HINT}.") from error
+        return self._searcher
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # reading ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        with self._lock:
+            return self._current_searcher().doc_count()
+
+    def __iter__(self) -> Iterator[Paper]:
+        return self.papers()
+
+    def papers(self) -> Iterator[Paper]:
+        with self._lock:
+            stored = list(self._current_searcher().all_stored_fields())
+        for fields in stored:
+            yield _paper(fields)
+
+    def get(self, identifier: str) -> Paper | None:
+        """A paper by its id, arXiv id (or URL), DOI or citation key."""
+        with self._lock:
+            return self._get(self._current_searcher(), identifier)
+
+    def _get(self, searcher, identifier: str) -> Paper | None:
+        identifier = (identifier or "").strip()
+        fields = searcher.document(id=identifier)
+        if fields is None:
+            normal = identifier_in(identifier) or identifier.lower()
+            docnum = next(iter(searcher.docs_for_query(wq.Term("ids", normal))), None)
+            fields = searcher.stored_fields(docnum) if docnum is not None else None
+        return _paper(fields) if fields else None
+
+    # writing ---------------------------------------------------------------------------
+    def _writer(self):
+        try:
+            return self._ix.writer(timeout=LOCK_TIMEOUT, delay=0.25)
+        except LockError as error:
+            raise TimeoutError(
+                f"The paper index at {self.path} stayed locked by another process for {LOCK_TIMEOUT:.0f} s; "
+                "try again when its import has finished.") from error
+
+    def add(self, papers: Iterable[Paper], progress: bool = False) -> AddReport:
+        """Insert or update papers by id. A paper that comes again keeps the fields the new
+        record lacks; its citation key stays unique within the index."""
+        report = AddReport()
+        pending: dict[str, str] = {}      # id -> key, written but not yet committed
+        keys: dict[str, str] = {}         # key -> id, for those
+        again: list[Paper] = []           # same id twice in one call: applied after the commit
+        with self._lock:
+            writer = self._writer()
+            try:
+                searcher = writer.searcher()
+                for paper in _progress(papers, progress):
+                    if paper.id in pending:
+                        again.append(paper)
+                        continue
+                    old = self._get(searcher, paper.id) if searcher.doc_count_all() else None
+                    if old is not None:
+                        paper = paper.merged_over(old)
+                        if not paper.key or paper.key != old.key and paper.key == paper.base_key():
+                            paper.key = old.key
+                    paper.key = self._unique_key(searcher, paper, keys)
+                    if old is not None and paper == old:
+                        report.unchanged += 1
+                        continue
+                    if old is not None:
+                        report.updated += 1
+                        writer.update_document(**_fields(paper))
+                    else:
+                        report.added += 1
+                        writer.add_document(**_fields(paper))
+                    pending[paper.id] = paper.key
+                    keys[paper.key] = paper.id
+                    report.ids.append(paper.id)
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+        report.skipped.extend(getattr(papers, "problems", []))
+        if again:
+            later = self.add(again)
+            report.added += later.added
+            report.updated += later.updated
+            report.ids += later.ids
+        return report
+
+    def _unique_key(self, searcher, paper: Paper, keys: dict[str, str]) -> str:
+        base = paper.key or paper.base_key()
+        for suffix in ["", *"abcdefghijklmnopqrstuvwxyz", *map(str, range(2, 10_000))]:
+            candidate = base + suffix
+            owner = keys.get(candidate)
+            if owner is None:
+                stored = searcher.document(key=candidate)
+                owner = stored["id"] if stored else None
+            if owner is None or owner == paper.id:
+                return candidate
+        raise RuntimeError(f"no free citation key for {base}")
+
+    def remove(self, identifier: str) -> bool:
+        paper = self.get(identifier)
+        if paper is None:
+            return False
+        with self._lock:
+            writer = self._writer()
+            writer.delete_by_term("id", paper.id)
+            writer.commit()
+        return True
+
+    # searching -------------------------------------------------------------------------
+    def search(self, query: str = "", limit: int = 10, offset: int = 0, year_from: int | None = None,
+               year_to: int | None = None, prefix: bool | None = None, highlights: bool = True) -> SearchResults:
+        """Never raises on what a person types. ``prefix`` (default: the query does not end
+        in a space) lets the last word match its completions."""
+        query = query or ""
+        limit, offset = max(0, int(limit)), max(0, int(offset))
+        text, year_from, year_to = extract_years(query, year_from, year_to)
+        if prefix is None:
+            prefix = not query.endswith((" ", "\t", "\n"))
+        year_filter = _year_filter(year_from, year_to)
+        with self._lock:
+            searcher = self._current_searcher()
+            pinned = self._pinned(searcher, text)
+            if pinned is not None:
+                return SearchResults(query, [Hit(pinned, 1.0, _plain_highlights(pinned))], 1, offset, limit)
+            if not text.strip():
+                return self._newest(searcher, query, limit, offset, year_filter)
+            builder = QueryBuilder(searcher, self._ix.schema)
+            plan = builder.build(text, prefix)
+            if plan.empty:
+                return SearchResults(query, [], 0, offset, limit)
+            results = self._run(searcher, query, plan, limit, offset, year_filter, highlights)
+            if plan.parsed is not None and results.total == 0:  # syntax that found nothing: try the words
+                words = builder.build(text, prefix, as_words=True)
+                if not words.empty:
+                    results = self._run(searcher, query, words, limit, offset, year_filter, highlights)
+            return results
+
+    def _pinned(self, searcher, text: str) -> Paper | None:
+        identifier = identifier_in(text.strip())
+        return self._get(searcher, identifier) if identifier else None
+
+    def _newest(self, searcher, query, limit, offset, year_filter) -> SearchResults:
+        facet = sorting.MultiFacet([sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("id")])
+        results = searcher.search(wq.Every(), limit=offset + limit or None, sortedby=facet, filter=year_filter,
+                                  groupedby={"year": sorting.FieldFacet("year", maptype=sorting.Count)})
+        hits = [Hit(_paper(hit.fields()), 0.0, _plain_highlights(_paper(hit.fields()))) for hit in results[offset:]]
+        return SearchResults(query, hits[:limit], len(results), offset, limit, facets=_facets(results))
+
+    def _run(self, searcher, query, plan, limit, offset, year_filter, with_highlights) -> SearchResults:
+        wanted = offset + limit
+        groups = {"year": sorting.FieldFacet("year", maptype=sorting.Count)}
+        strict, truncated = _timed_search(searcher, plan.strict(), max(wanted, 1), year_filter, groups)
+        results, total = list(strict), len(strict)
+        facets = _facets(strict)
+        loose_query = plan.loose()
+        if total < wanted and loose_query is not None:
+            loose, loose_truncated = _timed_search(searcher, loose_query, wanted, year_filter, groups)
+            truncated = truncated or loose_truncated
+            seen = {hit.docnum for hit in results}
+            results += [hit for hit in loose if hit.docnum not in seen]
+            total, facets = len(loose), _facets(loose)
+        page = results[offset:wanted]
+        terms = _terms_by_field(plan, searcher) if with_highlights else {}
+        hits = []
+        for hit in page:
+            paper = _paper(hit.fields())
+            hits.append(Hit(paper, float(hit.score or 0.0),
+                            self._highlights(paper, terms) if with_highlights else {}))
+        return SearchResults(query, hits, total, offset, limit, plan.suggestion, facets, truncated)
+
+    def _highlights(self, paper: Paper, terms: dict[str, set[str]]) -> dict[str, str]:
+        schema = self._ix.schema
+        title = _highlight(paper.title, terms.get("title"), schema["title"].analyzer, highlight.WholeFragmenter())
+        abstract = _highlight(paper.abstract, terms.get("abstract"), schema["abstract"].analyzer,
+                              highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=80), top=2)
+        authors = _highlight(", ".join(paper.authors), terms.get("authors"), schema["authors"].analyzer,
+                             highlight.WholeFragmenter())
+        plain = _plain_highlights(paper)
+        return {"title": title or plain["title"], "abstract": abstract or plain["abstract"],
+                "authors": authors or plain["authors"]}
+
+    def more_like(self, identifier: str, limit: int = 5) -> SearchResults:
+        """Papers whose title and abstract share the most distinctive words with this one."""
+        paper = self.get(identifier)
+        if paper is None:
+            return SearchResults(f"like:{identifier}", [], 0, 0, limit)
+        with self._lock:
+            searcher = self._current_searcher()
+            docnum = searcher.document_number(id=paper.id)
+            text = f"{paper.title} {paper.title} {paper.abstract}"
+            results = searcher.more_like(docnum, "abstract", text=text, top=limit, numterms=20)
+            hits = [Hit(_paper(h.fields()), float(h.score or 0.0), _plain_highlights(_paper(h.fields())))
+                    for h in results]
+        return SearchResults(f"like:{paper.id}", hits, len(hits), 0, limit)
+
+    # maintenance -----------------------------------------------------------------------
+    def rebuild(self) -> int:
+        """Index every stored paper again into a fresh index (after an upgrade or damage)."""
+        count = rebuild_index(self.path, keep=self)
+        with self._lock:
+            self._ix = self._open_or_create()
+        return count
+
+
+def _progress(papers: Iterable[Paper], enabled: bool) -> Iterable[Paper]:
+    if not enabled:
+        return papers
+    from tqdm import tqdm
+
+    return tqdm(papers, desc="indexing", unit=" papers", mininterval=0.5)
+
+
+def _fields(paper: Paper) -> dict:
+    ids = {paper.id.lower(), paper.key.lower(), paper.arxiv_id, paper.doi} - {""}
+    fields = dict(
+        id=paper.id, ids=" ".join(sorted(ids)), key=paper.key, abstract=paper.abstract,
+        title=" ".join([paper.title, *acronym_expansions(paper.title, paper.abstract)]),
+        authors=", ".join(paper.authors), venue=paper.venue, keywords=", ".join(paper.keywords),
+        data=json.dumps(paper.to_dict(), ensure_ascii=False),
+    )
+    if paper.year is not None and 0 < paper.year < 65536:
+        fields["year"] = paper.year
+    return fields
+
+
+def _paper(fields: dict) -> Paper:
+    return Paper.from_dict(json.loads(fields["data"]))
+
+
+def _year_filter(year_from: int | None, year_to: int | None):
+    if year_from is None and year_to is None:
+        return None
+    return wq.NumericRange("year", year_from, year_to)
+
+
+def _facets(results) -> dict[str, dict[int, int]]:
+    try:
+        counts = results.groups("year")
+    except KeyError:
+        return {}
+    return {"year": {int(year): n for year, n in sorted(counts.items(), key=lambda kv: -(kv[0] or 0))
+                     if year}}  # 0: no year
+
+
+def _timed_search(searcher, q, limit, year_filter, groups):
+    """Search with a time limit; a search cut short returns what it found so far.
+    (The year filter goes into the query: TimeLimitCollector bypasses FilterCollector.)"""
+    if year_filter is not None:
+        q = wq.Require(q, year_filter)
+    timed = TimeLimitCollector(searcher.collector(limit=limit, groupedby=groups),
+                               timelimit=SEARCH_TIME_LIMIT, use_alarm=False)
+    truncated = False
+    try:
+        searcher.search_with_collector(q, timed)
+    except TimeLimit:
+        truncated = True
+    return timed.results(), truncated
+
+
+def _terms_by_field(plan, searcher) -> dict[str, set[str]]:
+    """The words to mark, by field: the query's terms, with wildcards expanded (bounded)."""
+    query = plan.parsed if plan.parsed is not None else wq.Or(plan.words)
+    found = set(query.all_terms(phrases=True))
+    for leaf in query.leaves() if query.is_leaf() is False else [query]:
+        if isinstance(leaf, wq.PatternQuery):
+            found.update(itertools.islice(leaf.expanded_terms(searcher.reader()), MAX_HIGHLIGHT_EXPANSION))
+    terms: dict[str, set[str]] = {}
+    for fieldname, text in found:
+        terms.setdefault(fieldname, set()).add(text.decode("utf-8") if isinstance(text, bytes) else text)
+    return terms
+
+
+def _highlight(text: str, terms: set[str] | None, analyzer, fragmenter, top: int = 1) -> str:
+    if not text or not terms:
+        return ""
+    return highlight.highlight(text, frozenset(terms), analyzer, fragmenter, _Formatter(), top=top,
+                               order=highlight.FIRST)
+
+
+def _plain_highlights(paper: Paper) -> dict[str, str]:
+    abstract = paper.abstract if len(paper.abstract) <= SNIPPET_CHARS else paper.abstract[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+    return {"title": highlight.htmlescape(paper.title, quote=False),
+            "abstract": highlight.htmlescape(abstract, quote=False),
+            "authors": highlight.htmlescape(", ".join(paper.authors), quote=False)}
+
+
+def rebuild_index(path: str | Path, keep: PaperIndex | None = None, fallback: Iterable[Paper] | None = None) -> int:
+    """Re-create the index at ``path`` from the papers it stores (or ``fallback`` when it is
+    unreadable); returns how many papers the new index holds."""
+    path = Path(path)
+    papers: list[Paper] = []
+    try:
+        source = keep or PaperIndex(path)
+        papers = list(source.papers())
+        source.close()
+    except Exception:  # unreadable: start from the fallback corpus instead
+        papers = list(fallback or [])
+    shutil.rmtree(path, ignore_errors=True)
+    fresh = PaperIndex(path)
+    fresh.add(papers)
+    count = len(fresh)
+    fresh.close()
+    return count

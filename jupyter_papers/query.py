@@ -1,0 +1,221 @@
+"""From what a person types to a Whoosh query.
+
+A search box is not a query language: most input is a few words, the last one still being
+typed, some misspelt. Plain words become one clause per word (every word preferred, none
+required: the index runs the AND first and widens to OR when it finds too few); the last
+word also matches its most frequent completions; a word the index has never seen is
+replaced by its nearest spellings from the index's own vocabulary. Input that uses the
+query language ("phrases", field:term, AND/OR/NOT, wildcards) goes to Whoosh's parser,
+and falls back to plain words when it cannot be parsed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup
+
+from .analysis import TEXT_FIELDS
+
+YEAR_RANGE = re.compile(
+    r"\byear:\s*(?:\[\s*(\d{4})?\s*(?:TO|to)\s*(\d{4})?\s*\]|(>=|<=|>|<)?\s*(\d{4})(?:\s*(?:\.\.|-|–)\s*(\d{4}))?)"
+)
+ADVANCED = re.compile(
+    r'"|\b(?:title|abstract|authors?|venue|keywords?|id):|\b(?:AND|OR|NOT)\b|[()*?]'
+)
+STRIP = ".,;:!?()[]{}\"'“”‘’`"
+COMPLETION_FIELDS = ("spell_title", "spell_abstract", "authors")
+COMPLETIONS_PER_FIELD = 8
+COMPLETION_SCAN_LIMIT = 4000
+COORDINATION = 0.9
+PHRASE_BOOSTS = {"title": 2.0, "abstract": 2.0}
+
+
+@dataclass
+class Plan:
+    """A query worked out against one index snapshot."""
+
+    words: list[wq.Query] = field(default_factory=list)
+    boosts: list[wq.Query] = field(default_factory=list)
+    parsed: wq.Query | None = None
+    corrections: dict[str, str] = field(default_factory=dict)
+    suggestion: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.words and self.parsed is None
+
+    def strict(self) -> wq.Query:
+        """Every word must match (what a user expects first)."""
+        if self.parsed is not None:
+            return self.parsed
+        core = wq.And(self.words) if len(self.words) > 1 else self.words[0]
+        return wq.AndMaybe(core, wq.Or(self.boosts)) if self.boosts else core
+
+    def loose(self) -> wq.Query | None:
+        """Any word may match, more matching words rank higher; None if no looser query exists."""
+        if self.parsed is not None or len(self.words) < 2:
+            return None
+        return wq.Or(self.words + self.boosts, scale=COORDINATION)
+
+
+def extract_years(text: str, year_from: int | None, year_to: int | None) -> tuple[str, int | None, int | None]:
+    """Take ``year:2020..2023``, ``year:>=2021``, ``year:[2019 TO 2021]`` out of the text."""
+    for match in YEAR_RANGE.finditer(text):
+        lo_bracket, hi_bracket, op, single, upper = match.groups()
+        if lo_bracket or hi_bracket:
+            lo, hi = lo_bracket, hi_bracket
+        elif upper:
+            lo, hi = single, upper
+        elif op in (">=", ">"):
+            lo, hi = str(int(single) + (op == ">")), None
+        elif op in ("<=", "<"):
+            lo, hi = None, str(int(single) - (op == "<"))
+        else:
+            lo = hi = single
+        year_from = int(lo) if lo else year_from
+        year_to = int(hi) if hi else year_to
+    return YEAR_RANGE.sub(" ", text), year_from, year_to
+
+
+def words_of(text: str) -> list[str]:
+    words = (w.strip(STRIP) for w in re.sub(r"[()\\\[\]{}*?]|:(?!//)", " ", text).split())
+    return [w for w in words if w]
+
+
+class QueryBuilder:
+    """Builds Plans against one searcher (its vocabulary decides completions and corrections)."""
+
+    def __init__(self, searcher, schema):
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.schema = schema
+        self._parser = MultifieldParser(list(TEXT_FIELDS), schema, group=OrGroup.factory(COORDINATION))
+        self._parser.add_plugin(FieldAliasPlugin({"authors": ["author"], "keywords": ["keyword"]}))
+
+    def build(self, text: str, prefix: bool, as_words: bool = False) -> Plan:
+        if not as_words and ADVANCED.search(text):
+            parsed = self._parse(text)
+            if parsed is not None:
+                return Plan(parsed=parsed)
+        words = words_of(text)
+        plan = Plan()
+        for position, word in enumerate(words):
+            last = prefix and position == len(words) - 1
+            clause = self._word(word, last, plan)
+            if clause is not None:
+                plan.words.append(clause)
+        if not plan.words:  # only stop words: search them in titles
+            plan.words = [q for q in (self._field_query("title", w) for w in words) if q is not None]
+        if len(words) > 1:  # the words side by side rank higher
+            for fieldname, boost in PHRASE_BOOSTS.items():
+                phrase = self._field_query(fieldname, " ".join(words))
+                if phrase is not None:
+                    phrase.boost = boost
+                    plan.boosts.append(phrase)
+        if plan.corrections:
+            plan.suggestion = " ".join(plan.corrections.get(w, w) for w in words)
+        return plan
+
+    def _parse(self, text: str) -> wq.Query | None:
+        try:
+            parsed = self._parser.parse(text)
+        except Exception:  # Whoosh's parser raises assorted errors on malformed input: use words
+            return None
+        return None if parsed is wq.NullQuery else parsed
+
+    def _field_query(self, fieldname: str, text: str) -> wq.Query | None:
+        tokens = [t.text for t in self.schema[fieldname].analyzer(text, mode="query")]
+        if not tokens:
+            return None
+        if len(tokens) == 1:
+            return wq.Term(fieldname, tokens[0])
+        if self.schema[fieldname].format.supports("positions"):
+            return wq.Phrase(fieldname, tokens)
+        return wq.And([wq.Term(fieldname, t) for t in tokens])
+
+    def _word_clause(self, word: str) -> tuple[wq.Query | None, bool]:
+        """The word in every text field, and whether the index has it anywhere."""
+        clauses = [q for q in (self._field_query(f, word) for f in TEXT_FIELDS) if q is not None]
+        if not clauses:
+            return None, True
+        known = any(self._exists(q) for q in clauses)
+        return (clauses[0] if len(clauses) == 1 else wq.Or(clauses)), known
+
+    def _exists(self, q: wq.Query) -> bool:
+        if isinstance(q, wq.Term):
+            return self.reader.doc_frequency(q.fieldname, q.text) > 0
+        return all(self.reader.doc_frequency(q.fieldname, w) > 0 for w in q.words)
+
+    def _word(self, word: str, last: bool, plan: Plan) -> wq.Query | None:
+        clause, known = self._word_clause(word)
+        if clause is None:
+            return None
+        alternatives = [clause]
+        if last:
+            alternatives += [c for c in (self._word_clause(w)[0] for w in self.completions(word)) if c is not None]
+        if not known and len(alternatives) == 1:
+            correction = self.correction(word)
+            if correction:
+                plan.corrections[word] = correction
+                alternatives.append(self._word_clause(correction)[0])
+        alternatives = [a for a in alternatives if a is not None]
+        return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+
+    def completions(self, prefix: str) -> list[str]:
+        """The most frequent indexed words that start with ``prefix`` (bounded: a search box
+        sends a query per key press, and a one-letter prefix has thousands of completions)."""
+        tokens = [t.text for t in self.schema["authors"].analyzer(prefix)]
+        if len(tokens) != 1 or len(tokens[0]) < 2:
+            return []
+        stem = tokens[0]
+        found: dict[str, int] = {}
+        for fieldname in COMPLETION_FIELDS:
+            if fieldname not in self.schema:
+                continue
+            scanned = itertools.islice(self.reader.iter_prefix(fieldname, stem), COMPLETION_SCAN_LIMIT)
+            ranked = sorted(((info.doc_frequency(), text) for text, info in scanned), reverse=True)
+            for df, text in ranked[:COMPLETIONS_PER_FIELD]:
+                word = text.decode("utf-8") if isinstance(text, bytes) else text
+                if word != stem:
+                    found[word] = found.get(word, 0) + df
+        return sorted(found, key=found.get, reverse=True)[: COMPLETIONS_PER_FIELD * 2]
+
+    def correction(self, word: str) -> str | None:
+        """The indexed word nearest to a word the index lacks: fewest edits, then most documents."""
+        tokens = [t.text for t in self.schema["authors"].analyzer(word)]
+        if len(tokens) != 1 or len(tokens[0]) < 3 or not tokens[0].isalpha():
+            return None
+        token = tokens[0]
+        maxdist = 1 if len(token) <= 4 else 2
+        best: tuple[int, int, str] | None = None
+        for fieldname in ("title", "abstract", "authors"):
+            spell_field = self.schema[fieldname].spelling_fieldname(fieldname)
+            if spell_field not in self.schema:
+                spell_field = fieldname
+            for candidate in self.reader.terms_within(fieldname, token, maxdist, prefix=1):
+                if candidate == token:
+                    continue
+                distance = _edits(token, candidate)
+                rank = (distance, -self.reader.doc_frequency(spell_field, candidate), candidate)
+                if best is None or rank < best:
+                    best = rank
+        return best[2] if best else None
+
+
+def _edits(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (adjacent swaps count once), for ranking corrections."""
+    previous2, previous = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if previous2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+

@@ -1,0 +1,82 @@
+"""What a search returns: hits with escaped highlights, totals, a suggestion, year facets."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from .paper import Paper
+
+
+@dataclass
+class Hit:
+    paper: Paper
+    score: float
+    highlights: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"paper": self.paper.to_dict(), "score": self.score, "highlights": self.highlights}
+
+
+@dataclass
+class SearchResults:
+    """One page of hits. ``total`` counts every match; ``truncated`` is True when a time
+    limit cut the search short, so the page may miss better matches."""
+
+    query: str
+    hits: list[Hit]
+    total: int
+    offset: int = 0
+    limit: int = 10
+    suggestion: str | None = None
+    facets: dict[str, dict[int, int]] = field(default_factory=dict)
+    truncated: bool = False
+
+    def __iter__(self):
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __getitem__(self, index):
+        return self.hits[index]
+
+    @property
+    def papers(self) -> list[Paper]:
+        return [hit.paper for hit in self.hits]
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query, "total": self.total, "offset": self.offset, "limit": self.limit,
+            "suggestion": self.suggestion, "truncated": self.truncated,
+            "facets": {name: {str(k): v for k, v in counts.items()} for name, counts in self.facets.items()},
+            "hits": [hit.to_dict() for hit in self.hits],
+        }
+
+    def to_dataframe(self):
+        """The page as a pandas DataFrame (pandas is optional)."""
+        import pandas as pd
+
+        return pd.DataFrame([{
+            "id": h.paper.id, "title": h.paper.title, "authors": ", ".join(h.paper.authors),
+            "year": h.paper.year, "venue": h.paper.venue, "score": h.score,
+        } for h in self.hits])
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for hit in self.hits:
+            paper = hit.paper
+            meta = " · ".join(html.escape(str(part)) for part in (
+                ", ".join(paper.authors[:4]) + (" et al." if len(paper.authors) > 4 else ""),
+                paper.year or "", paper.venue, paper.id) if part)
+            rows.append(
+                f"<li><div><b>{hit.highlights.get('title') or html.escape(paper.title)}</b></div>"
+                f"<div style='opacity:.75'>{meta}</div>"
+                f"<div>{hit.highlights.get('abstract', '')}</div></li>"
+            )
+        header = f"{self.offset + 1}–{self.offset + len(self.hits)} of {self.total} for {html.escape(self.query)!s}"
+        if not self.hits:
+            header = f"No papers found for {html.escape(self.query)}"
+        if self.suggestion:
+            header += f" · did you mean <i>{html.escape(self.suggestion)}</i>?"
+        return f"<div class='jp-papers-results'><p>{header}</p><ol start='{self.offset + 1}'>{''.join(rows)}</ol></div>"

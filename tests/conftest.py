@@ -1,0 +1,41 @@
+"""Shared fixtures: a real Whoosh index on disk, built from the bundled corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import jupyter_papers as jp
+
+DATA = Path(__file__).parent / "data"
+BIB = DATA / "bib"
+
+
+@pytest.fixture(autouse=True)
+def papers_home(tmp_path, monkeypatch):
+    """Every test gets its own JUPYTER_PAPERS_HOME: no test touches the user's index."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("JUPYTER_PAPERS_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def demo_index(tmp_path_factory):
+    """The bundled demo corpus, indexed once per session (read-only in tests)."""
+    index = jp.open_index(tmp_path_factory.mktemp("demo") / "index")
+    index.add(jp.read_papers(jp.bundled_corpus()))
+    yield index
+    index.close()
+
+
+@pytest.fixture
+def empty_index(tmp_path):
+    index = jp.open_index(tmp_path / "index")
+    yield index
+    index.close()
+
+
+@pytest.fixture
+def resonance(demo_index):
+    return demo_index.get("2403.00071")

@@ -1,0 +1,71 @@
+import json
+import os
+import subprocess
+import sys
+
+from .conftest import BIB
+
+
+def run(*args, home):
+    env = {**os.environ, "JUPYTER_PAPERS_HOME": str(home), "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "jupyter_papers.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_search_lists_resonance_rope_first_with_highlight(papers_home):
+    result = run("search", "rotary position", home=papers_home)
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("  1. Resonance RoPE")
+    assert "*Rotary* *Position*" in result.stdout
+
+
+def test_search_typo_suggests(papers_home):
+    result = run("search", "schrodinger brige", home=papers_home)
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0] == "did you mean: schrodinger bridge"
+    assert "Reflected *Schrödinger* *Bridge*" in result.stdout
+
+
+def test_search_json_and_years(papers_home):
+    result = run("search", "diffusion", "--year", "2023", "--json", "--limit", "3", home=papers_home)
+    data = json.loads(result.stdout)
+    assert result.returncode == 0 and len(data["hits"]) == 3
+    assert {h["paper"]["year"] for h in data["hits"]} == {2023}
+
+
+def test_exit_codes(papers_home):
+    assert run("search", "qqqzzzxxxyyy", home=papers_home).returncode == 1
+    bad = run("search", "x", "--year", "soon", home=papers_home)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    assert run("frobnicate", home=papers_home).returncode == 2
+    style = run("cite", "2403.00071", "--style", "nope", home=papers_home)
+    assert style.returncode == 2 and "unknown citation style" in style.stderr
+    assert run("show", "no-such-paper-qqq", home=papers_home).returncode == 1
+
+
+def test_add_reports_added_and_skipped(papers_home, tmp_path):
+    broken = tmp_path / "mixed.bib"
+    broken.write_text("@misc{fine, title={A fine entry}}\n@article{bad, title={unclosed\n@misc{fine2, title={Another}}\n")
+    result = run("add", str(BIB / "pybtex__xampl.bib"), str(broken), home=papers_home)
+    assert result.returncode == 0
+    assert "pybtex__xampl.bib: added 36, updated 0, unchanged 0, skipped 0" in result.stdout
+    assert "mixed.bib: added 2, updated 0, unchanged 0, skipped 1" in result.stdout
+    assert "skipped mixed.bib:2: entry skipped" in result.stdout
+    assert run("add", str(tmp_path / "missing.bib"), home=papers_home).returncode == 2
+
+
+def test_show_cite_bib_stats_rebuild(papers_home, tmp_path):
+    assert "title: Resonance RoPE" in run("show", "2403.00071", home=papers_home).stdout
+    assert run("cite", "2403.00071", "--style", "pandoc", home=papers_home).stdout.strip() == "[@wang2024resonance]"
+    assert run("cite", "resonance rope", home=papers_home).stdout.startswith("Wang, S.")
+    output = tmp_path / "refs.bib"
+    assert run("bib", "2403.00071", "2303.11643", "-o", str(output), home=papers_home).returncode == 0
+    assert output.read_text().count("@") == 2
+    assert "papers: 139" in run("stats", home=papers_home).stdout
+    assert "139 papers" in run("rebuild", home=papers_home).stdout
+
+
+def test_jupyter_subcommand_is_installed():
+    result = subprocess.run(["jupyter", "papers", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "search" in result.stdout

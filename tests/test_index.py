@@ -1,0 +1,111 @@
+import multiprocessing
+import shutil
+
+import pytest
+
+import jupyter_papers as jp
+from jupyter_papers.index import IndexBrokenError, VERSION_FILE
+
+from .conftest import BIB
+
+
+def test_default_index_is_built_from_the_bundled_corpus(papers_home):
+    index = jp.open_index()
+    assert len(index) == 139
+    assert (papers_home / "index").is_dir()
+    assert index.get("2403.00071").title.startswith("Resonance RoPE")
+
+
+def test_upsert_by_id_counts_and_merges(empty_index):
+    first = empty_index.add([jp.Paper(arxiv_id="2403.00071", title="Resonance RoPE", abstract="old abstract")])
+    assert (first.added, first.updated) == (1, 0)
+    again = empty_index.add([jp.Paper(arxiv_id="2403.00071v2", title="Resonance RoPE", authors=["Suyuchen Wang"])])
+    assert (again.added, again.updated) == (0, 1)
+    paper = empty_index.get("arXiv:2403.00071")
+    assert paper.authors == ["Suyuchen Wang"] and paper.abstract == "old abstract", "missing fields are kept"
+    same = empty_index.add([paper])
+    assert same.unchanged == 1 and len(empty_index) == 1
+
+
+def test_citation_keys_are_unique(empty_index):
+    papers = [jp.Paper(title="Deep learning", authors=["Yann LeCun"], year=2015, doi=f"10.1000/{n}") for n in range(3)]
+    empty_index.add(papers)
+    keys = sorted(empty_index.get(f"10.1000/{n}").key for n in range(3))
+    assert keys == ["lecun2015deep", "lecun2015deepa", "lecun2015deepb"]
+    assert empty_index.get("lecun2015deepa").doi.startswith("10.1000/")
+
+
+def test_get_by_any_identifier_remove_and_len(demo_index, empty_index):
+    empty_index.add(jp.read_papers(BIB / "pybtex__xampl.bib"))
+    assert len(empty_index) == 36
+    assert empty_index.get("article-full").title == "The Gnats and Gnus Document Preparation System"
+    assert empty_index.remove("article-full") and len(empty_index) == 35
+    assert empty_index.get("article-full") is None and not empty_index.remove("article-full")
+    assert demo_index.get("https://arxiv.org/abs/2403.00071").id == "2403.00071"
+
+
+def test_malformed_bib_reports_and_indexes_the_rest(empty_index, tmp_path):
+    path = tmp_path / "refs.bib"
+    path.write_text("@article{ok, title={Fine paper}}\n@article{bad, title={oops\n@misc{ok2, title={Also fine}}\n")
+    report = empty_index.add(jp.read_papers(path))
+    assert report.added == 2 and len(report.skipped) == 1
+    assert "refs.bib:2" in str(report.skipped[0])
+
+
+def _add_many(path, start, count, barrier):
+    index = jp.open_index(path)
+    barrier.wait()
+    for n in range(start, start + count, 5):
+        index.add([jp.Paper(title=f"paper {k}", doi=f"10.5555/{k}") for k in range(n, n + 5)])
+    index.close()
+
+
+def test_two_processes_adding_at_once_lose_nothing(tmp_path):
+    path = tmp_path / "shared"
+    reader = jp.open_index(path)
+    assert len(reader) == 0
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(2)
+    workers = [context.Process(target=_add_many, args=(path, start, 60, barrier)) for start in (0, 1000)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    assert len(reader) == 120, "the open reader sees both processes' commits"
+    assert reader.search("paper").total == 120
+
+
+def test_a_broken_index_says_how_to_rebuild(tmp_path):
+    path = tmp_path / "index"
+    index = jp.open_index(path)
+    index.add([jp.Paper(title="keep me", doi="10.1000/keep")])
+    index.close()
+    for segment in path.glob("*.seg"):
+        segment.write_bytes(b"garbage")
+    with pytest.raises(IndexBrokenError, match="jupyter-papers rebuild"):
+        jp.open_index(path).search("keep")
+
+
+def test_an_index_of_another_schema_version_says_how_to_rebuild(tmp_path):
+    path = tmp_path / "index"
+    jp.open_index(path).close()
+    (path / VERSION_FILE).write_text("0")
+    with pytest.raises(IndexBrokenError, match="rebuild"):
+        jp.open_index(path)
+
+
+def test_rebuild_keeps_every_paper(tmp_path):
+    path = tmp_path / "index"
+    index = jp.open_index(path)
+    index.add(jp.read_papers(BIB / "pybtex__cyrillic.bib"))
+    assert index.rebuild() == 5
+    assert len(index) == 5 and index.search("diffusion coefficient").total == 1
+
+
+def test_large_import_is_streamed_in_one_writer(tmp_path):
+    index = jp.open_index(tmp_path / "index")
+    report = index.add(jp.Paper(title=f"Synthetic paper {n} about topic {n % 50}", doi=f"10.4242/{n}",
+                                year=1990 + n % 30) for n in range(3000))
+    assert report.added == 3000 and len(index) == 3000
+    assert index.search("topic", year_from=2000, year_to=2000).total == 100

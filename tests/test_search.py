@@ -1,0 +1,123 @@
+"""Every query behaviour the search box promises, on the bundled demo corpus."""
+
+import pytest
+
+import jupyter_papers as jp
+
+
+def titles(results):
+    return [hit.paper.title for hit in results]
+
+
+def test_rotary_position_lists_resonance_rope_first_with_highlights(demo_index):
+    results = demo_index.search("rotary position")
+    assert results[0].paper.title.startswith("Resonance RoPE")
+    assert "<mark>Rotary</mark> <mark>Position</mark>" in results[0].highlights["abstract"]
+
+
+def test_typo_finds_schrodinger_bridge_and_suggests(demo_index):
+    results = demo_index.search("schrodinger brige")
+    assert results[0].paper.title == "Reflected Schrödinger Bridge for Constrained Generative Modeling"
+    assert results.suggestion == "schrodinger bridge"
+    assert "<mark>Schrödinger</mark> <mark>Bridge</mark>" in results[0].highlights["title"]
+
+
+def test_two_letter_typo_in_distinctive_word(demo_index):
+    results = demo_index.search("resonanse rope")
+    assert results[0].paper.id == "2403.00071" and results.suggestion == "resonance rope"
+    results = demo_index.search("resonnance rpoe ")
+    assert results[0].paper.id == "2403.00071"
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("schrodinger", "Schrödinger"), ("ito", "Itô"), ("GLM 130B", "GLM-130B"), ("GLM-130B", "GLM-130B"),
+    ("glm130b", None), ("PFGM++", "PFGM++"), ("phi-3", "Phi-3"),
+])
+def test_folding_and_punctuation(demo_index, query, expected):
+    results = demo_index.search(query + " ")
+    if expected is None:
+        return
+    assert expected in results[0].paper.title
+
+
+def test_all_words_preferred_but_not_required(demo_index):
+    both = demo_index.search("diffusion language ")
+    assert all("diffusion" in (h.paper.title + h.paper.abstract).lower() for h in both[:3])
+    nonsense = demo_index.search("diffusion qqqqzzzzxx ")
+    assert nonsense.total > 0 and "iffusion" in nonsense[0].paper.title + nonsense[0].paper.abstract
+
+
+def test_phrase_field_and_boolean_queries(demo_index):
+    phrase = demo_index.search('"diffusion models"')
+    assert phrase.total and all("diffusion model" in (h.paper.title + " " + h.paper.abstract).lower() for h in phrase)
+    title_only = demo_index.search("title:diffusion")
+    assert title_only.total and all("diffusion" in h.paper.title.lower() for h in title_only)
+    negated = demo_index.search("diffusion NOT language")
+    assert negated.total and all("language" not in (h.paper.title + h.paper.abstract).lower() for h in negated)
+    either = demo_index.search("ALiBi OR PFGM++")
+    assert {"Position Interpolation Improves ALiBi Extrapolation"} <= set(titles(either))
+    authored = demo_index.search("author:kobyzev")
+    assert authored[0].paper.id == "2403.00071"
+
+
+def test_year_ranges_in_query_and_arguments(demo_index):
+    in_query = demo_index.search("diffusion year:2024")
+    assert in_query.total and {h.paper.year for h in in_query} == {2024}
+    ranged = demo_index.search("diffusion year:2022..2023")
+    assert ranged.total and {h.paper.year for h in ranged} <= {2022, 2023}
+    by_args = demo_index.search("diffusion", year_from=2023, year_to=2023)
+    assert by_args.total and {h.paper.year for h in by_args} == {2023}
+    assert set(by_args.facets["year"]) == {2023}
+
+
+def test_last_word_completes_as_prefix(demo_index):
+    assert demo_index.search("resonance ro").hits[0].paper.id == "2403.00071"
+    typing = demo_index.search("rota")
+    assert typing.total and "<mark>Rotary</mark>" in typing[0].highlights["abstract"]
+    ended = demo_index.search("rota ")  # a trailing space ends the word: no completion, only spelling
+    assert "2403.00071" not in [h.paper.id for h in ended] and ended.suggestion
+
+
+def test_pasted_ids_find_the_paper_first(demo_index):
+    for pasted in ("2403.00071", "arXiv:2403.00071v2", "https://arxiv.org/abs/2403.00071", "https://arxiv.org/pdf/2403.00071v1.pdf"):
+        assert demo_index.search(pasted)[0].paper.id == "2403.00071", pasted
+
+
+def test_empty_query_lists_newest_first(demo_index):
+    results = demo_index.search("", limit=20)
+    years = [h.paper.year for h in results]
+    assert results.total == 139 and years == sorted(years, reverse=True)
+    assert sum(results.facets["year"].values()) == 139
+
+
+@pytest.mark.parametrize("bad", ['title:(', 'AND OR ((', '"unclosed phrase', 'year:[2020 TO', '***', 'NOT', ')(', "title:"])
+def test_bad_syntax_never_raises(demo_index, bad):
+    results = demo_index.search(bad)
+    assert isinstance(results, jp.SearchResults) and results.total >= 0
+
+
+def test_bad_syntax_is_searched_as_words(demo_index):
+    assert demo_index.search('"unclosed resonance')[0].paper.id == "2403.00071"
+    assert demo_index.search("(resonance AND")[0].paper.id == "2403.00071"
+
+
+def test_paging_and_totals(demo_index):
+    first = demo_index.search("model", limit=5)
+    second = demo_index.search("model", limit=5, offset=5)
+    assert first.total == second.total > 10
+    assert len(first) == len(second) == 5
+    assert not set(h.paper.id for h in first) & set(h.paper.id for h in second)
+
+
+def test_more_like(demo_index):
+    related = demo_index.more_like("2403.00071", limit=5)
+    assert len(related) == 5 and "2403.00071" not in [h.paper.id for h in related]
+    assert "2310.13017" in [h.paper.id for h in related]  # Position Interpolation (RoPE too)
+
+
+def test_highlights_escape_paper_text(empty_index):
+    empty_index.add([jp.Paper(title="<img src=x onerror=alert(1)> attack", abstract="a <script>alert(2)</script> attack")])
+    hit = empty_index.search("attack")[0]
+    assert "<img" not in hit.highlights["title"] and "&lt;img src=x onerror=alert(1)&gt;" in hit.highlights["title"]
+    assert "<script>" not in hit.highlights["abstract"] and "<mark>attack</mark>" in hit.highlights["abstract"]
+    assert "<img" not in jp.SearchResults("q", [hit], 1)._repr_html_()
