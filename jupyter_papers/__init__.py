@@ -33,17 +33,3 @@ def open_index(path: str | Path | None = None) -> PaperIndex:
         index.add(read_papers(bundled_corpus()))
     return index
 
-
-def _jupyter_labextension_paths():
-    return [{"src": "labextension", "dest": "jupyter-papers"}]
-
-
-def _jupyter_server_extension_points():
-    return [{"module": "jupyter_papers.server"}]
-
-
-def load_ipython_extension(ipython):
-    """``%load_ext jupyter_papers`` registers the %papers magic."""
-    from .kernel.magic import register
-
-    register(ipython)

@@ -67,6 +67,6 @@ def acronym_expansions(title: str, abstract: str) -> list[str]:
             continue
         capitals = [c.lower() for c in acronym if c.isupper()]
         long_form = words[-len(capitals):]
-        if len(long_form) == len(capitals) and all(w[0].lower() == c for w, c in zip(long_form, capitals)):
+        if len(long_form) == len(capitals) and all(w[0].lower() == c for w, c in zip(long_form, capitals, strict=True)):
             expansions.append(" ".join(long_form))
     return expansions

@@ -36,12 +36,6 @@ def _years(text: str | None) -> tuple[int | None, int | None]:
     return (int(lo) if lo else None), (int(hi) if hi else None)
 
 
-def _strip_marks(fragment: str) -> str:
-    import html
-
-    return html.unescape(re.sub(r"</?mark>", "", fragment))
-
-
 def _bold_marks(fragment: str, color: bool) -> str:
     import html
 

@@ -1,5 +1,4 @@
 import multiprocessing
-import shutil
 
 import pytest
 
