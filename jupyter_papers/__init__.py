@@ -33,3 +33,10 @@ def open_index(path: str | Path | None = None) -> PaperIndex:
         index.add(read_papers(bundled_corpus()))
     return index
 
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext jupyter_papers`` registers the %papers magic."""
+    from .kernel.magic import register
+
+    register(ipython)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from . import bundled_corpus, cite, read_papers, write_bibliography
 from .cite import UnknownStyleError
 from .config import default_index_dir
 from .index import IndexBrokenError, rebuild_index
+from .query import parse_year_range
 from .sources import UnknownFormatError
 
 OK, NOT_FOUND, BAD_INPUT = 0, 1, 2
@@ -25,15 +25,10 @@ class UsageError(Exception):
 
 
 def _years(text: str | None) -> tuple[int | None, int | None]:
-    if not text:
-        return None, None
-    match = re.fullmatch(r"\s*(\d{4})?\s*(?:\.\.|-)?\s*(\d{4})?\s*", text)
-    if not match or not any(match.groups()):
-        raise UsageError(f"--year takes YEAR, FROM..TO, FROM.. or ..TO, not {text!r}")
-    lo, hi = match.groups()
-    if ".." not in text and "-" not in text:
-        hi = lo
-    return (int(lo) if lo else None), (int(hi) if hi else None)
+    try:
+        return parse_year_range(text)
+    except ValueError as error:
+        raise UsageError(f"--year: {error}") from None
 
 
 def _bold_marks(fragment: str, color: bool) -> str:

@@ -81,6 +81,21 @@ def extract_years(text: str, year_from: int | None, year_to: int | None) -> tupl
     return YEAR_RANGE.sub(" ", text), year_from, year_to
 
 
+def parse_year_range(text: str | None) -> tuple[int | None, int | None]:
+    """``2023``, ``2020..2023``, ``2020-2023``, ``2020..`` or ``..2023`` as (from, to)."""
+    if not text:
+        return None, None
+    match = re.fullmatch(r"\s*(\d{4})?\s*(\.\.|-)?\s*(\d{4})?\s*", text)
+    if not match or not (match.group(1) or match.group(3)):
+        raise ValueError(f"a year range is YEAR, FROM..TO, FROM.. or ..TO, not {text!r}")
+    low, separator, high = match.groups()
+    if not separator:
+        if low and high:
+            raise ValueError(f"a year range is YEAR, FROM..TO, FROM.. or ..TO, not {text!r}")
+        high = low
+    return (int(low) if low else None), (int(high) if high else None)
+
+
 def words_of(text: str) -> list[str]:
     words = (w.strip(STRIP) for w in re.sub(r"[()\\\[\]{}*?]|:(?!//)", " ", text).split())
     return [w for w in words if w]

@@ -8,6 +8,8 @@ import pytest
 
 import jupyter_papers as jp
 
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
 DATA = Path(__file__).parent / "data"
 BIB = DATA / "bib"
 
@@ -39,3 +41,9 @@ def empty_index(tmp_path):
 @pytest.fixture
 def resonance(demo_index):
     return demo_index.get("2403.00071")
+
+
+@pytest.fixture
+def jp_server_config():
+    """jupyter_server with our extension enabled, as the installed config file does."""
+    return {"ServerApp": {"jpserver_extensions": {"jupyter_papers.server": True}}}

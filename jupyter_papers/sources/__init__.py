@@ -38,51 +38,90 @@ class UnknownFormatError(ValueError):
     """The input matches none of the formats we read."""
 
 
+class Source:
+    """One input: a file, read lazily (gzip transparent), or text in memory."""
+
+    def __init__(self, text_or_path: str | bytes | os.PathLike):
+        self.path: Path | None = None
+        self._text: str | None = None
+        if isinstance(text_or_path, os.PathLike) or (
+            isinstance(text_or_path, str) and "\n" not in text_or_path and len(text_or_path) < 4096
+            and os.path.isfile(text_or_path)
+        ):
+            self.path = Path(text_or_path)
+        elif isinstance(text_or_path, bytes):
+            self._text = decode(text_or_path)
+        else:
+            self._text = str(text_or_path)
+        self.origin = self.path.name if self.path else "<text>"
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = decode(self.path.read_bytes())
+        return self._text
+
+    def _binary(self):
+        handle = self.path.open("rb")
+        if handle.read(2) == b"\x1f\x8b":
+            handle.close()
+            return gzip.open(self.path, "rb")
+        handle.seek(0)
+        return handle
+
+    def head(self, size: int = 65536) -> str:
+        if self._text is not None:
+            return self._text[:size]
+        with self._binary() as handle:
+            return decode(handle.read(size), partial=True)
+
+    def lines(self) -> Iterator[str]:
+        """Line by line, without holding the file in memory; splits on "\\n" only."""
+        if self._text is not None:
+            yield from self._text.split("\n")
+            return
+        with self._binary() as handle:
+            for raw in handle:
+                yield decode(raw)
+
+
 class Reading(Iterable[Paper]):
     """The papers of one input, read lazily; ``problems`` fills up as they are read."""
 
-    def __init__(self, text_or_path: str | os.PathLike, format: str | None = None):
-        self.origin, self.path, self.text = _resolve(text_or_path)
-        self.format = format or sniff_format(self.text, self.path)
+    def __init__(self, text_or_path: str | bytes | os.PathLike, format: str | None = None):
+        self.source = Source(text_or_path)
+        self.origin, self.path = self.source.origin, self.source.path
+        self.format = format or sniff_format(self.source.head(), self.path)
         if self.format not in FORMATS:
             raise UnknownFormatError(f"unknown format {self.format!r}; known: {', '.join(FORMATS)}")
         self.problems: list[Problem] = []
 
     def __iter__(self) -> Iterator[Paper]:
         reader = _reader(self.format)
-        for paper in reader(self.text, self.origin, self.problems.append, self.path):
+        for paper in reader(self.source, self.problems.append):
             if not paper.source:
                 paper.source = self.origin
             yield paper
 
 
-def read_papers(text_or_path: str | os.PathLike, format: str | None = None) -> Reading:
+def read_papers(text_or_path: str | bytes | os.PathLike, format: str | None = None) -> Reading:
     """Papers from a file path (``.gz`` read transparently) or from the text itself."""
     return Reading(text_or_path, format)
 
 
-def decode(raw: bytes) -> str:
-    """Text of a file whatever its encoding: UTF-8, else Windows-1252, else Latin-1."""
+def decode(raw: bytes, partial: bool = False) -> str:
+    """Text whatever the encoding: UTF-8, else Windows-1252, else Latin-1. ``partial``: the
+    bytes may end inside a UTF-8 sequence."""
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return raw.decode(encoding)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as error:
+            if partial and encoding == "utf-8-sig" and error.start >= len(raw) - 3:
+                return raw[: error.start].decode(encoding)
             continue
     return raw.decode("latin-1")
-
-
-def _resolve(text_or_path: str | os.PathLike) -> tuple[str, Path | None, str]:
-    if isinstance(text_or_path, os.PathLike) or (
-        isinstance(text_or_path, str) and "\n" not in text_or_path and len(text_or_path) < 4096
-        and os.path.isfile(text_or_path)
-    ):
-        path = Path(text_or_path)
-        return path.name, path, decode(path.read_bytes())
-    if isinstance(text_or_path, bytes):
-        return "<text>", None, decode(text_or_path)
-    return "<text>", None, str(text_or_path)
 
 
 _BY_SUFFIX = {

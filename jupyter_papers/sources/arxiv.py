@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from pathlib import Path
 
 from ..paper import Paper, normalize_arxiv_id
-from . import Problem, Report, clean
+from . import Problem, Report, Source, clean
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -64,9 +63,10 @@ def _text(entry: ET.Element, tag: str) -> str:
     return clean(node.text) if node is not None and node.text else ""
 
 
-def read_atom(text: str, origin: str, report: Report, path: Path | None = None) -> Iterator[Paper]:
+def read_atom(source: Source, report: Report) -> Iterator[Paper]:
+    origin = source.origin
     try:
-        root = ET.fromstring(text.encode("utf-8"))
+        root = ET.fromstring(source.text.encode("utf-8"))
     except ET.ParseError as error:
         report(Problem(origin, error.position[0], f"not well-formed XML: {error}"))
         return

@@ -7,7 +7,6 @@ import dataclasses
 import itertools
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import bibtexparser
 from bibtexparser.library import Library
@@ -16,7 +15,7 @@ from bibtexparser.middlewares.names import parse_single_name_into_parts, split_m
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry
 
 from ..paper import Paper, normalize_arxiv_id
-from . import Problem, Report, clean
+from . import Problem, Report, Source, clean
 
 MONTHS = {name: str(number) for number, name in enumerate(
     "jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
@@ -138,8 +137,9 @@ def paper_from_entry(entry: Entry) -> Paper:
     )
 
 
-def read(text: str, origin: str, report: Report, path: Path | None = None) -> Iterator[Paper]:
-    library = bibtexparser.parse_string(_blank_comment_lines(text))
+def read(source: Source, report: Report) -> Iterator[Paper]:
+    origin = source.origin
+    library = bibtexparser.parse_string(_blank_comment_lines(source.text))
     entries = list(library.entries)
     for block in library.failed_blocks:
         line = block.start_line + 1 if block.start_line is not None else None  # bibtexparser counts from 0

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 from ..paper import Paper
-from . import Problem, Report, clean
+from . import Problem, Report, Source, clean
 
 # CSL item type -> BibTeX entry type
 CSL_TO_BIBTEX = {
@@ -68,9 +67,10 @@ def paper_from_csl(item: dict) -> Paper:
     )
 
 
-def read(text: str, origin: str, report: Report, path: Path | None = None) -> Iterator[Paper]:
+def read(source: Source, report: Report) -> Iterator[Paper]:
+    origin = source.origin
     try:
-        data = json.loads(text)
+        data = json.loads(source.text)
     except ValueError as error:
         report(Problem(origin, getattr(error, "lineno", None), f"not valid JSON: {error.msg}"))
         return

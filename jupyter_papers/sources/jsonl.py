@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 from ..paper import Paper, normalize_arxiv_id
-from . import Problem, Report, clean
+from . import Problem, Report, Source, clean
 
 
 def _names(value) -> list[str]:
@@ -55,8 +54,9 @@ def paper_from_any(record: dict) -> Paper:
     return paper_from_record(record)
 
 
-def read(text: str, origin: str, report: Report, path: Path | None = None) -> Iterator[Paper]:
-    for number, line in enumerate(text.splitlines(), 1):
+def read(source: Source, report: Report) -> Iterator[Paper]:
+    origin = source.origin
+    for number, line in enumerate(source.lines(), 1):
         if not line.strip():
             continue
         try:

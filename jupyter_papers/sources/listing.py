@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..paper import Paper, fold
-from . import Problem, Report, clean
+from . import Problem, Report, Source, clean
 
 HEADER_LINES = 2
 GLUED_PREFIX = "Subscribe"
@@ -34,8 +34,9 @@ def _metadata(listing: Path | None, origin: str, report: Report) -> dict[int, di
     return records
 
 
-def read(text: str, origin: str, report: Report, path: Path | None = None) -> Iterator[Paper]:
-    lines = [line.strip() for line in text.splitlines()[HEADER_LINES:]]
+def read(source: Source, report: Report) -> Iterator[Paper]:
+    origin, path = source.origin, source.path
+    lines = [line.strip() for line in source.text.splitlines()[HEADER_LINES:]]
     lines = [line for line in lines if line]
     if lines and lines[0].startswith(GLUED_PREFIX):
         lines[0] = lines[0][len(GLUED_PREFIX):].strip()

@@ -1,0 +1,116 @@
+/**
+ * The REST API of the jupyter_papers server extension (see DESIGN.md).
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+export interface IPaper {
+  id: string;
+  title: string;
+  abstract: string;
+  authors: string[];
+  year: number | null;
+  venue: string;
+  doi: string;
+  arxiv_id: string;
+  url: string;
+  key: string;
+}
+
+export interface IHit {
+  paper: IPaper;
+  score: number;
+  highlights: { title?: string; abstract?: string; authors?: string };
+}
+
+export interface IResults {
+  query: string;
+  total: number;
+  offset: number;
+  limit: number;
+  suggestion: string | null;
+  truncated: boolean;
+  facets: { year?: { [year: string]: number } };
+  hits: IHit[];
+}
+
+export interface ICitation {
+  id: string;
+  key: string;
+  text: string;
+  bibtex: string;
+}
+
+export interface IAddReport {
+  added: number;
+  updated: number;
+  unchanged: number;
+  skipped: { line: number | null; message: string }[];
+}
+
+export interface ISearchParams {
+  q: string;
+  limit: number;
+  offset: number;
+  year_from?: number;
+  year_to?: number;
+}
+
+/** Call the server extension; a failed call throws an Error carrying the server's message. */
+export async function requestAPI<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const settings = ServerConnection.makeSettings();
+  const url = URLExt.join(settings.baseUrl, 'jupyter-papers', path);
+  const response = await ServerConnection.makeRequest(url, init, settings);
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : {};
+  if (!response.ok) {
+    throw new Error(data.message || `${response.status} ${response.statusText}`);
+  }
+  return data as T;
+}
+
+export function search(params: ISearchParams): Promise<IResults> {
+  const query = new URLSearchParams();
+  query.set('q', params.q);
+  query.set('limit', String(params.limit));
+  query.set('offset', String(params.offset));
+  if (params.year_from) {
+    query.set('year_from', String(params.year_from));
+  }
+  if (params.year_to) {
+    query.set('year_to', String(params.year_to));
+  }
+  return requestAPI<IResults>(`search?${query.toString()}`);
+}
+
+const paperPath = (id: string) => `papers/${encodeURIComponent(id)}`;
+
+export function citation(id: string, style: string, format = 'markdown'): Promise<ICitation> {
+  const query = new URLSearchParams({ style, format });
+  return requestAPI<ICitation>(`${paperPath(id)}/cite?${query.toString()}`);
+}
+
+export function abstractCell(id: string): Promise<{ markdown: string }> {
+  return requestAPI<{ markdown: string }>(`${paperPath(id)}/abstract`);
+}
+
+export function related(id: string, limit: number): Promise<IResults> {
+  return requestAPI<IResults>(`${paperPath(id)}/related?limit=${limit}`);
+}
+
+export function addPapers(body: string, filename: string): Promise<IAddReport> {
+  return requestAPI<IAddReport>(`papers?filename=${encodeURIComponent(filename)}`, {
+    method: 'POST',
+    body
+  });
+}
+
+export function addToBibliography(
+  ids: string[],
+  path: string
+): Promise<{ added: string[]; keys: { [id: string]: string } }> {
+  return requestAPI(`bibliography`, {
+    method: 'POST',
+    body: JSON.stringify({ ids, path })
+  });
+}

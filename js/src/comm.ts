@@ -1,0 +1,68 @@
+/**
+ * The `jupyter_papers` comm target: the kernel (%papers, the widget panel) asks the lab
+ * to insert a cell below the cell that ran the code. Protocol: DESIGN.md.
+ */
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { Kernel, KernelMessage } from '@jupyterlab/services';
+import { JSONObject } from '@lumino/coreutils';
+
+import { insertCellBelow } from './notebook';
+
+export const COMM_TARGET = 'jupyter_papers';
+/** Set in a Python kernel as soon as it is ready, so that the kernel knows the lab can
+ * insert cells even for cells that run before its comm hello is answered (Run All). */
+const ANNOUNCE = "import os as _os; _os.environ['JUPYTER_PAPERS_FRONTEND'] = 'jupyterlab'; del _os";
+
+interface IRequest {
+  action?: string;
+  cell_type?: 'markdown' | 'code';
+  source?: string;
+  after_cell_id?: string | null;
+  request_id?: string;
+}
+
+function handle(panel: NotebookPanel, comm: Kernel.IComm, data: IRequest): void {
+  const reply = (answer: JSONObject) => comm.send({ ...answer, request_id: data.request_id ?? null });
+  if (data.action === 'hello') {
+    reply({ ok: true, action: 'hello' });
+    return;
+  }
+  if (data.action !== 'insert_cell' || typeof data.source !== 'string') {
+    reply({ ok: false, error: `unknown request ${JSON.stringify(data.action)}` });
+    return;
+  }
+  try {
+    const cellId = insertCellBelow(panel.content, data.source, data.cell_type ?? 'markdown', data.after_cell_id ?? null);
+    reply({ ok: true, cell_id: cellId });
+  } catch (error) {
+    reply({ ok: false, error: String(error) });
+  }
+}
+
+const registered = new WeakSet<Kernel.IKernelConnection>();
+
+function register(panel: NotebookPanel): void {
+  const kernel = panel.sessionContext.session?.kernel;
+  if (!kernel || registered.has(kernel)) {
+    return;
+  }
+  registered.add(kernel);
+  kernel.registerCommTarget(COMM_TARGET, (comm: Kernel.IComm, open: KernelMessage.ICommOpenMsg) => {
+    comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => handle(panel, comm, msg.content.data as IRequest);
+    handle(panel, comm, open.content.data as IRequest);
+  });
+  void kernel.info.then(info => {
+    if (info.language_info.name === 'python') {
+      kernel.requestExecute({ code: ANNOUNCE, silent: true, store_history: false, stop_on_error: false });
+    }
+  });
+}
+
+/** Register the comm target on every notebook's kernel, again after each kernel change. */
+export function registerCommTargets(tracker: INotebookTracker): void {
+  tracker.widgetAdded.connect((_, panel) => {
+    panel.sessionContext.kernelChanged.connect(() => register(panel));
+    void panel.sessionContext.ready.then(() => register(panel));
+    register(panel);
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * jupyter-papers: a sidebar to search papers and cite them in notebooks, the
+ * "Index papers in this file" file-browser command, and the comm target through which
+ * the kernel (%papers) inserts cells.
+ */
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { PathExt } from '@jupyterlab/coreutils';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { LabIcon } from '@jupyterlab/ui-components';
+
+import { addPapers } from './api';
+import { registerCommTargets } from './comm';
+import { DEFAULT_SETTINGS, IPanelSettings, PapersPanel } from './panel';
+
+const PLUGIN_ID = 'jupyter-papers:plugin';
+const INDEXABLE = ['.bib', '.bibtex', '.json', '.jsonl', '.ndjson', '.xml'];
+
+namespace CommandIDs {
+  export const open = 'jupyter-papers:open';
+  export const indexFile = 'jupyter-papers:index-file';
+}
+
+const papersIcon = new LabIcon({
+  name: 'jupyter-papers:icon',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">' +
+    '<path class="jp-icon3" fill="#616161" d="M6 2h9l5 5v13a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm8 1.5V8h4.5L14 3.5z' +
+    'M7 12h10v1.5H7V12zm0 3h10v1.5H7V15zm0 3h6v1.5H7V18z"/></svg>'
+});
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'Search papers from a sidebar and insert citations and abstracts into notebooks.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [ICommandPalette, ILayoutRestorer, ISettingRegistry, IDefaultFileBrowser],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    settingRegistry: ISettingRegistry | null,
+    fileBrowser: IDefaultFileBrowser | null
+  ) => {
+    registerCommTargets(tracker);
+
+    const panel = new PapersPanel(tracker);
+    panel.title.icon = papersIcon;
+    app.shell.add(panel, 'left', { rank: 850 });
+    restorer?.add(panel, 'jupyter-papers');
+
+    app.commands.addCommand(CommandIDs.open, {
+      label: 'Search papers',
+      caption: 'Open the papers sidebar and focus its search box',
+      icon: papersIcon,
+      execute: () => {
+        app.shell.activateById(panel.id);
+        // after the palette (if it ran this) has handed focus back to where it came from
+        window.requestAnimationFrame(() => panel.focusInput());
+      }
+    });
+    palette?.addItem({ command: CommandIDs.open, category: 'Papers' });
+
+    const selectedFiles = () => (fileBrowser ? Array.from(fileBrowser.selectedItems()) : []);
+    const indexable = (path: string) => INDEXABLE.includes(PathExt.extname(path.replace(/\.gz$/, '')).toLowerCase());
+    app.commands.addCommand(CommandIDs.indexFile, {
+      label: 'Index papers in this file',
+      icon: papersIcon,
+      isVisible: () => selectedFiles().some(item => item.type !== 'directory' && indexable(item.path)),
+      execute: async () => {
+        for (const item of selectedFiles().filter(i => indexable(i.path))) {
+          try {
+            const file = await app.serviceManager.contents.get(item.path, { content: true, format: 'text' });
+            const report = await addPapers(String(file.content), item.name);
+            const skipped = report.skipped.map(s => (s.line ? `line ${s.line}: ${s.message}` : s.message));
+            const summary = `${item.name}: added ${report.added}, updated ${report.updated}, skipped ${report.skipped.length}`;
+            Notification.emit(skipped.length ? `${summary} (${skipped.slice(0, 3).join('; ')})` : summary,
+              skipped.length ? 'warning' : 'success', { autoClose: 8000 });
+            panel.refresh();
+          } catch (error) {
+            Notification.error(`${item.name}: ${(error as Error).message}`, { autoClose: 8000 });
+          }
+        }
+      }
+    });
+    app.contextMenu.addItem({
+      command: CommandIDs.indexFile,
+      selector: '.jp-DirListing-item[data-isdir="false"]',
+      rank: 20
+    });
+
+    if (settingRegistry) {
+      void settingRegistry.load(PLUGIN_ID).then(settings => {
+        const apply = () => {
+          panel.settings = { ...DEFAULT_SETTINGS, ...(settings.composite as unknown as Partial<IPanelSettings>) };
+        };
+        apply();
+        settings.changed.connect(apply);
+      });
+    }
+  }
+};
+
+export default plugin;

@@ -1,0 +1,81 @@
+/**
+ * Putting text into notebooks: a Markdown cell below a given cell, or an inline citation
+ * at the cursor of the Markdown cell being edited.
+ */
+import { MarkdownCell } from '@jupyterlab/cells';
+import { Notebook, NotebookPanel } from '@jupyterlab/notebook';
+
+/**
+ * Insert a cell below the cell with `afterCellId` (or the active cell); returns its id.
+ * `activate` moves the selection to it, so that insertions from the panel follow each
+ * other in reading order; the kernel's insertions leave the selection where the user is.
+ */
+export function insertCellBelow(
+  notebook: Notebook,
+  source: string,
+  cellType: 'markdown' | 'code' = 'markdown',
+  afterCellId: string | null = null,
+  activate = false
+): string {
+  const model = notebook.model;
+  if (!model) {
+    throw new Error('the notebook has no model yet');
+  }
+  let index = notebook.activeCellIndex;
+  if (afterCellId) {
+    const found = notebook.widgets.findIndex(cell => cell.model.id === afterCellId);
+    if (found >= 0) {
+      index = found;
+    }
+  }
+  const at = Math.min(index + 1, model.cells.length);
+  model.sharedModel.insertCell(at, { cell_type: cellType, source });
+  const cell = notebook.widgets[at];
+  if (cell instanceof MarkdownCell) {
+    cell.rendered = true;
+  }
+  if (activate) {
+    notebook.activeCellIndex = at;
+  }
+  return cell.model.id;
+}
+
+/** Where an inline citation would go: the Markdown cell being edited and its cursor. */
+export interface IInlineTarget {
+  panel: NotebookPanel;
+  cellId: string;
+  offset: number;
+}
+
+export function inlineTarget(panel: NotebookPanel | null): IInlineTarget | null {
+  if (!panel) {
+    return null;
+  }
+  const notebook = panel.content;
+  const cell = notebook.activeCell;
+  if (!cell || cell.model.type !== 'markdown' || notebook.mode !== 'edit') {
+    return null;
+  }
+  if (cell instanceof MarkdownCell && cell.rendered) {
+    return null;
+  }
+  const editor = cell.editor;
+  const offset = editor ? editor.getOffsetAt(editor.getCursorPosition()) : cell.model.sharedModel.getSource().length;
+  return { panel, cellId: cell.model.id, offset };
+}
+
+/** Insert text at a remembered cursor; returns the new cursor offset. */
+export function insertInline(target: IInlineTarget, text: string): number {
+  const cell = target.panel.content.widgets.find(c => c.model.id === target.cellId);
+  if (!cell) {
+    throw new Error('the Markdown cell being edited is gone');
+  }
+  const source = cell.model.sharedModel;
+  const offset = Math.min(target.offset, source.getSource().length);
+  source.updateSource(offset, offset, text);
+  const end = offset + text.length;
+  if (cell.editor) {
+    cell.editor.setCursorPosition(cell.editor.getPositionAt(end) ?? { line: 0, column: 0 });
+  }
+  return end;
+}

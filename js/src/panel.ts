@@ -1,0 +1,329 @@
+/**
+ * The sidebar panel: a search box with results as you type, keyboard navigation, and
+ * actions that put citations and abstracts into the active notebook.
+ */
+import { Clipboard, Notification } from '@jupyterlab/apputils';
+import { PathExt } from '@jupyterlab/coreutils';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { Widget } from '@lumino/widgets';
+
+import * as api from './api';
+import { appendHighlighted } from './highlight';
+import { IInlineTarget, inlineTarget, insertCellBelow, insertInline } from './notebook';
+
+export interface IPanelSettings {
+  style: string;
+  inlineFormat: string;
+  limit: number;
+  addToBibliography: boolean;
+  bibliographyFile: string;
+}
+
+export const DEFAULT_SETTINGS: IPanelSettings = {
+  style: 'apa',
+  inlineFormat: 'pandoc',
+  limit: 20,
+  addToBibliography: false,
+  bibliographyFile: 'references.bib'
+};
+
+const DEBOUNCE_MS = 180;
+
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  text?: string
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+export class PapersPanel extends Widget {
+  constructor(private tracker: INotebookTracker) {
+    super();
+    this.id = 'jupyter-papers-panel';
+    this.addClass('jp-papers-panel');
+    this.title.caption = 'Search papers';
+
+    const header = element('div', 'jp-papers-header');
+    this.input = element('input', 'jp-papers-input');
+    this.input.type = 'search';
+    this.input.placeholder = 'Search papers: words, "phrases", author:name…';
+    this.input.setAttribute('aria-label', 'Search papers');
+    this.yearFrom = this.yearInput('from');
+    this.yearTo = this.yearInput('to');
+    const years = element('div', 'jp-papers-years', 'Years ');
+    years.append(this.yearFrom, document.createTextNode(' – '), this.yearTo);
+    this.status = element('div', 'jp-papers-status');
+    this.suggestion = element('div', 'jp-papers-suggestion');
+    header.append(this.input, years, this.status, this.suggestion);
+
+    this.list = element('ul', 'jp-papers-results');
+    this.list.setAttribute('role', 'listbox');
+    this.more = element('button', 'jp-papers-more jp-mod-styled', 'More results');
+    this.more.onclick = () => void this.search(true);
+    this.node.append(header, this.list, this.more);
+
+    this.input.addEventListener('input', () => this.scheduleSearch());
+    this.node.addEventListener('keydown', event => this.onKeyDown(event));
+    // Remember the Markdown cell being edited as focus moves here, before the notebook reacts.
+    document.addEventListener('focusout', event => this.onFocusLeaving(event), true);
+    this.node.addEventListener('mousedown', () => this.onFocusLeaving(null), true);
+  }
+
+  settings: IPanelSettings = { ...DEFAULT_SETTINGS };
+
+  /** Search again, for instance after papers were indexed. */
+  refresh(): void {
+    void this.search(false);
+  }
+
+  focusInput(): void {
+    this.input.focus();
+    this.input.select();
+  }
+
+  protected onAfterAttach(): void {
+    if (!this.results) {
+      void this.search(false);
+    }
+  }
+
+  protected onActivateRequest(): void {
+    this.focusInput();
+  }
+
+  private yearInput(label: string): HTMLInputElement {
+    const input = element('input', 'jp-papers-year');
+    input.type = 'number';
+    input.min = '1000';
+    input.max = '2999';
+    input.placeholder = label;
+    input.setAttribute('aria-label', `year ${label}`);
+    input.addEventListener('change', () => void this.search(false));
+    return input;
+  }
+
+  private scheduleSearch(): void {
+    window.clearTimeout(this.timer);
+    this.timer = window.setTimeout(() => void this.search(false), DEBOUNCE_MS);
+  }
+
+  private async search(more: boolean): Promise<void> {
+    const request = ++this.requests;
+    const offset = more && this.results ? this.hits.length : 0;
+    const year = (input: HTMLInputElement) => (input.value ? Number(input.value) : undefined);
+    let results: api.IResults;
+    try {
+      results = await api.search({
+        q: this.input.value,
+        limit: this.settings.limit,
+        offset,
+        year_from: year(this.yearFrom),
+        year_to: year(this.yearTo)
+      });
+    } catch (error) {
+      if (request === this.requests) {
+        this.status.textContent = `Search failed: ${(error as Error).message}`;
+      }
+      return;
+    }
+    if (request !== this.requests) {
+      return; // a newer query is on its way: drop this stale answer
+    }
+    this.results = results;
+    this.hits = more ? this.hits.concat(results.hits) : results.hits;
+    if (!more) {
+      this.selected = this.hits.length ? 0 : -1;
+    }
+    this.render();
+  }
+
+  private render(): void {
+    const results = this.results!;
+    this.status.textContent = this.hits.length
+      ? `${this.hits.length} of ${results.total}${results.truncated ? ' (search cut short)' : ''}`
+      : results.query.trim()
+        ? 'No papers found'
+        : 'No papers in the index';
+    this.suggestion.textContent = '';
+    if (results.suggestion) {
+      const link = element('a', 'jp-papers-suggestion-link', results.suggestion);
+      link.href = '#';
+      link.onclick = event => {
+        event.preventDefault();
+        this.input.value = results.suggestion!;
+        void this.search(false);
+      };
+      this.suggestion.append('Did you mean ', link, '?');
+    }
+    this.list.textContent = '';
+    this.hits.forEach((hit, index) => this.list.appendChild(this.renderHit(hit, index)));
+    this.more.style.display = this.hits.length < results.total ? '' : 'none';
+  }
+
+  private renderHit(hit: api.IHit, index: number): HTMLLIElement {
+    const paper = hit.paper;
+    const item = element('li', 'jp-papers-hit');
+    item.setAttribute('role', 'option');
+    item.dataset.id = paper.id;
+    item.classList.toggle('jp-mod-selected', index === this.selected);
+    const title = element('div', 'jp-papers-title');
+    appendHighlighted(title, hit.highlights.title ?? '');
+    const authors = paper.authors.slice(0, 3).join(', ') + (paper.authors.length > 3 ? ' et al.' : '');
+    const meta = element('div', 'jp-papers-meta', [authors, paper.year, paper.venue].filter(x => x).join(' · '));
+    const snippet = element('div', 'jp-papers-snippet');
+    appendHighlighted(snippet, hit.highlights.abstract ?? '');
+    const actions = element('div', 'jp-papers-actions');
+    const button = (label: string, action: string, run: () => Promise<void>) => {
+      const b = element('button', 'jp-papers-action jp-mod-styled', label);
+      b.dataset.action = action;
+      b.onclick = event => {
+        event.stopPropagation();
+        void this.guard(run);
+      };
+      actions.appendChild(b);
+    };
+    button('Cite', 'cite', () => this.insertCitation(paper));
+    button('Abstract', 'abstract', () => this.insertAbstract(paper));
+    button('Inline', 'inline', () => this.insertInlineCitation(paper));
+    button('BibTeX', 'bibtex', () => this.copyBibtex(paper));
+    button('Related', 'related', () => this.showRelated(paper));
+    item.append(title, meta, snippet, actions);
+    item.onclick = () => this.select(index);
+    item.ondblclick = () => void this.guard(() => this.defaultAction(paper));
+    return item;
+  }
+
+  private select(index: number): void {
+    if (index < 0 || index >= this.hits.length) {
+      return;
+    }
+    this.selected = index;
+    this.list.querySelectorAll('.jp-papers-hit').forEach((node, i) => node.classList.toggle('jp-mod-selected', i === index));
+    this.list.children[index]?.scrollIntoView({ block: 'nearest' });
+  }
+
+  private onKeyDown(event: KeyboardEvent): void {
+    if (event.target instanceof HTMLInputElement && event.target !== this.input) {
+      return;
+    }
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      this.select(this.selected + (event.key === 'ArrowDown' ? 1 : -1));
+    } else if (event.key === 'Enter' && this.hits[this.selected]) {
+      event.preventDefault();
+      void this.guard(() => this.defaultAction(this.hits[this.selected].paper));
+    } else if (event.key === 'Escape') {
+      event.preventDefault();
+      this.returnToNotebook();
+    }
+  }
+
+  private returnToNotebook(): void {
+    const panel = this.tracker.currentWidget;
+    if (panel) {
+      panel.activate();
+      panel.content.activeCell?.node.focus();
+    }
+  }
+
+  private onFocusLeaving(event: FocusEvent | null): void {
+    const from = event ? (event.target as Node) : document.activeElement;
+    const to = event ? (event.relatedTarget as Node | null) : this.node;
+    if (to && this.node.contains(to) && !(from && this.node.contains(from))) {
+      this.inline = inlineTarget(this.tracker.currentWidget);
+    }
+  }
+
+  private async guard(run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      Notification.error(`Papers: ${(error as Error).message}`, { autoClose: 5000 });
+    }
+  }
+
+  private notebook(): NotebookPanel {
+    const panel = this.tracker.currentWidget;
+    if (!panel) {
+      throw new Error('open a notebook first');
+    }
+    return panel;
+  }
+
+  private async defaultAction(paper: api.IPaper): Promise<void> {
+    if (this.inline) {
+      await this.insertInlineCitation(paper);
+    } else {
+      await this.insertCitation(paper);
+    }
+  }
+
+  private async citedKey(paper: api.IPaper, panel: NotebookPanel): Promise<string> {
+    if (!this.settings.addToBibliography) {
+      return paper.key;
+    }
+    const path = PathExt.join(PathExt.dirname(panel.context.path), this.settings.bibliographyFile);
+    const result = await api.addToBibliography([paper.id], path);
+    return result.keys[paper.id] ?? paper.key;
+  }
+
+  async insertCitation(paper: api.IPaper): Promise<void> {
+    const panel = this.notebook();
+    await this.citedKey(paper, panel);
+    const citation = await api.citation(paper.id, this.settings.style, 'markdown');
+    insertCellBelow(panel.content, citation.text, 'markdown', null, true);
+  }
+
+  async insertAbstract(paper: api.IPaper): Promise<void> {
+    const panel = this.notebook();
+    const cell = await api.abstractCell(paper.id);
+    insertCellBelow(panel.content, cell.markdown, 'markdown', null, true);
+  }
+
+  async insertInlineCitation(paper: api.IPaper): Promise<void> {
+    const target = this.inline ?? inlineTarget(this.tracker.currentWidget);
+    if (!target) {
+      throw new Error('click into a Markdown cell you are editing, then choose Inline');
+    }
+    const key = await this.citedKey(paper, target.panel);
+    const inline = await api.citation(paper.id, this.settings.inlineFormat, 'text');
+    const text = key !== paper.key ? inline.text.split(paper.key).join(key) : inline.text;
+    target.offset = insertInline(target, text);
+  }
+
+  private async copyBibtex(paper: api.IPaper): Promise<void> {
+    const citation = await api.citation(paper.id, 'bibtex', 'text');
+    Clipboard.copyToSystem(citation.text);
+    Notification.success(`Copied BibTeX for ${citation.key}`, { autoClose: 2500 });
+  }
+
+  private async showRelated(paper: api.IPaper): Promise<void> {
+    const results = await api.related(paper.id, this.settings.limit);
+    this.requests++;
+    this.results = { ...results, query: `related to ${paper.title}` };
+    this.hits = results.hits;
+    this.selected = this.hits.length ? 0 : -1;
+    this.render();
+    this.status.textContent = `${this.hits.length} papers related to “${paper.title}”`;
+  }
+
+  private input: HTMLInputElement;
+  private yearFrom: HTMLInputElement;
+  private yearTo: HTMLInputElement;
+  private status: HTMLDivElement;
+  private suggestion: HTMLDivElement;
+  private list: HTMLUListElement;
+  private more: HTMLButtonElement;
+  private results: api.IResults | null = null;
+  private hits: api.IHit[] = [];
+  private selected = -1;
+  private requests = 0;
+  private timer = 0;
+  private inline: IInlineTarget | null = null;
+}

@@ -1,0 +1,82 @@
+"""Kernel -> JupyterLab: insert a cell below the cell that ran the code.
+
+The lab extension says it is there in two ways: as soon as a Python kernel is ready it
+sets JUPYTER_PAPERS_FRONTEND in the kernel (silently), and it answers the hello the kernel
+sends on the ``jupyter_papers`` comm when the magic loads (that answer only arrives after
+cells already queued, as in Run All, have run). Without either (classic notebook, VS Code,
+nbclient) cells come back through IPython's ``set_next_input`` as a ``%%markdown`` cell,
+and the user is told once why.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+COMM_TARGET = "jupyter_papers"
+FRONTEND_VARIABLE = "JUPYTER_PAPERS_FRONTEND"
+FALLBACK_NOTICE = (
+    "jupyter-papers: the JupyterLab extension did not answer in this frontend, so cells "
+    "come as %%markdown code cells below the current one: run them to render."
+)
+
+
+class Bridge:
+    def __init__(self, shell):
+        self.shell = shell
+        self.comm = None
+        self.frontend = bool(os.environ.get(FRONTEND_VARIABLE))
+        self.last_error: str | None = None
+        self.sent: list[dict] = []
+        self._told = False
+
+    def connect(self) -> None:
+        """Say hello to the lab extension (its answer arrives before the next cell runs)."""
+        kernel = getattr(self.shell, "kernel", None)
+        if kernel is None:
+            return
+        from comm import create_comm
+
+        self.comm = create_comm(target_name=COMM_TARGET, data={"action": "hello"})
+        self.comm.on_msg(self._on_msg)
+        self.comm.on_close(self._on_close)
+
+    def _on_msg(self, msg) -> None:
+        data = msg.get("content", {}).get("data", {})
+        if data.get("action") == "hello":
+            self.frontend = bool(data.get("ok"))
+        elif not data.get("ok", True):
+            self.last_error = str(data.get("error"))
+            print(f"jupyter-papers: JupyterLab could not insert the cell: {self.last_error}")
+
+    def _on_close(self, msg) -> None:
+        self.frontend = False
+        self.comm = None
+
+    def current_cell_id(self) -> str | None:
+        """The id of the cell being executed, from the execute request's metadata."""
+        kernel = getattr(self.shell, "kernel", None)
+        try:
+            parent = kernel.get_parent() if kernel is not None else None
+        except TypeError:  # older ipykernel wants the channel
+            parent = kernel.get_parent("shell")
+        return ((parent or {}).get("metadata") or {}).get("cellId")
+
+    def insert_cell(self, source: str, cell_type: str = "markdown", after_cell_id: str | None = None,
+                    executing: bool = True) -> bool:
+        """Insert through the lab if it answered; else, while a cell executes, as the next
+        input. Returns False when neither was possible (the caller shows the text)."""
+        message = {"action": "insert_cell", "cell_type": cell_type, "source": source,
+                   "after_cell_id": after_cell_id, "request_id": uuid.uuid4().hex}
+        self.sent.append(message)
+        if self.frontend and self.comm is not None:
+            self.comm.send(message)
+            return True
+        if not executing:
+            return False
+        if not self._told:
+            print(FALLBACK_NOTICE)
+            self._told = True
+        text = source if cell_type == "code" else "%%markdown\n" + source
+        self.shell.set_next_input(text, replace=False)
+        return True

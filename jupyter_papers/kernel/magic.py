@@ -1,0 +1,156 @@
+"""The %papers line magic: search, cite, insert abstracts and index files from a cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+
+from ..cite import abstract_cell, cite
+from .. import open_index, read_papers, write_bibliography
+from ..cite import UnknownStyleError
+from ..index import IndexBrokenError, PaperIndex
+from ..paper import Paper
+from ..query import parse_year_range
+from ..results import SearchResults
+from ..sources import UnknownFormatError
+from .bridge import Bridge
+
+
+class PanelResults(SearchResults):
+    """Search results that show as the interactive panel (with a static HTML fallback),
+    and stay a plain results object when assigned: ``r = %papers rope``."""
+
+    panel_factory = None
+
+    def _ipython_display_(self):
+        panel = self.panel_factory(self.query)
+        bundle = panel._repr_mimebundle_() or {}
+        bundle["text/html"] = self._repr_html_()
+        display(bundle, raw=True)
+
+
+def _years(text: str | None) -> tuple[int | None, int | None]:
+    try:
+        return parse_year_range(text)
+    except ValueError as error:
+        raise UsageError(f"%papers --year: {error}") from None
+
+
+@magics_class
+class PapersMagics(Magics):
+    def __init__(self, shell):
+        super().__init__(shell)
+        self.bridge = Bridge(shell)
+        self.bridge.connect()
+        self._index: PaperIndex | None = None
+
+    @property
+    def index(self) -> PaperIndex:
+        if self._index is None:
+            self._index = open_index()
+        return self._index
+
+    def panel(self, query: str = "", **options):
+        from .widget import SearchPanel
+
+        return SearchPanel(self.index, self.bridge, query=query, **options)
+
+    @magic_arguments()
+    @argument("query", nargs="*", help="words to search, or a paper id (arXiv id, DOI, citation key)")
+    @argument("--cite", action="store_true", help="insert a citation cell for the best match below this cell")
+    @argument("--abstract", action="store_true", help="insert an abstract cell for the best match below this cell")
+    @argument("--inline", action="store_true", help="return the inline citation of the best match (see --format)")
+    @argument("--style", default="apa", help="apa, ieee, chicago, harvard, mla, bibtex, a CSL style name or FILE.csl")
+    @argument("--format", default="pandoc", choices=["pandoc", "myst", "latex"], help="inline citation form")
+    @argument("--add", metavar="FILE", help="index a BibTeX, CSL-JSON or JSON Lines file")
+    @argument("--index", metavar="DIR", help="use the index in DIR from now on")
+    @argument("--bib", metavar="PATH", help="also append what is cited to this .bib file")
+    @argument("--limit", type=int, default=10, help="results per page")
+    @argument("--year", help="YEAR, FROM..TO, FROM.. or ..TO")
+    @line_magic
+    def papers(self, line: str):
+        """Search and cite papers. ``%papers`` opens the search panel, ``%papers QUERY``
+        opens it with QUERY's results (``r = %papers QUERY`` keeps them as an object)."""
+        try:
+            args = parse_argstring(self.papers, line)
+        except UsageError as error:
+            raise UsageError(f"%papers: {error}. See %papers?") from None
+        try:
+            return self._run(args)
+        except (IndexBrokenError, UnknownStyleError, UnknownFormatError, TimeoutError, OSError) as error:
+            print(f"%papers: {error}")
+            return None
+
+    def _run(self, args):
+        if args.index:
+            self._index = PaperIndex(Path(args.index).expanduser())
+        if args.add:
+            return self._add(args.add)
+        query = " ".join(args.query).strip().strip("\"'")
+        if args.cite or args.abstract or args.inline:
+            return self._act(args, query)
+        if not query:
+            display(self.panel(limit=args.limit, style=args.style, inline_format=args.format))
+            return None
+        year_from, year_to = _years(args.year)
+        results = self.index.search(query, limit=args.limit, year_from=year_from, year_to=year_to, prefix=False)
+        if not results.hits:
+            print(f"%papers: no papers found for {query!r}"
+                  + (f"; did you mean {results.suggestion!r}?" if results.suggestion else ""))
+            return None
+        shown = PanelResults(**{f: getattr(results, f) for f in results.__dataclass_fields__})
+        cell_id = self.bridge.current_cell_id()
+        shown.panel_factory = lambda q: self.panel(q, limit=args.limit, style=args.style,
+                                                   inline_format=args.format, cell_id=cell_id)
+        return shown
+
+    def _best(self, query: str) -> Paper | None:
+        if not query:
+            raise UsageError("%papers: give a query or a paper id to cite")
+        paper = self.index.get(query)
+        if paper is None:
+            results = self.index.search(query, limit=1, prefix=False)
+            paper = results.hits[0].paper if results.hits else None
+        if paper is None:
+            print(f"%papers: no papers found for {query!r}")
+        return paper
+
+    def _act(self, args, query: str):
+        paper = self._best(query)
+        if paper is None:
+            return None
+        key = paper.key
+        if args.bib:
+            key = write_bibliography([paper], args.bib).keys[paper.id]
+            paper.key = key
+        if args.inline:
+            return cite(paper, args.format)
+        cell_id = self.bridge.current_cell_id()
+        if args.cite:
+            self.bridge.insert_cell(cite(paper, args.style, "markdown"), after_cell_id=cell_id)
+            print(f"%papers: cited {paper.title!r} ({args.style}, key {key})")
+        if args.abstract:
+            self.bridge.insert_cell(abstract_cell(paper), after_cell_id=cell_id)
+            print(f"%papers: inserted the abstract of {paper.title!r}")
+        return None
+
+    def _add(self, name: str):
+        path = Path(name).expanduser()
+        if not path.is_file():
+            print(f"%papers: no such file: {name}")
+            return None
+        report = self.index.add(read_papers(path))
+        print(f"%papers: {path.name}: {report}")
+        for problem in report.skipped:
+            print(f"  skipped {problem}")
+        return None
+
+
+def register(ipython) -> PapersMagics:
+    magics = PapersMagics(ipython)
+    ipython.register_magics(magics)
+    return magics

@@ -1,0 +1,149 @@
+"""The ipywidgets search panel: results as you type, and actions that insert cells."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+
+import ipywidgets as w
+
+from ..cite import abstract_cell, bibtex_entry, cite
+from ..index import PaperIndex
+from ..paper import Paper
+from ..results import SearchResults
+
+STYLES = ["apa", "ieee", "chicago", "harvard", "mla", "bibtex"]
+INLINE_FORMATS = ["pandoc", "myst", "latex"]
+DEBOUNCE_SECONDS = 0.25
+
+
+class SearchPanel(w.VBox):
+    """Search box, result list, details of the selected paper, and its actions."""
+
+    def __init__(self, index: PaperIndex, bridge, query: str = "", limit: int = 10, style: str = "apa",
+                 inline_format: str = "pandoc", debounce: float = DEBOUNCE_SECONDS, cell_id: str | None = None):
+        self.index, self.bridge, self.limit, self.debounce = index, bridge, limit, debounce
+        self.cell_id = cell_id if cell_id is not None else bridge.current_cell_id()
+        self.offset = 0
+        self.results: SearchResults | None = None
+        self.selected: Paper | None = None
+        self._pending = None
+
+        self.query = w.Text(value=query, placeholder="Search papers (typos welcome)", continuous_update=True,
+                            layout=w.Layout(width="100%"))
+        self.year_from = w.IntText(value=0, description="from", layout=w.Layout(width="150px"))
+        self.year_to = w.IntText(value=0, description="to", layout=w.Layout(width="150px"))
+        self.count = w.HTML()
+        self.did_you_mean = w.Button(layout=w.Layout(display="none"), tooltip="search this instead")
+        self.results_box = w.VBox()
+        self.details = w.HTML()
+        self.style = w.Dropdown(options=STYLES, value=style if style in STYLES else "apa", description="style")
+        self.inline_format = w.Dropdown(options=INLINE_FORMATS, value=inline_format, description="inline")
+        self.previous = w.Button(description="◀ previous")
+        self.next = w.Button(description="next ▶")
+        self.output = w.Output()
+        self.actions = {
+            "cite": w.Button(description="Insert citation", button_style="primary"),
+            "abstract": w.Button(description="Insert abstract"),
+            "inline": w.Button(description="Insert inline"),
+            "bibtex": w.Button(description="Copy BibTeX"),
+            "related": w.Button(description="More like this"),
+        }
+        for name, button in self.actions.items():
+            button.on_click(lambda _, name=name: self.act(name))
+        self.query.observe(self._typed, names="value")
+        self.year_from.observe(lambda _: self.search(), names="value")
+        self.year_to.observe(lambda _: self.search(), names="value")
+        self.did_you_mean.on_click(lambda _: setattr(self.query, "value", self.results.suggestion or self.query.value))
+        self.previous.on_click(lambda _: self.page(-1))
+        self.next.on_click(lambda _: self.page(1))
+        super().__init__([
+            self.query, w.HBox([self.year_from, self.year_to, self.style, self.inline_format]),
+            w.HBox([self.count, self.did_you_mean]), self.results_box, w.HBox([self.previous, self.next]),
+            self.details, w.HBox(list(self.actions.values())), self.output,
+        ])
+        self.add_class("jp-papers-widget")
+        self.search()
+
+    # searching ---------------------------------------------------------------------
+    def _typed(self, change) -> None:
+        if self.debounce <= 0:
+            self.search()
+            return
+        if self._pending is not None:
+            self._pending.cancel()
+        self._pending = asyncio.get_event_loop().call_later(self.debounce, self.search)
+
+    def search(self, offset: int = 0) -> None:
+        self.offset = offset
+        self.results = self.index.search(
+            self.query.value, limit=self.limit, offset=offset,
+            year_from=self.year_from.value or None, year_to=self.year_to.value or None)
+        self._show_results()
+
+    def page(self, step: int) -> None:
+        offset = max(0, self.offset + step * self.limit)
+        if self.results is not None and offset < self.results.total:
+            self.search(offset)
+
+    def _show_results(self) -> None:
+        results = self.results
+        shown = len(results.hits)
+        self.count.value = (f"{results.offset + 1}–{results.offset + shown} of {results.total}" if shown
+                            else "No papers found")
+        self.did_you_mean.description = f"did you mean: {results.suggestion}" if results.suggestion else ""
+        self.did_you_mean.layout.display = "" if results.suggestion else "none"
+        rows = []
+        for hit in results.hits:
+            paper = hit.paper
+            meta = html.escape(" · ".join(str(x) for x in (", ".join(paper.authors[:3]), paper.year, paper.venue) if x))
+            text = w.HTML(f"<b>{hit.highlights.get('title', '')}</b><br><small>{meta}</small>"
+                          f"<div style='opacity:.8'>{hit.highlights.get('abstract', '')}</div>",
+                          layout=w.Layout(width="85%"))
+            choose = w.Button(description="select", layout=w.Layout(width="70px"))
+            choose.on_click(lambda _, paper=paper: self.select(paper))
+            rows.append(w.HBox([choose, text]))
+        self.results_box.children = rows
+        self.previous.disabled = results.offset == 0
+        self.next.disabled = results.offset + shown >= results.total
+        self.select(results.hits[0].paper if results.hits else None)
+
+    def select(self, paper: Paper | None) -> None:
+        self.selected = paper
+        for button in self.actions.values():
+            button.disabled = paper is None
+        if paper is None:
+            self.details.value = ""
+            return
+        ids = " · ".join(html.escape(f"{label}: {value}") for label, value in
+                         (("id", paper.id), ("key", paper.key), ("arXiv", paper.arxiv_id), ("DOI", paper.doi)) if value)
+        self.details.value = (f"<h4>{html.escape(paper.title)}</h4><small>{ids}</small>"
+                              f"<p>{html.escape(paper.abstract)}</p>")
+
+    # actions -----------------------------------------------------------------------
+    def act(self, action: str) -> None:
+        paper = self.selected
+        if paper is None:
+            return
+        if action == "related":
+            self.results = self.index.more_like(paper.id, limit=self.limit)
+            self._show_results()
+            return
+        if action == "bibtex":
+            self._show_text("BibTeX (select and copy):", bibtex_entry(paper))
+            return
+        source = {
+            "abstract": lambda: abstract_cell(paper),
+            "inline": lambda: cite(paper, self.inline_format.value),
+            "cite": lambda: cite(paper, self.style.value, "markdown"),
+        }[action]()
+        if not self.bridge.insert_cell(source, after_cell_id=self.cell_id, executing=False):
+            self._show_text("The JupyterLab extension is not active here; copy this into a Markdown cell:", source)
+
+    def _show_text(self, label: str, text: str) -> None:
+        self.output.clear_output()
+        with self.output:
+            from IPython.display import display
+
+            display(w.VBox([w.HTML(html.escape(label)),
+                            w.Textarea(value=text, layout=w.Layout(width="100%", height="8em"))]))

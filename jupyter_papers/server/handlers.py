@@ -1,0 +1,172 @@
+"""REST handlers: search, one paper, its citation, its abstract cell, related papers,
+indexing uploaded files and writing a references.bib.
+
+The index is opened once per server and searched in a worker thread, so a slow query
+never blocks the server's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+
+import jupyter_papers as jp
+from jupyter_papers.cite import UnknownStyleError
+from jupyter_papers.sources import UnknownFormatError
+
+MAX_LIMIT = 100
+FORMATS = ("text", "html", "markdown")
+
+
+class PapersHandler(APIHandler):
+    @property
+    def index(self) -> jp.PaperIndex:
+        settings = self.settings
+        if settings.get("jupyter_papers_index") is None:
+            settings["jupyter_papers_index"] = jp.open_index(settings.get("jupyter_papers_index_dir"))
+        return settings["jupyter_papers_index"]
+
+    async def run(self, function, *args, **kwargs):
+        return await asyncio.get_running_loop().run_in_executor(None, lambda: function(*args, **kwargs))
+
+    def int_argument(self, name: str, default: int | None, low: int = 0, high: int | None = None) -> int | None:
+        raw = self.get_argument(name, None)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise tornado.web.HTTPError(400, f"{name} must be a whole number, not {raw!r}") from None
+        if value < low or (high is not None and value > high):
+            raise tornado.web.HTTPError(400, f"{name} must be between {low} and {high}" if high else f"{name} must be at least {low}")
+        return value
+
+    async def paper_or_404(self, paper_id: str) -> jp.Paper:
+        paper = await self.run(self.index.get, paper_id)
+        if paper is None:
+            raise tornado.web.HTTPError(404, f"no paper with id {paper_id!r} in the index")
+        return paper
+
+    def write_error(self, status_code, **kwargs):
+        """Every error is JSON with a message a person can act on."""
+        self.set_header("Content-Type", "application/json")
+        reason = self._reason
+        exc_info = kwargs.get("exc_info")
+        if exc_info and isinstance(exc_info[1], tornado.web.HTTPError) and exc_info[1].log_message:
+            reason = exc_info[1].log_message % exc_info[1].args if exc_info[1].args else exc_info[1].log_message
+        self.finish(json.dumps({"message": reason, "status": status_code}))
+
+
+class SearchHandler(PapersHandler):
+    @tornado.web.authenticated
+    async def get(self):
+        kwargs = dict(
+            query=self.get_argument("q", ""),
+            limit=self.int_argument("limit", 10, 1, MAX_LIMIT),
+            offset=self.int_argument("offset", 0),
+            year_from=self.int_argument("year_from", None, 0, 9999),
+            year_to=self.int_argument("year_to", None, 0, 9999),
+        )
+        prefix = self.get_argument("prefix", None)
+        if prefix is not None:
+            kwargs["prefix"] = prefix.lower() in ("1", "true", "yes")
+        results = await self.run(self.index.search, **kwargs)
+        self.finish(results.to_dict())
+
+
+class PaperHandler(PapersHandler):
+    @tornado.web.authenticated
+    async def get(self, paper_id: str):
+        paper = await self.paper_or_404(paper_id)
+        self.finish(paper.to_dict())
+
+
+class CiteHandler(PapersHandler):
+    @tornado.web.authenticated
+    async def get(self, paper_id: str):
+        paper = await self.paper_or_404(paper_id)
+        style = self.get_argument("style", "apa")
+        output = self.get_argument("format", "markdown")
+        if output not in FORMATS:
+            raise tornado.web.HTTPError(400, f"format must be one of {', '.join(FORMATS)}")
+        try:
+            text = await self.run(jp.cite, paper, style, output)
+        except UnknownStyleError as error:
+            raise tornado.web.HTTPError(400, str(error)) from None
+        self.finish({"id": paper.id, "key": paper.key, "style": style, "format": output, "text": text,
+                     "bibtex": jp.bibtex_entry(paper)})
+
+
+class AbstractHandler(PapersHandler):
+    @tornado.web.authenticated
+    async def get(self, paper_id: str):
+        paper = await self.paper_or_404(paper_id)
+        self.finish({"id": paper.id, "markdown": jp.abstract_cell(paper)})
+
+
+class RelatedHandler(PapersHandler):
+    @tornado.web.authenticated
+    async def get(self, paper_id: str):
+        paper = await self.paper_or_404(paper_id)
+        results = await self.run(self.index.more_like, paper.id, self.int_argument("limit", 5, 1, MAX_LIMIT))
+        self.finish(results.to_dict())
+
+
+class AddHandler(PapersHandler):
+    @tornado.web.authenticated
+    async def post(self):
+        body = self.request.body
+        if not body.strip():
+            raise tornado.web.HTTPError(400, "the request body is empty: send BibTeX, CSL-JSON or JSON Lines")
+        output_format = self.get_argument("format", None) or None
+        filename = self.get_argument("filename", "upload")
+        try:
+            reading = jp.read_papers(body, format=output_format)
+        except UnknownFormatError as error:
+            raise tornado.web.HTTPError(400, f"{filename}: {error}") from None
+        report = await self.run(self.index.add, reading)
+        self.finish({
+            "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
+            "skipped": [{"line": p.line, "message": p.message} for p in report.skipped],
+            "ids": report.ids, "format": reading.format,
+        })
+
+
+class BibliographyHandler(PapersHandler):
+    """Append papers to a .bib file inside the server's root directory."""
+
+    @tornado.web.authenticated
+    async def post(self):
+        try:
+            request = json.loads(self.request.body or b"{}")
+            ids, relative = list(request["ids"]), str(request.get("path", "references.bib"))
+        except (ValueError, KeyError, TypeError):
+            raise tornado.web.HTTPError(400, 'send JSON {"ids": [...], "path": "dir/references.bib"}') from None
+        root = Path(self.settings["server_root_dir"]).expanduser().resolve()
+        target = (root / relative).resolve()
+        if root not in target.parents or target.suffix != ".bib":
+            raise tornado.web.HTTPError(400, f"{relative!r} is not a .bib file inside the server's root directory")
+        papers = [await self.paper_or_404(i) for i in ids]
+        report = await self.run(jp.write_bibliography, papers, target)
+        self.finish({"path": relative, "added": report.added, "present": report.present, "keys": report.keys})
+
+
+def setup_handlers(serverapp) -> None:
+    web_app = serverapp.web_app
+    base = url_path_join(web_app.settings["base_url"], "jupyter-papers")
+    paper = r"/papers/(?P<paper_id>.+?)"
+    web_app.settings.setdefault("jupyter_papers_index", None)
+    web_app.add_handlers(".*$", [
+        (url_path_join(base, "search"), SearchHandler),
+        (url_path_join(base, "papers"), AddHandler),
+        (url_path_join(base, "bibliography"), BibliographyHandler),
+        (base + paper + "/cite", CiteHandler),
+        (base + paper + "/abstract", AbstractHandler),
+        (base + paper + "/related", RelatedHandler),
+        (base + paper, PaperHandler),
+    ])

@@ -1,0 +1,122 @@
+"""A real JupyterLab on localhost, driven by Playwright in Debian's headless Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TOKEN = "jupyter-papers-test-token"
+SCREENSHOTS = Path(__file__).parent.parent.parent / "screenshots"
+
+
+@pytest.fixture
+def jp_asyncio_loop():
+    """Playwright's sync API runs its own event loop in this thread: pytest-jupyter's
+    autouse loop fixture must not pick up (and close) that one."""
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture
+def jp_server_cleanup():
+    """No jupyter_server app is made in-process here (the lab runs in its own process)."""
+    yield
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Lab:
+    def __init__(self, url: str, root: Path, home: Path):
+        self.url, self.root, self.home = url, root, home
+
+    def api(self, path: str, method: str = "GET", body: bytes | None = None) -> dict:
+        request = urllib.request.Request(f"{self.url}/{path}", data=body, method=method,
+                                         headers={"Authorization": f"token {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read()
+            return json.loads(text) if text else {}
+
+    def set_theme(self, theme: str) -> None:
+        body = json.dumps({"raw": json.dumps({"theme": theme})}).encode()
+        self.api("lab/api/settings/@jupyterlab/apputils-extension:themes", "PUT", body)
+
+    def notebook(self, name: str) -> dict:
+        return json.loads((self.root / name).read_text())
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """JupyterLab with our installed extensions, its own papers home and an empty root."""
+    base = tmp_path_factory.mktemp("lab")
+    root, home = base / "root", base / "papers-home"
+    root.mkdir()
+    news = base / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True)
+    news.write_text(json.dumps({"fetchNews": "false"}))  # no "Jupyter news?" toast over the screenshots
+    port = _free_port()
+    env = {**os.environ, "JUPYTER_PAPERS_HOME": str(home), "JUPYTER_RUNTIME_DIR": str(base / "runtime")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={root}", "--allow-root",
+         f"--LabApp.workspaces_dir={base / 'workspaces'}", f"--LabApp.user_settings_dir={base / 'settings'}"],
+        env=env, stdout=open(base / "lab.log", "w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    instance = Lab(url, root, home)
+    for _ in range(120):
+        try:
+            instance.api("api/status")
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        raise RuntimeError(f"JupyterLab did not start: {(base / 'lab.log').read_text()[-2000:]}")
+    yield instance
+    server.terminate()
+    server.wait(30)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    context = browser.new_context(viewport={"width": 1500, "height": 950})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    page.errors = errors
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path

@@ -1,0 +1,183 @@
+"""The JupyterLab sidebar and the kernel panel, in a real JupyterLab and a real Chromium."""
+
+import json
+import re
+import time
+
+import nbformat
+from playwright.sync_api import expect
+
+from .conftest import TOKEN, screenshot
+
+PANEL_TAB = '.jp-SideBar [data-id="jupyter-papers-panel"]'
+
+
+def open_notebook(page, lab, name, cells):
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(notebook, lab.root / name)
+    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={TOKEN}")
+    expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible()
+    expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=60_000)
+
+
+def saved_cells(page, lab, name, count):
+    """Save with the keyboard and read the cells back from disk."""
+    path = lab.root / name
+    before = path.stat().st_mtime_ns
+    page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+s")
+    for _ in range(60):
+        cells = lab.notebook(name)["cells"] if path.stat().st_mtime_ns != before else []
+        if len(cells) >= count:
+            return [("".join(c["source"]) if isinstance(c["source"], list) else c["source"], c["cell_type"]) for c in cells]
+        time.sleep(0.5)
+    raise AssertionError(f"{name} was not saved with {count} cells: {lab.notebook(name)['cells']}")
+
+
+def open_panel(page):
+    page.keyboard.press("Control+Alt+p")
+    expect(page.locator(".jp-papers-input")).to_be_focused()
+
+
+def search(page, text, first_title):
+    """Type a query and wait until the first result is the expected paper."""
+    page.fill(".jp-papers-input", text)
+    expect(page.locator(".jp-papers-hit").first.locator(".jp-papers-title")).to_contain_text(first_title)
+
+
+def test_panel_finds_a_typo_and_inserts_abstract_and_citation_cells(page, lab):
+    open_notebook(page, lab, "cells.ipynb", [nbformat.v4.new_markdown_cell("# Reading notes"),
+                                               nbformat.v4.new_code_cell("x = 1")])
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    open_panel(page)
+    search(page, "resonanse rope", "Resonance RoPE")
+    first = page.locator(".jp-papers-hit").first
+    expect(page.locator(".jp-papers-suggestion")).to_have_text("Did you mean resonance rope?")
+    expect(first.locator(".jp-papers-snippet mark").first).to_be_visible()
+    screenshot(page, "lab-panel-light")
+    first.locator('[data-action="abstract"]').click()
+    expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(3)
+    first.locator('[data-action="cite"]').click()
+    expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(4)
+    cells = saved_cells(page, lab, "cells.ipynb", 4)
+    assert cells[0] == ("# Reading notes", "markdown")
+    assert cells[1][1] == "markdown" and cells[1][0].startswith("### [Resonance RoPE: Improving Context Length")
+    assert "> This paper addresses the challenge" in cells[1][0]
+    assert cells[2][1] == "markdown" and cells[2][0].startswith("Wang, S., Kobyzev, I., Lu, P.")
+    assert cells[3] == ("x = 1", "code")
+    screenshot(page, "lab-inserted-cells")
+    assert not page.errors
+
+
+def test_keyboard_arrows_enter_and_escape(page, lab):
+    open_notebook(page, lab, "keys.ipynb", [nbformat.v4.new_code_cell("y = 2")])
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    open_panel(page)
+    search(page, "diffusion", "Diffusion")
+    expect(page.locator(".jp-papers-hit").nth(1)).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator(".jp-papers-hit").nth(1)).to_have_class(re.compile("jp-mod-selected"))
+    second_title = page.locator(".jp-papers-hit").nth(1).locator(".jp-papers-title").inner_text()
+    page.keyboard.press("Enter")
+    expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(2)
+    page.keyboard.press("Escape")
+    expect(page.locator(".jp-papers-input")).not_to_be_focused()
+    cells = saved_cells(page, lab, "keys.ipynb", 2)
+    assert second_title.split(":")[0][:30] in cells[1][0]
+
+
+def test_inline_citation_goes_in_at_the_cursor_of_the_markdown_cell(page, lab):
+    open_notebook(page, lab, "inline.ipynb", [nbformat.v4.new_markdown_cell("Context length is hard.")])
+    cell = page.locator(".jp-Notebook .jp-Cell").first
+    cell.dblclick()
+    editor = cell.locator(".cm-content")
+    expect(editor).to_be_visible()
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" As shown in ")
+    page.locator(PANEL_TAB).click()
+    search(page, "resonance rope", "Resonance RoPE")
+    page.locator(".jp-papers-hit").first.locator('[data-action="inline"]').click()
+    expect(editor).to_contain_text("As shown in [@wang2024resonance]")
+    cells = saved_cells(page, lab, "inline.ipynb", 1)
+    assert cells[0][0] == "Context length is hard. As shown in [@wang2024resonance]"
+
+
+def test_command_palette_opens_the_panel_and_dark_theme(page, lab):
+    lab.set_theme("JupyterLab Dark")
+    try:
+        open_notebook(page, lab, "dark.ipynb", [nbformat.v4.new_code_cell("")])
+        page.keyboard.press("Control+Shift+c")
+        page.keyboard.type("Search papers")
+        page.keyboard.press("Enter")
+        expect(page.locator(".jp-papers-input")).to_be_focused()
+        search(page, "schrodinger brige", "Reflected Schrödinger Bridge")
+        screenshot(page, "lab-panel-dark")
+    finally:
+        lab.set_theme("JupyterLab Light")
+
+
+def test_index_a_bib_file_from_the_file_browser(page, lab):
+    (lab.root / "quokkas.bib").write_text(
+        "@article{quokka2021, title={Quokka dynamics on Rottnest Island}, author={Jane Marsupial}, year={2021}}\n"
+        "@article{broken, title={never closed\n"
+        "@misc{wombat2020, title={Wombat burrows}, year={2020}}\n")
+    open_notebook(page, lab, "files.ipynb", [nbformat.v4.new_code_cell("")])
+    item = page.locator(".jp-DirListing-item", has_text="quokkas.bib")  # the file browser is open after ?reset
+    item.click(button="right")
+    page.locator(".lm-Menu-item", has_text="Index papers in this file").click()
+    expect(page.locator(".jp-Notification-Toast, .Toastify__toast").first).to_contain_text("added 2")
+    open_panel(page)
+    search(page, "quokka rottnest", "Quokka dynamics on Rottnest Island")
+    screenshot(page, "lab-indexed-file")
+
+
+def test_a_hostile_title_shows_as_text(page, lab):
+    lab.api("jupyter-papers/papers", "POST", b"@misc{evil, title={<img src=x onerror=alert(1)> zebrafish}, "
+                                              b"abstract={<script>alert(2)</script> zebrafish}}")
+    open_notebook(page, lab, "xss.ipynb", [nbformat.v4.new_code_cell("")])
+    open_panel(page)
+    search(page, "zebrafish", "zebrafish")
+    title = page.locator(".jp-papers-hit").first.locator(".jp-papers-title")
+    expect(title).to_have_text("<img src=x onerror=alert(1)> zebrafish")
+    assert page.locator(".jp-papers-panel img, .jp-papers-panel script").count() == 0
+    screenshot(page, "lab-hostile-title")
+    assert not [e for e in page.errors if "dialog" in e]
+
+
+def test_kernel_panel_inserts_abstract_and_ieee_citation_below_its_cell(page, lab):
+    open_notebook(page, lab, "magic.ipynb", [nbformat.v4.new_code_cell("%load_ext jupyter_papers"),
+                                               nbformat.v4.new_code_cell("%papers rotary position"),
+                                               nbformat.v4.new_markdown_cell("The end.")])
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.press("Shift+Enter")
+    widget = page.locator(".jp-papers-widget")
+    expect(widget).to_be_visible(timeout=60_000)
+    expect(widget).to_contain_text("Resonance RoPE")
+    widget.locator("button", has_text="Insert abstract").click()
+    expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(4)
+    widget.locator("select").first.select_option("ieee")
+    widget.locator("button", has_text="Insert citation").click()
+    expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(5)
+    screenshot(page, "kernel-panel")
+    cells = saved_cells(page, lab, "magic.ipynb", 5)
+    assert cells[1][0] == "%papers rotary position"
+    assert cells[2][1] == "markdown" and "S. Wang, I. Kobyzev" in cells[2][0]
+    assert cells[3][1] == "markdown" and cells[3][0].startswith("### [Resonance RoPE")
+    assert cells[4][0] == "The end."
+
+
+def test_magic_cite_in_lab_inserts_through_the_comm(page, lab):
+    open_notebook(page, lab, "comm.ipynb", [nbformat.v4.new_code_cell("%load_ext jupyter_papers"),
+                                              nbformat.v4.new_code_cell("%papers --cite --style ieee resonance rope"),
+                                              nbformat.v4.new_code_cell("z = 3")])
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.press("Shift+Enter")
+    expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(4, timeout=60_000)
+    cells = saved_cells(page, lab, "comm.ipynb", 4)
+    assert cells[2][1] == "markdown" and "S. Wang" in cells[2][0], "inserted right below the magic's cell"
+    assert cells[3] == ("z = 3", "code")
+    assert "%%markdown" not in json.dumps(cells), "no fallback inside JupyterLab"

@@ -1,0 +1,197 @@
+"""The %papers magic and the ipywidgets panel: unit tests on a real IPython shell and
+index, and a real kernel running a notebook through nbclient."""
+
+import json
+
+import nbformat
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from jupyter_client.manager import start_new_kernel
+from nbclient import NotebookClient
+
+import jupyter_papers as jp
+from jupyter_papers.kernel.bridge import FALLBACK_NOTICE
+from jupyter_papers.kernel.magic import PapersMagics, PanelResults
+from jupyter_papers.kernel.widget import SearchPanel
+
+from .conftest import BIB
+
+
+class RecordingBridge:
+    """Stands in for the comm: records what would be sent to JupyterLab."""
+
+    def __init__(self):
+        self.sent = []
+
+    def current_cell_id(self):
+        return "cell-42"
+
+    def insert_cell(self, source, cell_type="markdown", after_cell_id=None, executing=True):
+        self.sent.append({"action": "insert_cell", "cell_type": cell_type, "source": source,
+                          "after_cell_id": after_cell_id})
+        return True
+
+
+@pytest.fixture
+def magics(demo_index):
+    shell = InteractiveShell.instance()
+    papers = PapersMagics(shell)
+    papers._index = demo_index
+    papers.bridge = RecordingBridge()
+    shell.register_magics(papers)
+    return papers
+
+
+def test_magic_documents_every_option(magics):
+    doc = magics.papers.__doc__
+    for option in ("--cite", "--abstract", "--inline", "--style", "--format", "--add", "--index", "--bib", "--limit", "--year"):
+        assert option in doc
+
+
+def test_bad_options_give_a_one_line_usage_error(magics):
+    with pytest.raises(UsageError, match="unrecognized arguments: --bogus"):
+        magics.papers("--bogus rope")
+    with pytest.raises(UsageError, match="--year"):
+        magics.papers("--year soon rope")
+
+
+def test_nothing_found_is_one_line(magics, capsys):
+    assert magics.papers("qqqzzzxxyy") is None
+    assert capsys.readouterr().out.strip() == "%papers: no papers found for 'qqqzzzxxyy'"
+
+
+def test_cite_and_abstract_send_cells_below_the_running_cell(magics, capsys):
+    magics.papers("--cite --style ieee resonance rope")
+    magics.papers("--abstract 2403.00071")
+    cite, abstract = magics.bridge.sent
+    assert cite["after_cell_id"] == abstract["after_cell_id"] == "cell-42"
+    assert "S. Wang, I. Kobyzev" in cite["source"] and cite["cell_type"] == "markdown"
+    assert abstract["source"].startswith("### [Resonance RoPE")
+    assert "cited 'Resonance RoPE" in capsys.readouterr().out
+
+
+def test_inline_forms_and_bib(magics, tmp_path):
+    assert magics.papers("--inline --format myst resonance rope") == "{cite:p}`wang2024resonance`"
+    assert magics.papers("--inline --format latex 2403.00071") == r"\cite{wang2024resonance}"
+    bib = tmp_path / "references.bib"
+    magics.papers(f"--cite --bib {bib} 2403.00071")
+    assert bib.read_text().startswith("@article{wang2024resonance")
+
+
+def test_query_returns_results_object_with_html_and_dataframe(magics):
+    results = magics.papers("rotary position")
+    assert isinstance(results, PanelResults) and results[0].paper.id == "2403.00071"
+    assert "<mark>Rotary</mark>" in results._repr_html_()
+    frame = results.to_dataframe()
+    assert frame.loc[0, "id"] == "2403.00071"
+
+
+def test_add_and_index_options(magics, tmp_path, capsys):
+    magics.papers(f"--index {tmp_path / 'other'}")
+    magics.papers(f"--add {BIB / 'pybtex__xampl.bib'}")
+    assert "xampl.bib: added 36" in capsys.readouterr().out
+    assert len(magics.index) == 36
+    magics.papers(f"--add {tmp_path / 'missing.bib'}")
+    assert "no such file" in capsys.readouterr().out
+
+
+def test_panel_types_selects_and_acts(demo_index):
+    bridge = RecordingBridge()
+    panel = SearchPanel(demo_index, bridge, debounce=0, cell_id="cell-7")
+    assert panel.count.value.startswith("1–10 of 139")
+    panel.query.value = "resonanse rope"
+    assert panel.results.hits[0].paper.id == "2403.00071"
+    assert panel.did_you_mean.description == "did you mean: resonance rope"
+    assert panel.did_you_mean.layout.display == ""
+    assert "<mark>" in panel.results_box.children[0].children[1].value
+    assert "Resonance RoPE" in panel.details.value
+    for action in ("cite", "abstract", "inline"):
+        panel.actions[action].click()
+    assert [m["after_cell_id"] for m in bridge.sent] == ["cell-7"] * 3
+    assert bridge.sent[0]["source"].startswith("Wang, S.")
+    assert bridge.sent[1]["source"].startswith("### [Resonance RoPE")
+    assert bridge.sent[2]["source"] == "[@wang2024resonance]"
+    panel.style.value = "ieee"
+    panel.actions["cite"].click()
+    assert "S. Wang" in bridge.sent[3]["source"]
+    panel.actions["related"].click()
+    assert "2403.00071" not in [h.paper.id for h in panel.results.hits]
+    panel.did_you_mean.click()
+
+
+def test_panel_paging_and_years(demo_index):
+    panel = SearchPanel(demo_index, RecordingBridge(), query="model", debounce=0, cell_id=None)
+    first = [h.paper.id for h in panel.results.hits]
+    panel.next.click()
+    assert panel.count.value.startswith("11–20 of")
+    assert not set(first) & {h.paper.id for h in panel.results.hits}
+    panel.year_from.value, panel.year_to.value = 2024, 2024
+    assert {h.paper.year for h in panel.results.hits} == {2024}
+
+
+def test_panel_escapes_hostile_paper_text(empty_index):
+    empty_index.add([jp.Paper(title="<img src=x onerror=alert(1)> quokka", abstract="<script>alert(2)</script> quokka",
+                              authors=["<b>Eve</b>"], venue="<i>v</i>")])
+    panel = SearchPanel(empty_index, RecordingBridge(), query="quokka", debounce=0, cell_id=None)
+    row_html = panel.results_box.children[0].children[1].value
+    for hostile in ("<img", "<script>", "<b>Eve", "<i>v"):
+        assert hostile not in row_html and hostile not in panel.details.value
+    assert "&lt;img src=x onerror=alert(1)&gt;" in row_html
+
+
+def test_panel_without_frontend_shows_the_text():
+    class Silent(RecordingBridge):
+        def insert_cell(self, *args, **kwargs):
+            return False
+
+    index = jp.open_index()
+    panel = SearchPanel(index, Silent(), query="2403.00071", debounce=0, cell_id=None)
+    panel.actions["cite"].click()
+    assert panel.output.outputs or panel.output  # an Output widget holds the text to copy
+
+
+def _notebook(*sources):
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+
+
+def test_real_kernel_runs_the_magic_through_nbclient(tmp_path, papers_home):
+    notebook = _notebook(
+        "%load_ext jupyter_papers",
+        "%papers --cite --style ieee resonance rope",
+        "%papers --abstract 2403.00071",
+        f"%papers --add {BIB / 'bibtexparser-v1__wrong.bib'}",
+        "r = %papers rotary position\nprint(r.total, r[0].paper.id)",
+        "%papers rotary position",
+        "%papers --inline --format myst resonance rope",
+        "%papers qqqzzzxxyy",
+        "%papers --nope",
+    )
+    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    out = [cell.outputs for cell in notebook.cells]
+    text = lambda i: "".join(o.get("text", "") for o in out[i] if o.output_type == "stream")  # noqa: E731
+    assert FALLBACK_NOTICE in text(1) and "cited 'Resonance RoPE" in text(1)
+    assert FALLBACK_NOTICE not in text(2), "the fallback is explained once"
+    assert "bibtexparser-v1__wrong.bib: added 2" in text(3)
+    total, first = text(4).split()
+    assert int(total) > 1 and first == "2403.00071"
+    shown = out[5][0]["data"]
+    assert "application/vnd.jupyter.widget-view+json" in shown and "Resonance RoPE" in shown["text/html"]
+    assert out[6][0]["data"]["text/plain"] == "'{cite:p}`wang2024resonance`'"
+    assert text(7).strip() == "%papers: no papers found for 'qqqzzzxxyy'"
+    assert [o["output_type"] for o in out[8]] == ["stream"], "a bad option is a message, not a traceback"
+    assert out[8][0]["text"].strip() == "UsageError: %papers: unrecognized arguments: --nope. See %papers?"
+
+
+def test_real_kernel_fallback_is_a_markdown_next_input(papers_home):
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        client.execute_interactive("%load_ext jupyter_papers", timeout=60)
+        reply = client.execute_interactive("%papers --abstract 2403.00071", timeout=60)
+        payload = reply["content"]["payload"]
+        assert payload[0]["source"] == "set_next_input"
+        assert payload[0]["text"].startswith("%%markdown\n### [Resonance RoPE")
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
