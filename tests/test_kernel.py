@@ -166,6 +166,10 @@ def test_real_kernel_runs_the_magic_through_nbclient(tmp_path, papers_home):
         "%papers --inline --format myst resonance rope",
         "%papers qqqzzzxxyy",
         "%papers --nope",
+        "r = %papers diffusion --year 2024 --limit 3\nprint(len(r), sorted({h.paper.year for h in r}))",
+        "%papers --cite --bib refs.bib 2403.00071",
+        f"%papers --index {tmp_path / 'other-index'} --add {BIB / 'pybtex__xampl.bib'}",
+        "r = %papers gnats gnus\nprint(r.total, r[0].paper.key)",
     )
     NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
@@ -182,6 +186,11 @@ def test_real_kernel_runs_the_magic_through_nbclient(tmp_path, papers_home):
     assert text(7).strip() == "%papers: no papers found for 'qqqzzzxxyy'"
     assert [o["output_type"] for o in out[8]] == ["stream"], "a bad option is a message, not a traceback"
     assert out[8][0]["text"].strip() == "UsageError: %papers: unrecognized arguments: --nope. See %papers?"
+    assert text(9).strip() == "3 [2024]"
+    assert (tmp_path / "refs.bib").read_text().startswith("@article{wang2024resonance")
+    assert "pybtex__xampl.bib: added 36" in text(11)
+    total, key = text(12).split()
+    assert int(total) >= 1 and key in {"article-full", "article-minimal", "article-crossref"}
 
 
 def test_real_kernel_fallback_is_a_markdown_next_input(papers_home):

@@ -58,6 +58,6 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
             venue=clean(meta.get("venue")),
             doi=meta.get("doi") or "",
             arxiv_id=meta.get("arxiv_id") or "",
-            url=meta.get("code_url") or "",
+            extra={"code": meta["code_url"]} if meta.get("code_url") else {},
             entry_type="article" if meta.get("venue") else "misc",
         )

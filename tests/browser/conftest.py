@@ -54,15 +54,15 @@ class Lab:
             text = response.read()
             return json.loads(text) if text else {}
 
-    def set_theme(self, theme: str) -> None:
-        body = json.dumps({"raw": json.dumps({"theme": theme})}).encode()
-        self.api("lab/api/settings/@jupyterlab/apputils-extension:themes", "PUT", body)
+    def set_settings(self, plugin: str, values: dict) -> None:
+        """What the Settings Editor saves for a plugin."""
+        self.api(f"lab/api/settings/{plugin}", "PUT", json.dumps({"raw": json.dumps(values)}).encode())
 
     def notebook(self, name: str) -> dict:
         return json.loads((self.root / name).read_text())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab(tmp_path_factory):
     """JupyterLab with our installed extensions, its own papers home and an empty root."""
     base = tmp_path_factory.mktemp("lab")
@@ -94,8 +94,10 @@ def lab(tmp_path_factory):
     server.wait(30)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """Package-scoped: Playwright's sync API keeps an event loop running in this thread
+    until it stops, which the async tests of other packages must not inherit."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

@@ -105,7 +105,7 @@ def test_inline_citation_goes_in_at_the_cursor_of_the_markdown_cell(page, lab):
 
 
 def test_command_palette_opens_the_panel_and_dark_theme(page, lab):
-    lab.set_theme("JupyterLab Dark")
+    lab.set_settings("@jupyterlab/apputils-extension:themes", {"theme": "JupyterLab Dark"})
     try:
         open_notebook(page, lab, "dark.ipynb", [nbformat.v4.new_code_cell("")])
         page.keyboard.press("Control+Shift+c")
@@ -115,7 +115,7 @@ def test_command_palette_opens_the_panel_and_dark_theme(page, lab):
         search(page, "schrodinger brige", "Reflected Schrödinger Bridge")
         screenshot(page, "lab-panel-dark")
     finally:
-        lab.set_theme("JupyterLab Light")
+        lab.set_settings("@jupyterlab/apputils-extension:themes", {"theme": "JupyterLab Light"})
 
 
 def test_index_a_bib_file_from_the_file_browser(page, lab):
@@ -181,3 +181,25 @@ def test_magic_cite_in_lab_inserts_through_the_comm(page, lab):
     assert cells[2][1] == "markdown" and "S. Wang" in cells[2][0], "inserted right below the magic's cell"
     assert cells[3] == ("z = 3", "code")
     assert "%%markdown" not in json.dumps(cells), "no fallback inside JupyterLab"
+
+
+def test_a_setting_adds_each_citation_to_a_references_bib_beside_the_notebook(page, lab):
+    (lab.root / "chapter").mkdir()
+    lab.set_settings("jupyter-papers:plugin", {"addToBibliography": True, "style": "ieee"})
+    try:
+        open_notebook(page, lab, "chapter/bib.ipynb", [nbformat.v4.new_code_cell("w = 4")])
+        page.locator(".jp-Notebook .jp-Cell").first.click()
+        open_panel(page)
+        search(page, "resonance rope", "Resonance RoPE")
+        page.locator(".jp-papers-hit").first.locator('[data-action="cite"]').click()
+        expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(2)
+        bib = lab.root / "chapter" / "references.bib"
+        for _ in range(40):
+            if bib.exists():
+                break
+            time.sleep(0.25)
+        assert bib.read_text().startswith("@article{wang2024resonance,")
+        cells = saved_cells(page, lab, "chapter/bib.ipynb", 2)
+        assert cells[1][0].startswith(r"\[1\]S. Wang"), "the IEEE style from the settings"
+    finally:
+        lab.set_settings("jupyter-papers:plugin", {})

@@ -1,0 +1,88 @@
+"""Corpora and seeded query sets for the benchmarks.
+
+Queries are drawn from the corpus itself (titles of randomly chosen papers), so every
+kind of query has papers to find; the seed makes each run ask the same questions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import jupyter_papers as jp
+from jupyter_papers.paper import Paper
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+MLANTHOLOGY = SHARED / "mlanthology.jsonl.gz"
+SCIFACT = SHARED / "scifact"
+STOP = set("a an the of for in on and to with from by at as is are via using towards toward its their our we".split())
+KINDS = ("one_word", "two_three_words", "phrase", "field", "year_range", "typo", "as_you_type")
+
+
+def mlanthology(limit: int | None) -> list[Paper]:
+    """The first ``limit`` papers of the real corpus (all of them for None)."""
+    return list(itertools.islice(jp.read_papers(MLANTHOLOGY), limit))
+
+
+def synthetic(count: int, seed: int = 7, vocabulary_from: list[Paper] | None = None) -> Iterator[Paper]:
+    """Papers whose words follow a Zipf law over a real vocabulary: the growth curve
+    without needing a million real abstracts."""
+    rng = random.Random(seed)
+    words: dict[str, int] = {}
+    for paper in vocabulary_from or mlanthology(20_000):
+        for word in re.findall(r"[a-z]{3,}", (paper.title + " " + paper.abstract).lower()):
+            words[word] = words.get(word, 0) + 1
+    vocabulary = sorted(words, key=words.get, reverse=True)[:30_000]
+    weights = [1.0 / (rank + 1) for rank in range(len(vocabulary))]
+    surnames = [w.capitalize() for w in vocabulary[500:2500]]
+    for n in range(count):
+        title = " ".join(rng.choices(vocabulary, weights, k=rng.randint(5, 12))).capitalize()
+        abstract = " ".join(rng.choices(vocabulary, weights, k=rng.randint(80, 180)))
+        authors = [f"{rng.choice(surnames)} {rng.choice(surnames)}" for _ in range(rng.randint(1, 6))]
+        yield Paper(id=f"synthetic-{n}", title=title, abstract=abstract, authors=authors,
+                    year=rng.randint(1990, 2025), venue=rng.choice(["NeurIPS", "ICML", "ICLR", "CVPR", "JMLR"]))
+
+
+def _title_words(paper: Paper) -> list[str]:
+    return [w for w in re.findall(r"[A-Za-z][A-Za-z-]{2,}", paper.title) if w.lower() not in STOP]
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    i = rng.randrange(1, len(word) - 1)
+    edit = rng.choice(("swap", "drop", "replace"))
+    if edit == "swap":
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    if edit == "drop":
+        return word[:i] + word[i + 1:]
+    return word[:i] + rng.choice("aeiourstn") + word[i + 1:]
+
+
+def queries(papers: list[Paper], per_kind: int = 40, seed: int = 11) -> dict[str, list[str]]:
+    """The fixed query set: ``per_kind`` queries of each kind (as-you-type: every prefix of
+    ``per_kind // 4`` real queries, as the panel sends them)."""
+    rng = random.Random(seed)
+    usable = [p for p in papers if len(_title_words(p)) >= 3]
+    sample = [rng.choice(usable) for _ in range(per_kind * 3)]
+    kinds: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    for paper in sample:
+        words = _title_words(paper)
+        start = rng.randrange(0, len(words) - 2)
+        kinds["one_word"].append(words[start])
+        kinds["two_three_words"].append(" ".join(words[start:start + rng.choice((2, 3))]))
+        kinds["phrase"].append(f'"{words[start]} {words[start + 1]}"')
+        kinds["field"].append(f"title:{words[start + 1]}")
+        if paper.year:
+            kinds["year_range"].append(f"{words[start]} year:{paper.year - 2}..{paper.year}")
+        long_words = [w for w in words if len(w) >= 6]
+        if long_words:
+            kinds["typo"].append(" ".join([_typo(rng.choice(long_words), rng), *words[start:start + 1]]))
+    for kind in kinds:
+        kinds[kind] = kinds[kind][:per_kind]
+    typing = []
+    for text in kinds["two_three_words"][: max(1, per_kind // 4)]:
+        typing += [text[:end] for end in range(2, len(text) + 1) if not text[:end].endswith(" ")]
+    kinds["as_you_type"] = typing
+    return kinds

@@ -1,0 +1,27 @@
+"""The Binder demo notebook runs top to bottom in a real kernel (nbclient)."""
+
+import shutil
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+BINDER = Path(__file__).parent.parent / "binder"
+
+
+def test_demo_notebook_runs_without_errors(tmp_path, papers_home):
+    for name in ("demo.ipynb", "my-papers.bib"):
+        shutil.copy(BINDER / name, tmp_path / name)
+    notebook = nbformat.read(tmp_path / "demo.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=180, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "\n".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "cited 'Resonance RoPE" in text and "(ieee, key deng2024reflected)" in text
+    assert "[@wang2024resonance]\n{cite:p}`wang2024resonance`\n\\cite{wang2024resonance}" in text
+    assert "my-papers.bib: added 3" in text
+    assert "RoFormer: Enhanced Transformer with Rotary Position Embedding" in text
+    assert (tmp_path / "references.bib").read_text().count("@") == 2
+    results = [o for o in outputs if o.output_type == "execute_result"]
+    assert "(2017, 'Attention Is All You Need')" in results[-1]["data"]["text/plain"]
