@@ -33,9 +33,9 @@ class FTS5Index:
         return count
 
     def _run(self, match: str, years, limit: int) -> list[tuple]:
-        sql = (f"SELECT meta.id, highlight(papers, 0, '<mark>', '</mark>'), "
-               f"snippet(papers, 1, '<mark>', '</mark>', ' … ', 40) FROM papers JOIN meta ON meta.rowid = papers.rowid "
-               f"WHERE papers MATCH ?")
+        sql = ("SELECT meta.id, highlight(papers, 0, '<mark>', '</mark>'), "
+               "snippet(papers, 1, '<mark>', '</mark>', ' … ', 40) FROM papers JOIN meta ON meta.rowid = papers.rowid "
+               "WHERE papers MATCH ?")
         args: list = [match]
         if years[0] is not None:
             sql += " AND meta.year >= ?"

@@ -1,7 +1,6 @@
 """The %papers magic and the ipywidgets panel: unit tests on a real IPython shell and
 index, and a real kernel running a notebook through nbclient."""
 
-import json
 
 import nbformat
 import pytest
