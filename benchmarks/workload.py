@@ -7,6 +7,7 @@ kind of query has papers to find; the seed makes each run ask the same questions
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import re
 from collections.abc import Iterator
@@ -15,7 +16,8 @@ from pathlib import Path
 import jupyter_papers as jp
 from jupyter_papers.paper import Paper
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+# The team's data folder lies beside the repository (as on CI); JUPYTER_PAPERS_DATA moves it.
+SHARED = Path(os.environ.get("JUPYTER_PAPERS_DATA", Path(__file__).resolve().parent.parent.parent / "shared" / "data"))
 MLANTHOLOGY = SHARED / "mlanthology.jsonl.gz"
 SCIFACT = SHARED / "scifact"
 STOP = set("a an the of for in on and to with from by at as is are via using towards toward its their our we".split())
