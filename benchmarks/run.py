@@ -132,6 +132,7 @@ def summarize(times: dict[str, list[float]]) -> dict[str, dict[str, float]]:
 def rest_round_trip(index_dir: Path, queries: list[str]) -> dict[str, float]:
     """p50/p95 of GET /jupyter-papers/search through a real jupyter_server."""
     import socket
+    import urllib.error
     import urllib.parse
     import urllib.request
 
@@ -142,9 +143,11 @@ def rest_round_trip(index_dir: Path, queries: list[str]) -> dict[str, float]:
     home = Path(tempfile.mkdtemp())
     shutil.copytree(index_dir, home / "index")
     env = {**os.environ, "JUPYTER_PAPERS_HOME": str(home)}
+    log = RESULTS / "rest-server.log"
+    RESULTS.mkdir(exist_ok=True)
     server = subprocess.Popen([sys.executable, "-m", "jupyter_server", f"--port={port}", "--no-browser",
                                f"--ServerApp.token={token}", "--allow-root", f"--ServerApp.root_dir={home}"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/jupyter-papers/search?"
     headers = {"Authorization": f"token {token}"}
 
@@ -160,12 +163,17 @@ def rest_round_trip(index_dir: Path, queries: list[str]) -> dict[str, float]:
                 break
             except OSError:
                 time.sleep(0.3)
-        times = [timed(get, q)[0] for q in queries]
+        times, errors = [], []
+        for query in queries:
+            try:
+                times.append(timed(get, query)[0])
+            except urllib.error.HTTPError as error:
+                errors.append(f"{query!r}: {error.code} {error.read()[:200]!r}")
     finally:
         server.terminate()
         server.wait(30)
         shutil.rmtree(home, ignore_errors=True)
-    return {"p50": statistics.median(times), "p95": percentile(times, 95), "n": len(times)}
+    return {"p50": statistics.median(times), "p95": percentile(times, 95), "n": len(times), "errors": errors}
 
 
 def ndcg_at_10(ranked: list[str], relevant: dict[str, int]) -> float:
@@ -246,7 +254,8 @@ def markdown(report: dict) -> str:
                   f"- queries cut short by the time limit: {result['truncated_queries']}"]
         if "rest" in result:
             lines.append(f"- REST round trip (GET /jupyter-papers/search): p50 {result['rest']['p50']:.1f} ms, "
-                         f"p95 {result['rest']['p95']:.1f} ms over {result['rest']['n']} queries")
+                         f"p95 {result['rest']['p95']:.1f} ms over {result['rest']['n']} queries; "
+                         f"failed requests: {len(result['rest']['errors'])} {result['rest']['errors'][:3]}")
         lines += ["", "| query kind | n | p50 ms | p95 ms | p99 ms | FTS5 p50 | FTS5 p95 | p50 ratio | p95 ratio |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for kind, ours in result["latency"].items():

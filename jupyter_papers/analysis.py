@@ -17,10 +17,11 @@ from whoosh.analysis import (
     StemFilter,
     StopFilter,
 )
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
+from whoosh.formats import Existence
 from whoosh.support.charset import accent_map
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 TOKEN_PATTERN = r"\w+(?:[.'’]\w+)*(?:\+\+|#)?"
 TEXT_FIELDS = ("title", "abstract", "authors", "venue", "keywords")
 FIELD_BOOSTS = {"title": 3.0, "abstract": 1.0, "authors": 2.0, "venue": 0.5, "keywords": 1.5}
@@ -43,8 +44,13 @@ def make_schema() -> Schema:
         id=ID(stored=True, unique=True),
         ids=KEYWORD(lowercase=True),
         key=ID(stored=True),
-        title=TEXT(analyzer=stemming_analyzer(False), field_boost=FIELD_BOOSTS["title"], spelling=True),
-        abstract=TEXT(analyzer=stemming_analyzer(True), spelling=True),
+        title=TEXT(analyzer=stemming_analyzer(False), field_boost=FIELD_BOOSTS["title"]),
+        abstract=TEXT(analyzer=stemming_analyzer(True)),
+        # Title and abstract words as written: the vocabulary for completions and spelling
+        # corrections, with true document frequencies. (Whoosh's own spelling=True adds a
+        # posting per word occurrence, all on document 0: useless frequencies, and an import
+        # of 158k papers peaked at 20 GB merging them.)
+        words=FieldType(Existence(), folding_analyzer(), scorable=False),
         authors=TEXT(analyzer=folding_analyzer(), field_boost=FIELD_BOOSTS["authors"]),
         venue=TEXT(analyzer=folding_analyzer(), field_boost=FIELD_BOOSTS["venue"]),
         keywords=TEXT(analyzer=stemming_analyzer(False), field_boost=FIELD_BOOSTS["keywords"]),

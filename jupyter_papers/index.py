@@ -334,6 +334,7 @@ def _fields(paper: Paper) -> dict:
     fields = dict(
         id=paper.id, ids=" ".join(sorted(ids)), key=paper.key, abstract=paper.abstract,
         title=" ".join([paper.title, *acronym_expansions(paper.title, paper.abstract)]),
+        words=f"{paper.title} {paper.abstract}",
         authors=", ".join(paper.authors), venue=paper.venue, keywords=", ".join(paper.keywords),
         data=json.dumps(paper.to_dict(), ensure_ascii=False),
     )

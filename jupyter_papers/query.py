@@ -27,7 +27,7 @@ ADVANCED = re.compile(
     r'"|\b(?:title|abstract|authors?|venue|keywords?|id):|\b(?:AND|OR|NOT)\b|[()*?]'
 )
 STRIP = ".,;:!?()[]{}\"'“”‘’`"
-COMPLETION_FIELDS = ("spell_title", "spell_abstract", "authors")
+VOCABULARY_FIELDS = ("words", "authors")
 COMPLETIONS_PER_FIELD = 8
 COMPLETION_SCAN_LIMIT = 4000
 COORDINATION = 0.9
@@ -188,9 +188,7 @@ class QueryBuilder:
             return []
         stem = tokens[0]
         found: dict[str, int] = {}
-        for fieldname in COMPLETION_FIELDS:
-            if fieldname not in self.schema:
-                continue
+        for fieldname in VOCABULARY_FIELDS:
             scanned = itertools.islice(self.reader.iter_prefix(fieldname, stem), COMPLETION_SCAN_LIMIT)
             ranked = sorted(((info.doc_frequency(), text) for text, info in scanned), reverse=True)
             for df, text in ranked[:COMPLETIONS_PER_FIELD]:
@@ -207,15 +205,12 @@ class QueryBuilder:
         token = tokens[0]
         maxdist = 1 if len(token) <= 4 else 2
         best: tuple[int, int, str] | None = None
-        for fieldname in ("title", "abstract", "authors"):
-            spell_field = self.schema[fieldname].spelling_fieldname(fieldname)
-            if spell_field not in self.schema:
-                spell_field = fieldname
+        for fieldname in VOCABULARY_FIELDS:
             for candidate in self.reader.terms_within(fieldname, token, maxdist, prefix=1):
                 if candidate == token:
                     continue
                 distance = _edits(token, candidate)
-                rank = (distance, -self.reader.doc_frequency(spell_field, candidate), candidate)
+                rank = (distance, -self.reader.doc_frequency(fieldname, candidate), candidate)
                 if best is None or rank < best:
                     best = rank
         return best[2] if best else None

@@ -121,3 +121,14 @@ async def test_a_commit_from_another_writer_shows_on_the_next_search(jp_fetch, p
     other.add([jp.Paper(title="Capybara social behaviour", doi="10.1000/capy")])
     after = await get_json(jp_fetch, "search", q="capybara")
     assert after["total"] == 1
+
+
+async def test_a_broken_index_is_503_saying_how_to_rebuild(jp_fetch, papers_home):
+    from jupyter_papers.index import VERSION_FILE
+
+    import jupyter_papers as jp
+
+    jp.open_index().close()
+    (papers_home / "index" / VERSION_FILE).write_text("0")
+    code, message = await error_of(jp_fetch("jupyter-papers", "search", params={"q": "rope"}))
+    assert code == 503 and "jupyter-papers rebuild" in message

@@ -28,7 +28,10 @@ class PapersHandler(APIHandler):
     def index(self) -> jp.PaperIndex:
         settings = self.settings
         if settings.get("jupyter_papers_index") is None:
-            settings["jupyter_papers_index"] = jp.open_index(settings.get("jupyter_papers_index_dir"))
+            try:
+                settings["jupyter_papers_index"] = jp.open_index(settings.get("jupyter_papers_index_dir"))
+            except jp.IndexBrokenError as error:
+                raise tornado.web.HTTPError(503, str(error)) from None
         return settings["jupyter_papers_index"]
 
     async def run(self, function, *args, **kwargs):
