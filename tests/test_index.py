@@ -108,3 +108,13 @@ def test_large_import_is_streamed_in_one_writer(tmp_path):
                                 year=1990 + n % 30) for n in range(3000))
     assert report.added == 3000 and len(index) == 3000
     assert index.search("topic", year_from=2000, year_to=2000).total == 100
+
+
+def test_an_id_repeated_in_one_call_is_merged_not_duplicated(empty_index):
+    copies = [jp.Paper(doi="10.1000/same", title="Same paper", year=2020)]
+    copies += [jp.Paper(doi="10.1000/same", title="Same paper", abstract=f"version {n}") for n in range(12)]
+    report = empty_index.add(copies + [jp.Paper(doi="10.1000/other", title="Other")])
+    assert len(empty_index) == 2
+    assert (report.added, report.updated) == (2, 1)
+    paper = empty_index.get("10.1000/same")
+    assert paper.abstract == "version 11" and paper.year == 2020
