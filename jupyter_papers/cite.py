@@ -104,8 +104,8 @@ def _name_parts(author: str) -> dict:
 
 def entry_type(paper: Paper) -> str:
     """The BibTeX entry type: the one given, else guessed from the venue."""
-    if paper.entry_type and paper.entry_type != "misc" or (paper.entry_type == "misc" and not paper.venue):
-        return paper.entry_type or "misc"
+    if paper.entry_type and (paper.entry_type != "misc" or not paper.venue):
+        return paper.entry_type
     if not paper.venue:
         return "misc"
     return "inproceedings" if _CONFERENCE.search(paper.venue) else "article"

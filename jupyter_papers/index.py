@@ -22,7 +22,7 @@ from whoosh.searching import TimeLimit
 
 from .analysis import SCHEMA_VERSION, acronym_expansions, make_schema
 from .paper import Paper, identifier_in
-from .query import QueryBuilder, extract_years
+from .query import QueryBuilder, extract_years, make_parser
 from .results import Hit, SearchResults
 from .sources import Problem
 
@@ -76,6 +76,7 @@ class PaperIndex:
         self._lock = threading.RLock()
         self._ix = self._open_or_create()
         self._searcher = None
+        self._parser = make_parser(self._ix.schema)
 
     # opening ---------------------------------------------------------------------------
     def _open_or_create(self):
@@ -248,7 +249,7 @@ class PaperIndex:
                 return SearchResults(query, [Hit(pinned, 1.0, _plain_highlights(pinned))], 1, offset, limit)
             if not text.strip():
                 return self._newest(searcher, query, limit, offset, year_filter)
-            builder = QueryBuilder(searcher, self._ix.schema)
+            builder = QueryBuilder(searcher, self._ix.schema, self._parser)
             plan = builder.build(text, prefix)
             if plan.empty:
                 return SearchResults(query, [], 0, offset, limit)

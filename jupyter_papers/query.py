@@ -101,15 +101,20 @@ def words_of(text: str) -> list[str]:
     return [w for w in words if w]
 
 
+def make_parser(schema) -> MultifieldParser:
+    """The query-language parser (built once per index: building one costs as much as a query)."""
+    parser = MultifieldParser(list(TEXT_FIELDS), schema, group=OrGroup.factory(COORDINATION))
+    parser.add_plugin(FieldAliasPlugin({"authors": ["author"], "keywords": ["keyword"]}))
+    return parser
+
+
 class QueryBuilder:
     """Builds Plans against one searcher (its vocabulary decides completions and corrections)."""
 
-    def __init__(self, searcher, schema):
-        self.searcher = searcher
+    def __init__(self, searcher, schema, parser: MultifieldParser):
         self.reader = searcher.reader()
         self.schema = schema
-        self._parser = MultifieldParser(list(TEXT_FIELDS), schema, group=OrGroup.factory(COORDINATION))
-        self._parser.add_plugin(FieldAliasPlugin({"authors": ["author"], "keywords": ["keyword"]}))
+        self._parser = parser
 
     def build(self, text: str, prefix: bool, as_words: bool = False) -> Plan:
         if not as_words and ADVANCED.search(text):
@@ -161,9 +166,7 @@ class QueryBuilder:
         return (clauses[0] if len(clauses) == 1 else wq.Or(clauses)), known
 
     def _exists(self, q: wq.Query) -> bool:
-        if isinstance(q, wq.Term):
-            return self.reader.doc_frequency(q.fieldname, q.text) > 0
-        return all(self.reader.doc_frequency(q.fieldname, w) > 0 for w in q.words)
+        return all(self.reader.doc_frequency(field, text) > 0 for field, text in q.iter_all_terms())
 
     def _word(self, word: str, last: bool, plan: Plan) -> wq.Query | None:
         clause, known = self._word_clause(word)

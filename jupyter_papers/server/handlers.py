@@ -16,11 +16,10 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 import jupyter_papers as jp
-from jupyter_papers.cite import UnknownStyleError
+from jupyter_papers.cite import FORMATS, UnknownStyleError
 from jupyter_papers.sources import UnknownFormatError
 
 MAX_LIMIT = 100
-FORMATS = ("text", "html", "markdown")
 
 
 class PapersHandler(APIHandler):

@@ -146,13 +146,17 @@ def test_a_hostile_title_shows_as_text(page, lab):
     assert not [e for e in page.errors if "dialog" in e]
 
 
-def test_kernel_panel_inserts_abstract_and_ieee_citation_below_its_cell(page, lab):
-    open_notebook(page, lab, "magic.ipynb", [nbformat.v4.new_code_cell("%load_ext jupyter_papers"),
-                                               nbformat.v4.new_code_cell("%papers rotary position"),
-                                               nbformat.v4.new_markdown_cell("The end.")])
+def run_magic(page, lab, name, magic, last_cell):
+    """A notebook of `%load_ext`, the magic and one more cell; run the first two."""
+    open_notebook(page, lab, name, [nbformat.v4.new_code_cell("%load_ext jupyter_papers"),
+                                    nbformat.v4.new_code_cell(magic), last_cell])
     page.locator(".jp-Notebook .jp-Cell").first.click()
     page.keyboard.press("Shift+Enter")
     page.keyboard.press("Shift+Enter")
+
+
+def test_kernel_panel_inserts_abstract_and_ieee_citation_below_its_cell(page, lab):
+    run_magic(page, lab, "magic.ipynb", "%papers rotary position", nbformat.v4.new_markdown_cell("The end."))
     widget = page.locator(".jp-papers-widget")
     expect(widget).to_be_visible(timeout=60_000)
     expect(widget).to_contain_text("Resonance RoPE")
@@ -170,12 +174,7 @@ def test_kernel_panel_inserts_abstract_and_ieee_citation_below_its_cell(page, la
 
 
 def test_magic_cite_in_lab_inserts_through_the_comm(page, lab):
-    open_notebook(page, lab, "comm.ipynb", [nbformat.v4.new_code_cell("%load_ext jupyter_papers"),
-                                              nbformat.v4.new_code_cell("%papers --cite --style ieee resonance rope"),
-                                              nbformat.v4.new_code_cell("z = 3")])
-    page.locator(".jp-Notebook .jp-Cell").first.click()
-    page.keyboard.press("Shift+Enter")
-    page.keyboard.press("Shift+Enter")
+    run_magic(page, lab, "comm.ipynb", "%papers --cite --style ieee resonance rope", nbformat.v4.new_code_cell("z = 3"))
     expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(4, timeout=60_000)
     cells = saved_cells(page, lab, "comm.ipynb", 4)
     assert cells[2][1] == "markdown" and "S. Wang" in cells[2][0], "inserted right below the magic's cell"
