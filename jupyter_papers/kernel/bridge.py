@@ -26,8 +26,6 @@ class Bridge:
         self.shell = shell
         self.comm = None
         self.frontend = bool(os.environ.get(FRONTEND_VARIABLE))
-        self.last_error: str | None = None
-        self.sent: list[dict] = []
         self._told = False
 
     def connect(self) -> None:
@@ -46,8 +44,7 @@ class Bridge:
         if data.get("action") == "hello":
             self.frontend = bool(data.get("ok"))
         elif not data.get("ok", True):
-            self.last_error = str(data.get("error"))
-            print(f"jupyter-papers: JupyterLab could not insert the cell: {self.last_error}")
+            print(f"jupyter-papers: JupyterLab could not insert the cell: {data.get('error')}")
 
     def _on_close(self, msg) -> None:
         self.frontend = False
@@ -68,7 +65,6 @@ class Bridge:
         input. Returns False when neither was possible (the caller shows the text)."""
         message = {"action": "insert_cell", "cell_type": cell_type, "source": source,
                    "after_cell_id": after_cell_id, "request_id": uuid.uuid4().hex}
-        self.sent.append(message)
         if self.frontend and self.comm is not None:
             self.comm.send(message)
             return True
