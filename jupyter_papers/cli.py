@@ -87,10 +87,7 @@ def cmd_search(index, args) -> int:
 
 
 def _paper_or_exit(index, identifier: str):
-    paper = index.get(identifier)
-    if paper is None:
-        hits = index.search(identifier, limit=1, prefix=False)
-        paper = hits[0].paper if hits.hits else None
+    paper = index.find(identifier)
     if paper is None:
         print(f"no paper matches {identifier!r}", file=sys.stderr)
     return paper

@@ -141,6 +141,15 @@ class PaperIndex:
         with self._lock:
             return self._get(self._current_searcher(), identifier)
 
+    def find(self, identifier_or_query: str) -> Paper | None:
+        """The paper an id names, else the best match of the text as a query: what a person
+        means by "cite resonance rope" as much as by "cite 2403.00071"."""
+        paper = self.get(identifier_or_query)
+        if paper is None:
+            results = self.search(identifier_or_query, limit=1, prefix=False, highlights=False)
+            paper = results.hits[0].paper if results.hits else None
+        return paper
+
     def _get(self, searcher, identifier: str) -> Paper | None:
         identifier = (identifier or "").strip()
         fields = searcher.document(id=identifier)
@@ -268,7 +277,7 @@ class PaperIndex:
         facet = sorting.MultiFacet([sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("id")])
         results = searcher.search(wq.Every(), limit=offset + limit or None, sortedby=facet, filter=year_filter,
                                   groupedby={"year": sorting.FieldFacet("year", maptype=sorting.Count)})
-        hits = [Hit(_paper(hit.fields()), 0.0, _plain_highlights(_paper(hit.fields()))) for hit in results[offset:]]
+        hits = [_listed_hit(hit, 0.0) for hit in results[offset:]]  # sorted, not scored
         return SearchResults(query, hits[:limit], len(results), offset, limit, facets=_facets(results))
 
     def _run(self, searcher, query, plan, limit, offset, year_filter, with_highlights) -> SearchResults:
@@ -314,8 +323,7 @@ class PaperIndex:
             docnum = searcher.document_number(id=paper.id)
             text = f"{paper.title} {paper.title} {paper.abstract}"
             results = searcher.more_like(docnum, "abstract", text=text, top=limit, numterms=20)
-            hits = [Hit(_paper(h.fields()), float(h.score or 0.0), _plain_highlights(_paper(h.fields())))
-                    for h in results]
+            hits = [_listed_hit(hit, float(hit.score or 0.0)) for hit in results]
         return SearchResults(f"like:{paper.id}", hits, len(hits), 0, limit)
 
     # maintenance -----------------------------------------------------------------------
@@ -353,6 +361,12 @@ def _paper(fields: dict) -> Paper:
     return Paper.from_dict(json.loads(fields["data"]))
 
 
+def _listed_hit(hit, score: float) -> Hit:
+    """A hit shown without query highlights (newest first, related papers)."""
+    paper = _paper(hit.fields())
+    return Hit(paper, score, _plain_highlights(paper))
+
+
 def _year_filter(year_from: int | None, year_to: int | None):
     if year_from is None and year_to is None:
         return None
@@ -387,7 +401,7 @@ def _terms_by_field(plan, searcher) -> dict[str, set[str]]:
     """The words to mark, by field: the query's terms, with wildcards expanded (bounded)."""
     query = plan.parsed if plan.parsed is not None else wq.Or(plan.words)
     found = set(query.all_terms(phrases=True))
-    for leaf in query.leaves() if query.is_leaf() is False else [query]:
+    for leaf in query.leaves():
         if isinstance(leaf, wq.PatternQuery):
             found.update(itertools.islice(leaf.expanded_terms(searcher.reader()), MAX_HIGHLIGHT_EXPANSION))
     terms: dict[str, set[str]] = {}

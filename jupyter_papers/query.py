@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup
+from whoosh.support.levenshtein import damerau_levenshtein
 
 from .analysis import TEXT_FIELDS
 
@@ -183,13 +184,17 @@ class QueryBuilder:
         alternatives = [a for a in alternatives if a is not None]
         return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
 
+    def _folded_word(self, text: str) -> str | None:
+        """The text as one vocabulary word (folded, unstemmed), or None if it is several."""
+        tokens = [t.text for t in self.schema["words"].analyzer(text)]
+        return tokens[0] if len(tokens) == 1 else None
+
     def completions(self, prefix: str) -> list[str]:
         """The most frequent indexed words that start with ``prefix`` (bounded: a search box
         sends a query per key press, and a one-letter prefix has thousands of completions)."""
-        tokens = [t.text for t in self.schema["authors"].analyzer(prefix)]
-        if len(tokens) != 1 or len(tokens[0]) < 2:
+        stem = self._folded_word(prefix)
+        if stem is None or len(stem) < 2:
             return []
-        stem = tokens[0]
         found: dict[str, int] = {}
         for fieldname in VOCABULARY_FIELDS:
             scanned = itertools.islice(self.reader.iter_prefix(fieldname, stem), COMPLETION_SCAN_LIMIT)
@@ -202,33 +207,18 @@ class QueryBuilder:
 
     def correction(self, word: str) -> str | None:
         """The indexed word nearest to a word the index lacks: fewest edits, then most documents."""
-        tokens = [t.text for t in self.schema["authors"].analyzer(word)]
-        if len(tokens) != 1 or len(tokens[0]) < 3 or not tokens[0].isalpha():
+        token = self._folded_word(word)
+        if token is None or len(token) < 3 or not token.isalpha():
             return None
-        token = tokens[0]
         maxdist = 1 if len(token) <= 4 else 2
         best: tuple[int, int, str] | None = None
         for fieldname in VOCABULARY_FIELDS:
             for candidate in self.reader.terms_within(fieldname, token, maxdist, prefix=1):
                 if candidate == token:
                     continue
-                distance = _edits(token, candidate)
+                distance = damerau_levenshtein(token, candidate)
                 rank = (distance, -self.reader.doc_frequency(fieldname, candidate), candidate)
                 if best is None or rank < best:
                     best = rank
         return best[2] if best else None
-
-
-def _edits(a: str, b: str) -> int:
-    """Damerau-Levenshtein distance (adjacent swaps count once), for ranking corrections."""
-    previous2, previous = None, list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-            if previous2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cost = min(cost, previous2[j - 2] + 1)
-            current.append(cost)
-        previous2, previous = previous, current
-    return previous[-1]
 

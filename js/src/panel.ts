@@ -264,7 +264,9 @@ export class PapersPanel extends Widget {
     }
   }
 
-  private async citedKey(paper: api.IPaper, panel: NotebookPanel): Promise<string> {
+  /** Add the paper to the .bib file beside the notebook when the setting asks for it;
+   * returns the key it is cited by there (the file may already use another). */
+  private async keyAfterRecording(paper: api.IPaper, panel: NotebookPanel): Promise<string> {
     if (!this.settings.addToBibliography) {
       return paper.key;
     }
@@ -275,7 +277,7 @@ export class PapersPanel extends Widget {
 
   async insertCitation(paper: api.IPaper): Promise<void> {
     const panel = this.notebook();
-    await this.citedKey(paper, panel);
+    await this.keyAfterRecording(paper, panel);
     const citation = await api.citation(paper.id, this.settings.style, 'markdown');
     insertCellBelow(panel.content, citation.text, 'markdown', null, true);
   }
@@ -291,7 +293,7 @@ export class PapersPanel extends Widget {
     if (!target) {
       throw new Error('click into a Markdown cell you are editing, then choose Inline');
     }
-    const key = await this.citedKey(paper, target.panel);
+    const key = await this.keyAfterRecording(paper, target.panel);
     const inline = await api.citation(paper.id, this.settings.inlineFormat, 'text');
     const text = key !== paper.key ? inline.text.split(paper.key).join(key) : inline.text;
     target.offset = insertInline(target, text);

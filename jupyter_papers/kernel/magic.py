@@ -111,10 +111,7 @@ class PapersMagics(Magics):
     def _best(self, query: str) -> Paper | None:
         if not query:
             raise UsageError("%papers: give a query or a paper id to cite")
-        paper = self.index.get(query)
-        if paper is None:
-            results = self.index.search(query, limit=1, prefix=False)
-            paper = results.hits[0].paper if results.hits else None
+        paper = self.index.find(query)
         if paper is None:
             print(f"%papers: no papers found for {query!r}")
         return paper
