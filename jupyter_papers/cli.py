@@ -75,7 +75,7 @@ def cmd_search(index, args) -> int:
         print(f"no papers found for {args.query!r}", file=sys.stderr)
         return NOT_FOUND
     color = sys.stdout.isatty()
-    print(f"{results.offset + 1}-{results.offset + len(results)} of {results.total}")
+    print(f"{results.offset + 1}-{results.offset + len(results)} of {results.total_label}")
     for rank, hit in enumerate(results, results.offset + 1):
         paper = hit.paper
         meta = ", ".join(str(x) for x in (paper.year, paper.venue) if x)
@@ -128,7 +128,7 @@ def cmd_bib(index, args) -> int:
 
 
 def cmd_stats(index, args) -> int:
-    results = index.search("", limit=1)
+    results = index.search("", limit=1, facets=True)
     years = results.facets.get("year", {})
     size = sum(f.stat().st_size for f in index.path.iterdir() if f.is_file())
     print(f"index:  {index.path}")

@@ -22,6 +22,7 @@ from whoosh.searching import TimeLimit
 
 from .analysis import SCHEMA_VERSION, acronym_expansions, make_schema
 from .paper import Paper, identifier_in
+from .analysis import SHORT_FIELDS
 from .query import QueryBuilder, extract_years, make_parser
 from .results import Hit, SearchResults
 from .sources import Problem
@@ -32,6 +33,7 @@ LOCK_TIMEOUT = 120.0
 SNIPPET_CHARS = 300
 SEARCH_TIME_LIMIT = 5.0
 MAX_HIGHLIGHT_EXPANSION = 200
+RANKED_CANDIDATES = 50  # each step ranks this many by the whole query (PaperIndex._run)
 REBUILD_HINT = "rebuild it with `jupyter-papers rebuild`"
 
 
@@ -242,9 +244,11 @@ class PaperIndex:
 
     # searching -------------------------------------------------------------------------
     def search(self, query: str = "", limit: int = 10, offset: int = 0, year_from: int | None = None,
-               year_to: int | None = None, prefix: bool | None = None, highlights: bool = True) -> SearchResults:
+               year_to: int | None = None, prefix: bool | None = None, highlights: bool = True,
+               facets: bool = False) -> SearchResults:
         """Never raises on what a person types. ``prefix`` (default: the query does not end
-        in a space) lets the last word match its completions."""
+        in a space) lets the last word match its completions. ``facets`` (counts by year)
+        costs a look at every match, so it is asked for, not default."""
         query = query or ""
         limit, offset = max(0, int(limit)), max(0, int(offset))
         text, year_from, year_to = extract_years(query, year_from, year_to)
@@ -257,50 +261,61 @@ class PaperIndex:
             if pinned is not None:
                 return SearchResults(query, [Hit(pinned, 1.0, _plain_highlights(pinned))], 1, offset, limit)
             if not text.strip():
-                return self._newest(searcher, query, limit, offset, year_filter)
+                return self._newest(searcher, query, limit, offset, year_filter, facets)
             builder = QueryBuilder(searcher, self._ix.schema, self._parser)
             plan = builder.build(text, prefix)
             if plan.empty:
                 return SearchResults(query, [], 0, offset, limit)
-            results = self._run(searcher, query, plan, limit, offset, year_filter, highlights)
+            results = self._run(searcher, query, plan, limit, offset, year_filter, highlights, facets)
             if plan.parsed is not None and results.total == 0:  # syntax that found nothing: try the words
                 words = builder.build(text, prefix, as_words=True)
                 if not words.empty:
-                    results = self._run(searcher, query, words, limit, offset, year_filter, highlights)
+                    results = self._run(searcher, query, words, limit, offset, year_filter, highlights, facets)
             return results
 
     def _pinned(self, searcher, text: str) -> Paper | None:
         identifier = identifier_in(text.strip())
         return self._get(searcher, identifier) if identifier else None
 
-    def _newest(self, searcher, query, limit, offset, year_filter) -> SearchResults:
+    def _newest(self, searcher, query, limit, offset, year_filter, with_facets) -> SearchResults:
         facet = sorting.MultiFacet([sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("id")])
         results = searcher.search(wq.Every(), limit=offset + limit or None, sortedby=facet, filter=year_filter,
-                                  groupedby={"year": sorting.FieldFacet("year", maptype=sorting.Count)})
+                                  groupedby=_year_groups(with_facets))
         hits = [_listed_hit(hit, 0.0) for hit in results[offset:]]  # sorted, not scored
         return SearchResults(query, hits[:limit], len(results), offset, limit, facets=_facets(results))
 
-    def _run(self, searcher, query, plan, limit, offset, year_filter, with_highlights) -> SearchResults:
+    def _run(self, searcher, query, plan, limit, offset, year_filter, with_highlights, with_facets) -> SearchResults:
+        """Widen step by step until the page is full (Plan.steps: titles and authors first,
+        a tenth of the postings). Each step matches a superset of the one before; hits keep
+        the order in which the steps found them, so pages do not shuffle. A step ranks its
+        best candidates by the whole query, so abstracts still count among title matches."""
         wanted = offset + limit
-        groups = {"year": sorting.FieldFacet("year", maptype=sorting.Count)}
-        strict, truncated = _timed_search(searcher, plan.strict(), max(wanted, 1), year_filter, groups)
-        results, total = list(strict), len(strict)
-        facets = _facets(strict)
-        loose_query = plan.loose()
-        if total < wanted and loose_query is not None:
-            loose, loose_truncated = _timed_search(searcher, loose_query, wanted, year_filter, groups)
-            truncated = truncated or loose_truncated
-            seen = {hit.docnum for hit in results}
-            results += [hit for hit in loose if hit.docnum not in seen]
-            total, facets = len(loose), _facets(loose)
-        page = results[offset:wanted]
+        ranked: list[tuple[float, int]] = []
+        seen: set[int] = set()
+        truncated = False
+        collected = max(wanted, RANKED_CANDIDATES)
+        for step in plan.steps(short_first=not with_facets):
+            found, cut = _timed_search(searcher, step.finding, collected, year_filter, _year_groups(with_facets))
+            truncated = truncated or cut
+            candidates = [(hit.score or 0.0, hit.docnum) for hit in found if hit.docnum not in seen]
+            if step.ranking is not None:
+                scores = _scores(searcher, step.ranking, [docnum for _, docnum in candidates])
+                candidates = [(scores.get(docnum, score), docnum) for score, docnum in candidates]
+            ranked += sorted(candidates, key=lambda candidate: -candidate[0])
+            seen.update(docnum for _, docnum in candidates)
+            facets = _facets(found)
+            # Whoosh drops subqueries that can no longer reach the top hits, so past the
+            # collected number its count is only a lower bound (without facets)
+            exact = step.counts_all and (with_facets or len(found) < collected)
+            total = len(found) if exact else max(len(found), found.estimated_min_length())
+            if len(ranked) >= wanted:
+                break
         terms = _terms_by_field(plan, searcher) if with_highlights else {}
         hits = []
-        for hit in page:
-            paper = _paper(hit.fields())
-            hits.append(Hit(paper, float(hit.score or 0.0),
-                            self._highlights(paper, terms) if with_highlights else {}))
-        return SearchResults(query, hits, total, offset, limit, plan.suggestion, facets, truncated)
+        for score, docnum in ranked[offset:wanted]:
+            paper = _paper(searcher.stored_fields(docnum))
+            hits.append(Hit(paper, float(score), self._highlights(paper, terms) if with_highlights else {}))
+        return SearchResults(query, hits, total, offset, limit, plan.suggestion, facets, truncated, exact)
 
     def _highlights(self, paper: Paper, terms: dict[str, set[str]]) -> dict[str, str]:
         schema = self._ix.schema
@@ -373,6 +388,33 @@ def _year_filter(year_from: int | None, year_to: int | None):
     return wq.NumericRange("year", year_from, year_to)
 
 
+def _scores(searcher, q: wq.Query, docnums: list[int]) -> dict[int, float]:
+    """The scores ``q`` gives these documents, skipping to each one rather than scoring
+    every match: ranking 50 candidates by phrases and abstracts costs little, finding
+    them that way costs much."""
+    scores: dict[int, float] = {}
+    context = searcher.context()
+    wanted = sorted(docnums)
+    for subsearcher, offset in searcher.leaf_searchers():
+        end = offset + subsearcher.doc_count_all()
+        local = [docnum - offset for docnum in wanted if offset <= docnum < end]
+        if not local:
+            continue
+        matcher = q.matcher(subsearcher, context)
+        for docnum in local:
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum:
+                scores[docnum + offset] = matcher.score()
+    return scores
+
+
+def _year_groups(wanted: bool) -> dict | None:
+    return {"year": sorting.FieldFacet("year", maptype=sorting.Count)} if wanted else None
+
+
 def _facets(results) -> dict[str, dict[int, int]]:
     try:
         counts = results.groups("year")
@@ -387,7 +429,9 @@ def _timed_search(searcher, q, limit, year_filter, groups):
     (The year filter goes into the query: TimeLimitCollector bypasses FilterCollector.)"""
     if year_filter is not None:
         q = wq.Require(q, year_filter)
-    timed = TimeLimitCollector(searcher.collector(limit=limit, groupedby=groups),
+    # optimize=False: whoosh's block-quality skipping trips an assertion in its AND-NOT
+    # matcher on some of our queries, and measured no faster (158k papers).
+    timed = TimeLimitCollector(searcher.collector(limit=limit, groupedby=groups, optimize=False),
                                timelimit=SEARCH_TIME_LIMIT, use_alarm=False)
     truncated = False
     try:

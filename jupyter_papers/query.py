@@ -14,12 +14,13 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from whoosh import query as wq
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup
 from whoosh.support.levenshtein import damerau_levenshtein
 
-from .analysis import TEXT_FIELDS
+from .analysis import SHORT_FIELDS, TEXT_FIELDS
 
 YEAR_RANGE = re.compile(
     r"\byear:\s*(?:\[\s*(\d{4})?\s*(?:TO|to)\s*(\d{4})?\s*\]|(>=|<=|>|<)?\s*(\d{4})(?:\s*(?:\.\.|-|–)\s*(\d{4}))?)"
@@ -30,9 +31,21 @@ ADVANCED = re.compile(
 STRIP = ".,;:!?()[]{}\"'“”‘’`"
 VOCABULARY_FIELDS = ("words", "authors")
 COMPLETIONS_PER_FIELD = 8
+COMPLETIONS = 8
 COMPLETION_SCAN_LIMIT = 4000
 COORDINATION = 0.9
 PHRASE_BOOSTS = {"title": 2.0, "abstract": 2.0}
+RARE_DOCUMENTS = 3            # a known word this rare may be a typo ...
+RARE_NEIGHBOUR_DOCUMENTS = 50  # ... of a neighbour at least this common
+
+
+class Step(NamedTuple):
+    """One search of a Plan: ``finding`` picks the candidates, ``ranking`` (None: the same
+    query) orders them; ``counts_all`` is False when the step looks at some fields only."""
+
+    finding: wq.Query
+    ranking: wq.Query | None
+    counts_all: bool = True
 
 
 @dataclass
@@ -50,10 +63,10 @@ class Plan:
         return not self.words and self.parsed is None
 
     def strict(self) -> wq.Query:
-        """Every word must match (what a user expects first)."""
+        """Every word must match (what a user expects first); the words side by side rank higher."""
         if self.parsed is not None:
             return self.parsed
-        core = wq.And(self.words) if len(self.words) > 1 else self.words[0]
+        core = self._every_word()
         return wq.AndMaybe(core, wq.Or(self.boosts)) if self.boosts else core
 
     def loose(self) -> wq.Query | None:
@@ -61,6 +74,25 @@ class Plan:
         if self.parsed is not None or len(self.words) < 2:
             return None
         return wq.Or(self.words + self.boosts, scale=COORDINATION)
+
+    def steps(self, short_first: bool) -> list[Step]:
+        """The widening steps: every word in the short fields, every word anywhere, any word
+        anywhere. Phrase boosts only rank a step's candidates: checking positions in every
+        match costs more than the words."""
+        if self.parsed is not None:
+            steps = [Step(self.parsed, None)]
+        else:
+            steps = [Step(self._every_word(), self.strict())]
+            if len(self.words) > 1:
+                steps.append(Step(wq.Or(self.words, scale=COORDINATION), self.loose()))
+        if short_first:
+            short = restrict(steps[0].finding, SHORT_FIELDS)
+            if short is not None and short != steps[0].finding:
+                steps.insert(0, Step(short, steps[0].ranking or steps[0].finding, counts_all=False))
+        return steps
+
+    def _every_word(self) -> wq.Query:
+        return wq.And(self.words) if len(self.words) > 1 else self.words[0]
 
 
 def extract_years(text: str, year_from: int | None, year_to: int | None) -> tuple[str, int | None, int | None]:
@@ -158,31 +190,47 @@ class QueryBuilder:
             return wq.Phrase(fieldname, tokens)
         return wq.And([wq.Term(fieldname, t) for t in tokens])
 
-    def _word_clause(self, word: str) -> tuple[wq.Query | None, bool]:
-        """The word in every text field, and whether the index has it anywhere."""
-        clauses = [q for q in (self._field_query(f, word) for f in TEXT_FIELDS) if q is not None]
+    def _words_clause(self, words: list[str]) -> wq.Query | None:
+        """Any of the words in any text field, each distinct term once: completions often
+        share a stem (learning, learned, learns are all title:learn)."""
+        clauses: list[wq.Query] = []
+        for fieldname in TEXT_FIELDS:
+            for word in words:
+                q = self._field_query(fieldname, word)
+                if q is not None and q not in clauses:
+                    clauses.append(q)
         if not clauses:
-            return None, True
-        known = any(self._exists(q) for q in clauses)
-        return (clauses[0] if len(clauses) == 1 else wq.Or(clauses)), known
+            return None
+        return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
 
     def _exists(self, q: wq.Query) -> bool:
         return all(self.reader.doc_frequency(field, text) > 0 for field, text in q.iter_all_terms())
 
+    def _known(self, word: str) -> bool:
+        return any(self._exists(q) for q in (self._field_query(f, word) for f in TEXT_FIELDS) if q is not None)
+
     def _word(self, word: str, last: bool, plan: Plan) -> wq.Query | None:
-        clause, known = self._word_clause(word)
-        if clause is None:
-            return None
-        alternatives = [clause]
-        if last:
-            alternatives += [c for c in (self._word_clause(w)[0] for w in self.completions(word)) if c is not None]
-        if not known and len(alternatives) == 1:
-            correction = self.correction(word)
+        alternatives = [word] + (self.completions(word) if last else [])
+        if len(alternatives) == 1:
+            correction = self._respelling(word)
             if correction:
                 plan.corrections[word] = correction
-                alternatives.append(self._word_clause(correction)[0])
-        alternatives = [a for a in alternatives if a is not None]
-        return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+                alternatives.append(correction)
+        return self._words_clause(alternatives)
+
+    def _respelling(self, word: str) -> str | None:
+        """A correction for a word the index lacks, or for one it has in a few documents
+        only while a one-edit neighbour is in a hundred times as many: a typo that also
+        occurs in the corpus ("atention" is in some abstracts)."""
+        if not self._known(word):
+            return self.correction(word)
+        token = self._folded_word(word)
+        if token is None:
+            return None
+        rarity = sum(self.reader.doc_frequency(fieldname, token) for fieldname in VOCABULARY_FIELDS)
+        if rarity > RARE_DOCUMENTS:
+            return None
+        return self.correction(word, maxdist=1, min_documents=max(RARE_NEIGHBOUR_DOCUMENTS, 100 * rarity))
 
     def _folded_word(self, text: str) -> str | None:
         """The text as one vocabulary word (folded, unstemmed), or None if it is several."""
@@ -203,22 +251,46 @@ class QueryBuilder:
                 word = text.decode("utf-8") if isinstance(text, bytes) else text
                 if word != stem:
                     found[word] = found.get(word, 0) + df
-        return sorted(found, key=found.get, reverse=True)[: COMPLETIONS_PER_FIELD * 2]
+        return sorted(found, key=found.get, reverse=True)[:COMPLETIONS]
 
-    def correction(self, word: str) -> str | None:
-        """The indexed word nearest to a word the index lacks: fewest edits, then most documents."""
+    def correction(self, word: str, maxdist: int | None = None, min_documents: int = 1) -> str | None:
+        """The indexed word nearest to ``word``: fewest edits, then most documents."""
         token = self._folded_word(word)
         if token is None or len(token) < 3 or not token.isalpha():
             return None
-        maxdist = 1 if len(token) <= 4 else 2
+        maxdist = maxdist or (1 if len(token) <= 4 else 2)
         best: tuple[int, int, str] | None = None
         for fieldname in VOCABULARY_FIELDS:
             for candidate in self.reader.terms_within(fieldname, token, maxdist, prefix=1):
-                if candidate == token:
+                documents = self.reader.doc_frequency(fieldname, candidate)
+                if candidate == token or documents < min_documents:
                     continue
-                distance = damerau_levenshtein(token, candidate)
-                rank = (distance, -self.reader.doc_frequency(fieldname, candidate), candidate)
+                rank = (damerau_levenshtein(token, candidate), -documents, candidate)
                 if best is None or rank < best:
                     best = rank
         return best[2] if best else None
 
+
+_LEAVES = (wq.Term, wq.Phrase, wq.MultiTerm)
+
+
+def restrict(query: wq.Query, fields: frozenset[str]) -> wq.Query | None:
+    """The part of ``query`` that looks only at ``fields``: it matches a subset of what the
+    whole query matches (None when that subset is empty, or when the query has a NOT or a
+    construct whose restriction would match more)."""
+    if isinstance(query, _LEAVES):
+        return query if query.field() in fields else None
+    if isinstance(query, wq.And):
+        parts = [restrict(child, fields) for child in query.subqueries]
+        return None if any(p is None for p in parts) else wq.And(parts, boost=query.boost)
+    if isinstance(query, (wq.Or, wq.DisjunctionMax)):
+        parts = [p for p in (restrict(child, fields) for child in query.subqueries) if p is not None]
+        if len(parts) <= 1:
+            return parts[0] if parts else None
+        return wq.Or(parts, boost=query.boost, scale=getattr(query, "scale", None))
+    if isinstance(query, wq.AndMaybe):
+        required, optional = restrict(query.a, fields), restrict(query.b, fields)
+        if required is None or optional is None:
+            return required
+        return wq.AndMaybe(required, optional)
+    return None

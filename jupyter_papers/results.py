@@ -20,8 +20,10 @@ class Hit:
 
 @dataclass
 class SearchResults:
-    """One page of hits. ``total`` counts every match; ``truncated`` is True when a time
-    limit cut the search short, so the page may miss better matches."""
+    """One page of hits. ``total`` counts every match, or with ``total_exact`` False is a
+    lower bound (counting every match of a common word costs more than finding the best).
+    ``truncated`` is True when a time limit cut the search short, so the page may miss
+    better matches."""
 
     query: str
     hits: list[Hit]
@@ -31,6 +33,7 @@ class SearchResults:
     suggestion: str | None = None
     facets: dict[str, dict[int, int]] = field(default_factory=dict)
     truncated: bool = False
+    total_exact: bool = True
 
     def __iter__(self):
         return iter(self.hits)
@@ -42,13 +45,18 @@ class SearchResults:
         return self.hits[index]
 
     @property
+    def total_label(self) -> str:
+        """The total as a person reads it: "6,150+" when it is a lower bound."""
+        return f"{self.total:,}" + ("" if self.total_exact else "+")
+
+    @property
     def papers(self) -> list[Paper]:
         return [hit.paper for hit in self.hits]
 
     def to_dict(self) -> dict:
         return {
             "query": self.query, "total": self.total, "offset": self.offset, "limit": self.limit,
-            "suggestion": self.suggestion, "truncated": self.truncated,
+            "suggestion": self.suggestion, "truncated": self.truncated, "total_exact": self.total_exact,
             "facets": {name: {str(k): v for k, v in counts.items()} for name, counts in self.facets.items()},
             "hits": [hit.to_dict() for hit in self.hits],
         }
@@ -74,7 +82,7 @@ class SearchResults:
                 f"<div style='opacity:.75'>{meta}</div>"
                 f"<div>{hit.highlights.get('abstract', '')}</div></li>"
             )
-        header = f"{self.offset + 1}–{self.offset + len(self.hits)} of {self.total} for {html.escape(self.query)!s}"
+        header = f"{self.offset + 1}–{self.offset + len(self.hits)} of {self.total_label} for {html.escape(self.query)!s}"
         if not self.hits:
             header = f"No papers found for {html.escape(self.query)}"
         if self.suggestion:

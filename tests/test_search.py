@@ -65,7 +65,7 @@ def test_year_ranges_in_query_and_arguments(demo_index):
     assert in_query.total and {h.paper.year for h in in_query} == {2024}
     ranged = demo_index.search("diffusion year:2022..2023")
     assert ranged.total and {h.paper.year for h in ranged} <= {2022, 2023}
-    by_args = demo_index.search("diffusion", year_from=2023, year_to=2023)
+    by_args = demo_index.search("diffusion", year_from=2023, year_to=2023, facets=True)
     assert by_args.total and {h.paper.year for h in by_args} == {2023}
     assert set(by_args.facets["year"]) == {2023}
 
@@ -84,10 +84,11 @@ def test_pasted_ids_find_the_paper_first(demo_index):
 
 
 def test_empty_query_lists_newest_first(demo_index):
-    results = demo_index.search("", limit=20)
+    results = demo_index.search("", limit=20, facets=True)
     years = [h.paper.year for h in results]
     assert results.total == 139 and years == sorted(years, reverse=True)
     assert sum(results.facets["year"].values()) == 139
+    assert demo_index.search("", limit=20).facets == {}  # counted only when asked for
 
 
 @pytest.mark.parametrize("bad", ['title:(', 'AND OR ((', '"unclosed phrase', 'year:[2020 TO', '***', 'NOT', ')(', "title:"])
@@ -121,3 +122,14 @@ def test_highlights_escape_paper_text(empty_index):
     assert "<img" not in hit.highlights["title"] and "&lt;img src=x onerror=alert(1)&gt;" in hit.highlights["title"]
     assert "<script>" not in hit.highlights["abstract"] and "<mark>attack</mark>" in hit.highlights["abstract"]
     assert "<img" not in jp.SearchResults("q", [hit], 1)._repr_html_()
+
+
+def test_titles_first_then_abstracts_and_total_says_when_it_counted_titles_only(demo_index):
+    titles = demo_index.search("diffusion", limit=3)
+    assert not titles.total_exact and titles.total_label == f"{titles.total}+"
+    assert all("diffusion" in h.paper.title.lower() for h in titles)
+    everything = demo_index.search("diffusion", limit=100)
+    assert everything.total_exact and everything.total > titles.total
+    in_titles = [h for h in everything if "diffusion" in h.paper.title.lower()]
+    assert everything.hits[:len(in_titles)] == in_titles  # pages keep titles first, no shuffle
+    assert [h.paper.id for h in everything.hits[:3]] == [h.paper.id for h in titles]

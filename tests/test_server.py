@@ -22,11 +22,12 @@ async def error_of(call):
 
 
 async def test_search_returns_escaped_highlights_total_suggestion_and_facets(jp_fetch):
-    data = await get_json(jp_fetch, "search", q="resonanse rope", limit="5")
+    data = await get_json(jp_fetch, "search", q="resonanse rope", limit="5", facets="1")
     assert data["hits"][0]["paper"]["id"] == "2403.00071"
     assert data["suggestion"] == "resonance rope"
     assert "<mark>" in data["hits"][0]["highlights"]["abstract"]
     assert data["total"] >= 1 and data["facets"]["year"]
+    assert (await get_json(jp_fetch, "search", q="resonanse rope"))["facets"] == {}
 
 
 async def test_paging_and_year_range(jp_fetch):

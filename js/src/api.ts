@@ -26,6 +26,8 @@ export interface IHit {
 export interface IResults {
   query: string;
   total: number;
+  /** false when total counts only title and author matches: there may be more */
+  total_exact: boolean;
   offset: number;
   limit: number;
   suggestion: string | null;

@@ -146,7 +146,8 @@ export class PapersPanel extends Widget {
   private render(): void {
     const results = this.results!;
     this.status.textContent = this.hits.length
-      ? `${this.hits.length} of ${results.total}${results.truncated ? ' (search cut short)' : ''}`
+      ? `${this.hits.length} of ${results.total.toLocaleString('en')}${results.total_exact ? '' : '+'}` +
+        (results.truncated ? ' (search cut short)' : '')
       : results.query.trim()
         ? 'No papers found'
         : 'No papers in the index';
@@ -163,7 +164,8 @@ export class PapersPanel extends Widget {
     }
     this.list.textContent = '';
     this.hits.forEach((hit, index) => this.list.appendChild(this.renderHit(hit, index)));
-    this.more.style.display = this.hits.length < results.total ? '' : 'none';
+    const more = this.hits.length < results.total || !results.total_exact;
+    this.more.style.display = more ? '' : 'none';
   }
 
   private renderHit(hit: api.IHit, index: number): HTMLLIElement {

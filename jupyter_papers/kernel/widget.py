@@ -83,13 +83,13 @@ class SearchPanel(w.VBox):
 
     def page(self, step: int) -> None:
         offset = max(0, self.offset + step * self.limit)
-        if self.results is not None and offset < self.results.total:
+        if self.results is not None and (offset < self.results.total or not self.results.total_exact):
             self.search(offset)
 
     def _show_results(self) -> None:
         results = self.results
         shown = len(results.hits)
-        self.count.value = (f"{results.offset + 1}–{results.offset + shown} of {results.total}" if shown
+        self.count.value = (f"{results.offset + 1}–{results.offset + shown} of {results.total_label}" if shown
                             else "No papers found")
         self.did_you_mean.description = f"did you mean: {results.suggestion}" if results.suggestion else ""
         self.did_you_mean.layout.display = "" if results.suggestion else "none"
@@ -105,7 +105,7 @@ class SearchPanel(w.VBox):
             rows.append(w.HBox([choose, text]))
         self.results_box.children = rows
         self.previous.disabled = results.offset == 0
-        self.next.disabled = results.offset + shown >= results.total
+        self.next.disabled = results.offset + shown >= results.total and results.total_exact
         self.select(results.hits[0].paper if results.hits else None)
 
     def select(self, paper: Paper | None) -> None:

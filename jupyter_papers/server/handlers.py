@@ -64,6 +64,10 @@ class PapersHandler(APIHandler):
         self.finish(json.dumps({"message": reason, "status": status_code}))
 
 
+def _flag(value: str) -> bool:
+    return value.lower() in ("1", "true", "yes")
+
+
 class SearchHandler(PapersHandler):
     @tornado.web.authenticated
     async def get(self):
@@ -76,7 +80,8 @@ class SearchHandler(PapersHandler):
         )
         prefix = self.get_argument("prefix", None)
         if prefix is not None:
-            kwargs["prefix"] = prefix.lower() in ("1", "true", "yes")
+            kwargs["prefix"] = _flag(prefix)
+        kwargs["facets"] = _flag(self.get_argument("facets", "0"))
         results = await self.run(self.index.search, **kwargs)
         self.finish(results.to_dict())
 
