@@ -8,8 +8,10 @@ split on hyphens, so "GLM-130B" and "GLM 130B" give the same terms.
 
 from __future__ import annotations
 
+import math
 import re
 
+from whoosh import scoring
 from whoosh.analysis import (
     CharsetFilter,
     LowercaseFilter,
@@ -21,7 +23,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Existence
 from whoosh.support.charset import accent_map
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 TOKEN_PATTERN = r"\w+(?:[.'’]\w+)*(?:\+\+|#)?"
 TEXT_FIELDS = ("title", "abstract", "authors", "venue", "keywords")
 # Searched first (see PaperIndex.search): a tenth of the postings, and where a person's words
@@ -42,6 +44,20 @@ def stemming_analyzer(stop_words: bool):
     return chain | StemFilter(cachesize=100_000)
 
 
+class PaperBM25F(scoring.BM25F):
+    """BM25F with the Robertson/Sparck Jones idf. Whoosh's own, log(N/(n+1)) + 1, gives a
+    word found in every paper ("the", "of": titles keep them) a weight of 1, so a long
+    query ranked papers by its stop words. K1 = 0.9 was tuned on SciFact's train split."""
+
+    def __init__(self):
+        super().__init__(B=0.75, K1=0.9)
+
+    def idf(self, searcher, fieldname, text):
+        parent = searcher.get_parent()
+        documents, found = parent.doc_count_all(), parent.doc_frequency(fieldname, text)
+        return math.log(1 + (documents - found + 0.5) / (found + 0.5))
+
+
 def make_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
@@ -53,7 +69,9 @@ def make_schema() -> Schema:
         # corrections, with true document frequencies. (Whoosh's own spelling=True adds a
         # posting per word occurrence, all on document 0: useless frequencies, and an import
         # of 158k papers peaked at 20 GB merging them.)
-        words=FieldType(Existence(), folding_analyzer(), scorable=False),
+        # scorable only so Whoosh keeps its (never read) length column: without one, indexing
+        # asked the file system whether the column exists for each posting (a third of the time)
+        words=FieldType(Existence(), folding_analyzer(), scorable=True),
         authors=TEXT(analyzer=folding_analyzer(), field_boost=FIELD_BOOSTS["authors"]),
         venue=TEXT(analyzer=folding_analyzer(), field_boost=FIELD_BOOSTS["venue"]),
         keywords=TEXT(analyzer=stemming_analyzer(False), field_boost=FIELD_BOOSTS["keywords"]),
@@ -62,7 +80,8 @@ def make_schema() -> Schema:
     )
 
 
-_DEFINITION = re.compile(r"((?:[\w-]+\s+){1,8}?)\(([A-Za-z][\w-]*[A-Z][\w-]*?)s?\)")
+_ACRONYM = re.compile(r"\(([A-Za-z][\w-]*?[A-Z][\w-]*?)s?\)")
+_WORDS_BEFORE = re.compile(r"((?:[\w-]+\s+){1,8})$")
 
 
 def acronym_expansions(title: str, abstract: str) -> list[str]:
@@ -70,12 +89,13 @@ def acronym_expansions(title: str, abstract: str) -> list[str]:
     "RoPE" then also matches "rotary position embedding"."""
     title_words = set(re.findall(r"[\w-]+", title))
     expansions = []
-    for match in _DEFINITION.finditer(abstract):
-        words, acronym = match.group(1).split(), match.group(2)
+    for match in _ACRONYM.finditer(abstract):  # "(RoPE)" first: rare, so the words before are looked at seldom
+        acronym = match.group(1)
         if acronym not in title_words:
             continue
+        before = _WORDS_BEFORE.search(abstract, max(0, match.start() - 200), match.start())
         capitals = [c.lower() for c in acronym if c.isupper()]
-        long_form = words[-len(capitals):]
+        long_form = before.group(1).split()[-len(capitals):] if before else []
         if len(long_form) == len(capitals) and all(w[0].lower() == c for w, c in zip(long_form, capitals, strict=True)):
             expansions.append(" ".join(long_form))
     return expansions

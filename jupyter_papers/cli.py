@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def cmd_add(index, args) -> int:
             continue
         try:
             reading = read_papers(path, format=args.format)
-            report = index.add(reading, progress=True)
+            report = index.add(reading, progress=True, procs=os.cpu_count() or 1)
         except UnknownFormatError as error:
             print(f"{name}: {error}", file=sys.stderr)
             status = BAD_INPUT
