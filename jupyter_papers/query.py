@@ -253,6 +253,14 @@ class QueryBuilder:
                     found[word] = found.get(word, 0) + df
         return sorted(found, key=found.get, reverse=True)[:COMPLETIONS]
 
+    def _terms_within(self, fieldname: str, token: str, maxdist: int) -> set[str]:
+        """Whoosh's automaton walks one segment's words; over several segments its reader
+        falls back to measuring every word that shares the first letter (slow)."""
+        found: set[str] = set()
+        for leaf, _ in self.reader.leaf_readers():
+            found.update(leaf.terms_within(fieldname, token, maxdist, prefix=1))
+        return found
+
     def correction(self, word: str, maxdist: int | None = None, min_documents: int = 1) -> str | None:
         """The indexed word nearest to ``word``: fewest edits, then most documents."""
         token = self._folded_word(word)
@@ -261,7 +269,7 @@ class QueryBuilder:
         maxdist = maxdist or (1 if len(token) <= 4 else 2)
         best: tuple[int, int, str] | None = None
         for fieldname in VOCABULARY_FIELDS:
-            for candidate in self.reader.terms_within(fieldname, token, maxdist, prefix=1):
+            for candidate in self._terms_within(fieldname, token, maxdist):
                 documents = self.reader.doc_frequency(fieldname, candidate)
                 if candidate == token or documents < min_documents:
                     continue
