@@ -210,12 +210,12 @@ class PaperIndex:
                     if old is not None and paper == old:
                         report.unchanged += 1
                         continue
-                    if old is not None:
-                        report.updated += 1
-                        writer.update_document(**_fields(paper))
+                    if old is not None:  # replaced with this writer's searcher: update_document
+                        report.updated += 1  # opens one per call (an import of 158k papers took 1.5 GB)
+                        writer.delete_by_term("id", paper.id, searcher=searcher)
                     else:
                         report.added += 1
-                        writer.add_document(**_fields(paper))
+                    writer.add_document(**_fields(paper))
                     written.add(paper.id)
                     keys[paper.key] = paper.id
                     report.ids.append(paper.id)

@@ -76,20 +76,24 @@ class Plan:
         return wq.Or(self.words + self.boosts, scale=COORDINATION)
 
     def steps(self, short_first: bool) -> list[Step]:
-        """The widening steps: every word in the short fields, every word anywhere, any word
-        anywhere. Phrase boosts only rank a step's candidates: checking positions in every
-        match costs more than the words."""
+        """The widening steps: every word in the short fields, then anywhere; any word in the
+        short fields, then anywhere. Phrase boosts only rank a step's candidates: checking
+        positions in every match costs more than the words."""
         if self.parsed is not None:
             steps = [Step(self.parsed, None)]
         else:
             steps = [Step(self._every_word(), self.strict())]
             if len(self.words) > 1:
                 steps.append(Step(wq.Or(self.words, scale=COORDINATION), self.loose()))
-        if short_first:
-            short = restrict(steps[0].finding, SHORT_FIELDS)
-            if short is not None and short != steps[0].finding:
-                steps.insert(0, Step(short, steps[0].ranking or steps[0].finding, counts_all=False))
-        return steps
+        if not short_first:
+            return steps
+        widened = []
+        for step in steps:
+            short = restrict(step.finding, SHORT_FIELDS)
+            if short is not None and short != step.finding:
+                widened.append(Step(short, step.ranking or step.finding, counts_all=False))
+            widened.append(step)
+        return widened
 
     def _every_word(self) -> wq.Query:
         return wq.And(self.words) if len(self.words) > 1 else self.words[0]
@@ -156,8 +160,9 @@ class QueryBuilder:
                 return Plan(parsed=parsed)
         words = words_of(text)
         plan = Plan()
-        for position, word in enumerate(words):
-            last = prefix and position == len(words) - 1
+        typed = self._still_typing(words) if prefix else words
+        for position, word in enumerate(typed):
+            last = prefix and position == len(typed) - 1
             clause = self._word(word, last, plan)
             if clause is not None:
                 plan.words.append(clause)
@@ -172,6 +177,17 @@ class QueryBuilder:
         if plan.corrections:
             plan.suggestion = " ".join(plan.corrections.get(w, w) for w in words)
         return plan
+
+    def _still_typing(self, words: list[str]) -> list[str]:
+        """The words with the last one completable: "few-s" is "few" and "s", and a last
+        word of one letter waits for the next key press (it would match nothing yet)."""
+        if not words:
+            return words
+        *done, last = words
+        tokens = [t.text for t in self.schema["words"].analyzer(last)] or [last]
+        if len(tokens) > 1:
+            done, last = done + tokens[:-1], tokens[-1]
+        return done if done and len(last) < 2 else done + [last]
 
     def _parse(self, text: str) -> wq.Query | None:
         try:
@@ -228,9 +244,10 @@ class QueryBuilder:
         if token is None:
             return None
         rarity = sum(self.reader.doc_frequency(fieldname, token) for fieldname in VOCABULARY_FIELDS)
-        if rarity > RARE_DOCUMENTS:
+        neighbour = max(RARE_NEIGHBOUR_DOCUMENTS, 100 * rarity)
+        if rarity > RARE_DOCUMENTS or self.reader.doc_count() < neighbour:
             return None
-        return self.correction(word, maxdist=1, min_documents=max(RARE_NEIGHBOUR_DOCUMENTS, 100 * rarity))
+        return self.correction(word, maxdist=1, min_documents=neighbour)
 
     def _folded_word(self, text: str) -> str | None:
         """The text as one vocabulary word (folded, unstemmed), or None if it is several."""
