@@ -35,6 +35,7 @@ COMPLETIONS = 8
 COMPLETION_SCAN_LIMIT = 4000
 COORDINATION = 0.9
 PHRASE_BOOSTS = {"title": 2.0, "abstract": 2.0}
+TITLE_LIKE_WORDS = 3  # up to this many words are looked for in titles first even if not all match
 RARE_DOCUMENTS = 3            # a known word this rare may be a typo ...
 RARE_NEIGHBOUR_DOCUMENTS = 50  # ... of a neighbour at least this common
 
@@ -77,8 +78,8 @@ class Plan:
 
     def steps(self, short_first: bool) -> list[Step]:
         """The widening steps: every word in the short fields, then anywhere; any word in the
-        short fields, then anywhere. Phrase boosts only rank a step's candidates: checking
-        positions in every match costs more than the words."""
+        short fields (for a few words, a title's), then anywhere. Phrase boosts only rank a
+        step's candidates: checking positions in every match costs more than the words."""
         if self.parsed is not None:
             steps = [Step(self.parsed, None)]
         else:
@@ -88,8 +89,10 @@ class Plan:
         if not short_first:
             return steps
         widened = []
-        for step in steps:
+        for number, step in enumerate(steps):
             short = restrict(step.finding, SHORT_FIELDS)
+            if number and len(self.words) > TITLE_LIKE_WORDS:
+                short = None  # any word of a long description: its abstract answers it
             if short is not None and short != step.finding:
                 widened.append(Step(short, step.ranking or step.finding, counts_all=False))
             widened.append(step)
