@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import highlight, index as windex, query as wq, sorting
+from whoosh import highlight, query as wq, sorting
 from whoosh.collectors import TimeLimitCollector
 from whoosh.index import LockError
 from whoosh.searching import TimeLimit
@@ -26,6 +26,7 @@ from .analysis import SHORT_FIELDS
 from .query import QueryBuilder, extract_years, make_parser
 from .results import Hit, SearchResults
 from .sources import Problem
+from .storage import MappedStorage
 
 INDEX_NAME = "papers"
 VERSION_FILE = "jupyter-papers-schema"
@@ -84,9 +85,9 @@ class PaperIndex:
     # opening ---------------------------------------------------------------------------
     def _open_or_create(self):
         version_file = self.path / VERSION_FILE
-        if not windex.exists_in(self.path, indexname=INDEX_NAME):
+        if not self.path.is_dir() or not MappedStorage(str(self.path)).index_exists(INDEX_NAME):
             self.path.mkdir(parents=True, exist_ok=True)
-            ix = windex.create_in(self.path, make_schema(), indexname=INDEX_NAME)
+            ix = MappedStorage(str(self.path)).create_index(make_schema(), indexname=INDEX_NAME)
             version_file.write_text(SCHEMA_VERSION)
             return ix
         found = version_file.read_text().strip() if version_file.exists() else "?"
@@ -95,7 +96,7 @@ class PaperIndex:
                 f"The paper index at {self.path} was made by another version (schema {found}, "
                 f"this version needs {SCHEMA_VERSION}): {REBUILD_HINT}.")
         try:
-            return windex.open_dir(self.path, indexname=INDEX_NAME)
+            return MappedStorage(str(self.path)).open_index(INDEX_NAME)
         except Exception as error:  # whoosh raises many types for damaged files
             raise IndexBrokenError(f"The paper index at {self.path} cannot be read ({error}): {REBUILD_HINT}.") from error
 
@@ -165,10 +166,12 @@ class PaperIndex:
     # writing ---------------------------------------------------------------------------
     def _writer(self, procs: int = 1):
         try:
+            # compound=False: Whoosh reads a compound segment by copying each of its parts into
+            # memory (600 MB held, 0.3 s to open at 158k papers); separate files are read in place
+            options = dict(timeout=LOCK_TIMEOUT, delay=0.25, limitmb=WRITER_MB, compound=False)
             if procs > 1:  # one segment per process, not merged: merging 158k papers took minutes
-                return self._ix.writer(timeout=LOCK_TIMEOUT, delay=0.25, procs=procs, multisegment=True,
-                                       limitmb=WRITER_MB)
-            return self._ix.writer(timeout=LOCK_TIMEOUT, delay=0.25, limitmb=WRITER_MB)
+                return self._ix.writer(procs=procs, multisegment=True, **options)
+            return self._ix.writer(**options)
         except LockError as error:
             raise TimeoutError(
                 f"The paper index at {self.path} stayed locked by another process for {LOCK_TIMEOUT:.0f} s; "

@@ -80,8 +80,8 @@ def test_a_broken_index_says_how_to_rebuild(tmp_path):
     index = jp.open_index(path)
     index.add([jp.Paper(title="keep me", doi="10.1000/keep")])
     index.close()
-    for segment in path.glob("*.seg"):
-        segment.write_bytes(b"garbage")
+    for part in path.glob("papers_*.*"):  # every file of the segment, not the table of contents
+        part.write_bytes(b"garbage")
     with pytest.raises(IndexBrokenError, match="jupyter-papers rebuild"):
         jp.open_index(path).search("keep")
 
