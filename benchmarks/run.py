@@ -253,7 +253,7 @@ def markdown(report: dict) -> str:
         imported = result["import"]
         lines += [f"## {result['size']}: {result['papers']:,} papers", "",
                   f"- import (2 processes): {imported['seconds']:.1f} s ({imported['per_second']:.0f} papers/s), peak "
-                  f"memory {imported['peak_mb']:.0f} MB reading + {imported.get('worker_peak_mb', 0):.0f} MB per "
+                  f"memory {imported['peak_mb']:.0f} MB reading + {imported['worker_peak_mb']:.0f} MB per "
                   f"indexing process, index {imported['size_mb']:.1f} MB on disk "
                   f"(FTS5: {result['fts5_import_seconds']:.1f} s)",
                   f"- cold start (new process: open + first query): {result['cold_start_ms']:.0f} ms",

@@ -22,7 +22,6 @@ from whoosh.searching import TimeLimit
 
 from .analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
 from .paper import Paper, identifier_in
-from .analysis import SHORT_FIELDS
 from .query import QueryBuilder, extract_years, make_parser
 from .results import Hit, SearchResults
 from .sources import Problem
@@ -85,9 +84,10 @@ class PaperIndex:
     # opening ---------------------------------------------------------------------------
     def _open_or_create(self):
         version_file = self.path / VERSION_FILE
-        if not self.path.is_dir() or not MappedStorage(str(self.path)).index_exists(INDEX_NAME):
-            self.path.mkdir(parents=True, exist_ok=True)
-            ix = MappedStorage(str(self.path)).create_index(make_schema(), indexname=INDEX_NAME)
+        self.path.mkdir(parents=True, exist_ok=True)
+        storage = MappedStorage(str(self.path))
+        if not storage.index_exists(INDEX_NAME):
+            ix = storage.create_index(make_schema(), indexname=INDEX_NAME)
             version_file.write_text(SCHEMA_VERSION)
             return ix
         found = version_file.read_text().strip() if version_file.exists() else "?"
@@ -96,7 +96,7 @@ class PaperIndex:
                 f"The paper index at {self.path} was made by another version (schema {found}, "
                 f"this version needs {SCHEMA_VERSION}): {REBUILD_HINT}.")
         try:
-            return MappedStorage(str(self.path)).open_index(INDEX_NAME)
+            return storage.open_index(INDEX_NAME)
         except Exception as error:  # whoosh raises many types for damaged files
             raise IndexBrokenError(f"The paper index at {self.path} cannot be read ({error}): {REBUILD_HINT}.") from error
 
@@ -290,7 +290,7 @@ class PaperIndex:
         results = searcher.search(wq.Every(), limit=offset + limit or None, sortedby=facet, filter=year_filter,
                                   groupedby=_year_groups(with_facets))
         hits = [_listed_hit(hit, 0.0) for hit in results[offset:]]  # sorted, not scored
-        return SearchResults(query, hits[:limit], len(results), offset, limit, facets=_facets(results))
+        return SearchResults(query, hits[:limit], len(results), offset, limit, facets=_facets(results, with_facets))
 
     def _run(self, searcher, query, plan, limit, offset, year_filter, with_highlights, with_facets) -> SearchResults:
         """Widen step by step until the page is full (Plan.steps: titles and authors first,
@@ -311,7 +311,7 @@ class PaperIndex:
                 candidates = [(scores.get(docnum, score), docnum) for score, docnum in candidates]
             ranked += sorted(candidates, key=lambda candidate: -candidate[0])
             seen.update(docnum for _, docnum in candidates)
-            facets = _facets(found)
+            facets = _facets(found, with_facets)
             # Whoosh drops subqueries that can no longer reach the top hits, so past the
             # collected number its count is only a lower bound (without facets)
             exact = step.counts_all and (with_facets or len(found) < collected)
@@ -423,11 +423,10 @@ def _year_groups(wanted: bool) -> dict | None:
     return {"year": sorting.FieldFacet("year", maptype=sorting.Count)} if wanted else None
 
 
-def _facets(results) -> dict[str, dict[int, int]]:
-    try:
-        counts = results.groups("year")
-    except KeyError:
+def _facets(results, wanted: bool) -> dict[str, dict[int, int]]:
+    if not wanted:
         return {}
+    counts = results.groups("year")
     return {"year": {int(year): n for year, n in sorted(counts.items(), key=lambda kv: -(kv[0] or 0))
                      if year}}  # 0: no year
 

@@ -187,7 +187,7 @@ class QueryBuilder:
         if not words:
             return words
         *done, last = words
-        tokens = [t.text for t in self.schema["words"].analyzer(last)] or [last]
+        tokens = self._vocabulary_tokens(last) or [last]
         if len(tokens) > 1:
             done, last = done + tokens[:-1], tokens[-1]
         return done if done and len(last) < 2 else done + [last]
@@ -252,9 +252,13 @@ class QueryBuilder:
             return None
         return self.correction(word, maxdist=1, min_documents=neighbour)
 
+    def _vocabulary_tokens(self, text: str) -> list[str]:
+        """The text as vocabulary words: folded, unstemmed."""
+        return [t.text for t in self.schema["words"].analyzer(text)]
+
     def _folded_word(self, text: str) -> str | None:
-        """The text as one vocabulary word (folded, unstemmed), or None if it is several."""
-        tokens = [t.text for t in self.schema["words"].analyzer(text)]
+        """The text as one vocabulary word, or None if it is several."""
+        tokens = self._vocabulary_tokens(text)
         return tokens[0] if len(tokens) == 1 else None
 
     def completions(self, prefix: str) -> list[str]:

@@ -26,7 +26,7 @@ export interface IHit {
 export interface IResults {
   query: string;
   total: number;
-  /** false when total counts only title and author matches: there may be more */
+  /** false when total is a lower bound (counting every match would cost more than the search) */
   total_exact: boolean;
   offset: number;
   limit: number;
