@@ -15,11 +15,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import highlight, query as wq, sorting
-from whoosh.collectors import TimeLimitCollector
+from whoosh import query as wq, sorting
 from whoosh.index import LockError
 from whoosh.searching import TimeLimit
 
+from . import highlight
+from .collect import BoundedCollector, YearColumns
 from .analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
 from .paper import Paper, identifier_in
 from .query import QueryBuilder, extract_years, make_parser
@@ -31,7 +32,6 @@ INDEX_NAME = "papers"
 VERSION_FILE = "jupyter-papers-schema"
 LOCK_TIMEOUT = 120.0
 WRITER_MB = 128  # per indexing process: more gained nothing at 158k papers and cost memory
-SNIPPET_CHARS = 300
 SEARCH_TIME_LIMIT = 5.0
 MAX_HIGHLIGHT_EXPANSION = 200
 RANKED_CANDIDATES = 50  # each step ranks this many by the whole query (PaperIndex._run)
@@ -59,18 +59,6 @@ class AddReport:
                 f"skipped {len(self.skipped)}")
 
 
-class _Formatter(highlight.Formatter):
-    """Escaped text with matched words in <mark>."""
-
-    between = " … "
-
-    def _text(self, text: str) -> str:
-        return highlight.htmlescape(text, quote=False)
-
-    def format_token(self, text, token, replace=False):
-        return f"<mark>{self._text(highlight.get_text(text, token, replace))}</mark>"
-
-
 class PaperIndex:
     """A folder holding a Whoosh index of papers."""
 
@@ -79,7 +67,10 @@ class PaperIndex:
         self._lock = threading.RLock()
         self._ix = self._open_or_create()
         self._searcher = None
+        self._memo: dict = {}
         self._parser = make_parser(self._ix.schema)
+        self._highlighter = highlight.Highlighter(self._ix.schema)
+        self._years = YearColumns()
 
     # opening ---------------------------------------------------------------------------
     def _open_or_create(self):
@@ -110,6 +101,7 @@ class PaperIndex:
                 self._searcher = None
             if self._searcher is None:
                 self._searcher = self._ix.searcher(weighting=PaperBM25F())
+                self._memo = {}  # what queries worked out about this snapshot (query.QueryBuilder)
         except Exception as error:
             raise IndexBrokenError(f"The paper index at {self.path} cannot be read ({error}): {REBUILD_HINT}.") from error
         return self._searcher
@@ -262,37 +254,37 @@ class PaperIndex:
         text, year_from, year_to = extract_years(query, year_from, year_to)
         if prefix is None:
             prefix = not query.endswith((" ", "\t", "\n"))
-        year_filter = _year_filter(year_from, year_to)
+        years = None if year_from is None and year_to is None else (year_from, year_to)
         with self._lock:
             searcher = self._current_searcher()
             pinned = self._pinned(searcher, text)
             if pinned is not None:
                 return SearchResults(query, [Hit(pinned, 1.0, _plain_highlights(pinned))], 1, offset, limit)
             if not text.strip():
-                return self._newest(searcher, query, limit, offset, year_filter, facets)
-            builder = QueryBuilder(searcher, self._ix.schema, self._parser)
+                return self._newest(searcher, query, limit, offset, years, facets)
+            builder = QueryBuilder(searcher, self._ix.schema, self._parser, self._memo)
             plan = builder.build(text, prefix)
             if plan.empty:
                 return SearchResults(query, [], 0, offset, limit)
-            results = self._run(searcher, query, plan, limit, offset, year_filter, highlights, facets)
+            results = self._run(searcher, query, plan, limit, offset, years, highlights, facets)
             if plan.parsed is not None and results.total == 0:  # syntax that found nothing: try the words
                 words = builder.build(text, prefix, as_words=True)
                 if not words.empty:
-                    results = self._run(searcher, query, words, limit, offset, year_filter, highlights, facets)
+                    results = self._run(searcher, query, words, limit, offset, years, highlights, facets)
             return results
 
     def _pinned(self, searcher, text: str) -> Paper | None:
         identifier = identifier_in(text.strip())
         return self._get(searcher, identifier) if identifier else None
 
-    def _newest(self, searcher, query, limit, offset, year_filter, with_facets) -> SearchResults:
+    def _newest(self, searcher, query, limit, offset, years, with_facets) -> SearchResults:
         facet = sorting.MultiFacet([sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("id")])
-        results = searcher.search(wq.Every(), limit=offset + limit or None, sortedby=facet, filter=year_filter,
+        results = searcher.search(wq.Every(), limit=offset + limit or None, sortedby=facet, filter=_year_filter(years),
                                   groupedby=_year_groups(with_facets))
         hits = [_listed_hit(hit, 0.0) for hit in results[offset:]]  # sorted, not scored
         return SearchResults(query, hits[:limit], len(results), offset, limit, facets=_facets(results, with_facets))
 
-    def _run(self, searcher, query, plan, limit, offset, year_filter, with_highlights, with_facets) -> SearchResults:
+    def _run(self, searcher, query, plan, limit, offset, years, with_highlights, with_facets) -> SearchResults:
         """Widen step by step until the page is full (Plan.steps: titles and authors first,
         a tenth of the postings). Each step matches a superset of the one before; hits keep
         the order in which the steps found them, so pages do not shuffle. A step ranks its
@@ -303,12 +295,17 @@ class PaperIndex:
         truncated = False
         collected = max(wanted, RANKED_CANDIDATES)
         for step in plan.steps(short_first=not with_facets):
-            found, cut = _timed_search(searcher, step.finding, collected, year_filter, _year_groups(with_facets))
+            found, cut = _timed_search(searcher, step.finding, collected, years, _year_groups(with_facets),
+                                       self._years)
             truncated = truncated or cut
             candidates = [(hit.score or 0.0, hit.docnum) for hit in found if hit.docnum not in seen]
+            docnums = [docnum for _, docnum in candidates]
             if step.ranking is not None:
-                scores = _scores(searcher, step.ranking, [docnum for _, docnum in candidates])
+                scores = _scores(searcher, step.ranking, docnums)
                 candidates = [(scores.get(docnum, score), docnum) for score, docnum in candidates]
+            if plan.phrases:
+                bonus = _phrase_scores(searcher, plan.phrases, docnums)
+                candidates = [(score + bonus.get(docnum, 0.0), docnum) for score, docnum in candidates]
             ranked += sorted(candidates, key=lambda candidate: -candidate[0])
             seen.update(docnum for _, docnum in candidates)
             facets = _facets(found, with_facets)
@@ -326,15 +323,12 @@ class PaperIndex:
         return SearchResults(query, hits, total, offset, limit, plan.suggestion, facets, truncated, exact)
 
     def _highlights(self, paper: Paper, terms: dict[str, set[str]]) -> dict[str, str]:
-        schema = self._ix.schema
-        title = _highlight(paper.title, terms.get("title"), schema["title"].analyzer, highlight.WholeFragmenter())
-        abstract = _highlight(paper.abstract, terms.get("abstract"), schema["abstract"].analyzer,
-                              highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=80), top=2)
-        authors = _highlight(", ".join(paper.authors), terms.get("authors"), schema["authors"].analyzer,
-                             highlight.WholeFragmenter())
-        plain = _plain_highlights(paper)
-        return {"title": title or plain["title"], "abstract": abstract or plain["abstract"],
-                "authors": authors or plain["authors"]}
+        marker = self._highlighter
+        authors = ", ".join(paper.authors)
+        plain = highlight.plain(paper.title, paper.abstract, authors)
+        return {"title": marker.whole(paper.title, terms.get("title"), "title") or plain["title"],
+                "abstract": marker.snippet(paper.abstract, terms.get("abstract"), "abstract") or plain["abstract"],
+                "authors": marker.whole(authors, terms.get("authors"), "authors") or plain["authors"]}
 
     def more_like(self, identifier: str, limit: int = 5) -> SearchResults:
         """Papers whose title and abstract share the most distinctive words with this one."""
@@ -390,33 +384,61 @@ def _listed_hit(hit, score: float) -> Hit:
     return Hit(paper, score, _plain_highlights(paper))
 
 
-def _year_filter(year_from: int | None, year_to: int | None):
-    if year_from is None and year_to is None:
-        return None
-    return wq.NumericRange("year", year_from, year_to)
+def _year_filter(years: tuple[int | None, int | None] | None):
+    return wq.NumericRange("year", *years) if years else None
 
 
 def _scores(searcher, q: wq.Query, docnums: list[int]) -> dict[int, float]:
     """The scores ``q`` gives these documents, skipping to each one rather than scoring
-    every match: ranking 50 candidates by phrases and abstracts costs little, finding
-    them that way costs much."""
+    every match: ranking 50 candidates by their abstracts costs little, finding them that
+    way costs much."""
     scores: dict[int, float] = {}
     context = searcher.context()
-    wanted = sorted(docnums)
-    for subsearcher, offset in searcher.leaf_searchers():
-        end = offset + subsearcher.doc_count_all()
-        local = [docnum - offset for docnum in wanted if offset <= docnum < end]
-        if not local:
-            continue
-        matcher = q.matcher(subsearcher, context)
+    for leaf, offset, local in _by_segment(searcher, docnums):
+        matcher = q.matcher(leaf, context)
         for docnum in local:
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-            if matcher.is_active() and matcher.id() == docnum:
+            if _at(matcher, docnum):
                 scores[docnum + offset] = matcher.score()
     return scores
+
+
+def _phrase_scores(searcher, phrases: list[wq.Phrase], docnums: list[int]) -> dict[int, float]:
+    """What the phrases add to these documents' scores (as Whoosh scores a phrase: its
+    boost times its words' scores), looking at the positions of the candidates only.
+    Whoosh's phrase matcher checks positions in every document holding all the words, and
+    finding the next candidate among common word pairs cost most of a query's time."""
+    bonus: dict[int, float] = {}
+    context = searcher.context()
+    for leaf, offset, local in _by_segment(searcher, docnums):
+        for phrase in phrases:
+            words = [wq.Term(phrase.fieldname, word).matcher(leaf, context) for word in phrase.words]
+            for docnum in local:
+                if not all(_at(matcher, docnum) for matcher in words):
+                    continue
+                starts = set(words[0].value_as("positions"))
+                for distance, matcher in enumerate(words[1:], 1):
+                    starts.intersection_update(p - distance for p in matcher.value_as("positions"))
+                if starts:
+                    score = phrase.boost * sum(matcher.score() for matcher in words)
+                    bonus[docnum + offset] = bonus.get(docnum + offset, 0.0) + score
+    return bonus
+
+
+def _at(matcher, docnum: int) -> bool:
+    """Moves the matcher to the document; whether the document matches."""
+    if matcher.is_active() and matcher.id() < docnum:
+        matcher.skip_to(docnum)
+    return matcher.is_active() and matcher.id() == docnum
+
+
+def _by_segment(searcher, docnums: list[int]):
+    """(leaf searcher, its offset, its documents in order) for the segments holding some."""
+    wanted = sorted(docnums)
+    for leaf, offset in searcher.leaf_searchers():
+        end = offset + leaf.doc_count_all()
+        local = [docnum - offset for docnum in wanted if offset <= docnum < end]
+        if local:
+            yield leaf, offset, local
 
 
 def _year_groups(wanted: bool) -> dict | None:
@@ -431,21 +453,18 @@ def _facets(results, wanted: bool) -> dict[str, dict[int, int]]:
                      if year}}  # 0: no year
 
 
-def _timed_search(searcher, q, limit, year_filter, groups):
-    """Search with a time limit; a search cut short returns what it found so far.
-    (The year filter goes into the query: TimeLimitCollector bypasses FilterCollector.)"""
-    if year_filter is not None:
-        q = wq.Require(q, year_filter)
+def _timed_search(searcher, q, limit, years, groups, columns: YearColumns):
+    """Search with a time limit; a search cut short returns what it found so far."""
     # optimize=False: whoosh's block-quality skipping trips an assertion in its AND-NOT
     # matcher on some of our queries, and measured no faster (158k papers).
-    timed = TimeLimitCollector(searcher.collector(limit=limit, groupedby=groups, optimize=False),
-                               timelimit=SEARCH_TIME_LIMIT, use_alarm=False)
+    bounded = BoundedCollector(searcher.collector(limit=limit, groupedby=groups, optimize=False),
+                               SEARCH_TIME_LIMIT, years, columns)
     truncated = False
     try:
-        searcher.search_with_collector(q, timed)
+        searcher.search_with_collector(q, bounded)
     except TimeLimit:
         truncated = True
-    return timed.results(), truncated
+    return bounded.results(), truncated
 
 
 def _terms_by_field(plan, searcher) -> dict[str, set[str]]:
@@ -461,18 +480,8 @@ def _terms_by_field(plan, searcher) -> dict[str, set[str]]:
     return terms
 
 
-def _highlight(text: str, terms: set[str] | None, analyzer, fragmenter, top: int = 1) -> str:
-    if not text or not terms:
-        return ""
-    return highlight.highlight(text, frozenset(terms), analyzer, fragmenter, _Formatter(), top=top,
-                               order=highlight.FIRST)
-
-
 def _plain_highlights(paper: Paper) -> dict[str, str]:
-    abstract = paper.abstract if len(paper.abstract) <= SNIPPET_CHARS else paper.abstract[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-    return {"title": highlight.htmlescape(paper.title, quote=False),
-            "abstract": highlight.htmlescape(abstract, quote=False),
-            "authors": highlight.htmlescape(", ".join(paper.authors), quote=False)}
+    return highlight.plain(paper.title, paper.abstract, ", ".join(paper.authors))
 
 
 def rebuild_index(path: str | Path, keep: PaperIndex | None = None, fallback: Iterable[Paper] | None = None) -> int:

@@ -116,12 +116,39 @@ def test_more_like(demo_index):
     assert "2310.13017" in [h.paper.id for h in related]  # Position Interpolation (RoPE too)
 
 
+def test_open_year_ranges_skip_papers_without_a_year_in_every_segment(empty_index):
+    empty_index.add([jp.Paper(id="p2019", title="Kernel methods", year=2019),
+                     jp.Paper(id="pnone", title="Kernel tricks")])
+    empty_index.add([jp.Paper(id="p2021", title="Kernel regression", year=2021)])  # a second segment
+    assert {h.paper.id for h in empty_index.search("kernel year:>=2020")} == {"p2021"}
+    assert {h.paper.id for h in empty_index.search("kernel year:<=2020")} == {"p2019"}
+    empty_index.add([jp.Paper(id="p2022", title="Kernel smoothing", year=2022)])  # years of a new segment
+    assert {h.paper.id for h in empty_index.search("kernel", year_from=2020)} == {"p2021", "p2022"}
+    assert {h.paper.id for h in empty_index.search("kernel")} == {"p2019", "pnone", "p2021", "p2022"}
+
+
+def test_words_side_by_side_rank_above_the_same_words_apart(empty_index):
+    empty_index.add([jp.Paper(id="apart", title="Models of diffusion"),
+                     jp.Paper(id="together", title="Score based diffusion models for generative image synthesis")])
+    assert [h.paper.id for h in empty_index.search("diffusion models ")] == ["together", "apart"]
+
+
 def test_highlights_escape_paper_text(empty_index):
     empty_index.add([jp.Paper(title="<img src=x onerror=alert(1)> attack", abstract="a <script>alert(2)</script> attack")])
     hit = empty_index.search("attack")[0]
     assert "<img" not in hit.highlights["title"] and "&lt;img src=x onerror=alert(1)&gt;" in hit.highlights["title"]
     assert "<script>" not in hit.highlights["abstract"] and "<mark>attack</mark>" in hit.highlights["abstract"]
     assert "<img" not in jp.SearchResults("q", [hit], 1)._repr_html_()
+
+
+def test_abstract_snippets_show_the_passages_with_the_most_query_words(empty_index):
+    filler = " ".join(f"filler{n}" for n in range(120))
+    abstract = f"Graphs are studied. {filler} We propose sparse attention for graphs. {filler} The end."
+    empty_index.add([jp.Paper(title="A study", abstract=abstract)])
+    snippet = empty_index.search("sparse attention graphs")[0].highlights["abstract"]
+    assert "<mark>sparse</mark> <mark>attention</mark> for <mark>graphs</mark>" in snippet
+    assert snippet.count(" … ") == 1 and "<mark>Graphs</mark> are studied" in snippet  # two passages, in order
+    assert "The end" not in snippet and len(snippet.replace("<mark>", "").replace("</mark>", "")) < 700
 
 
 def test_titles_first_then_abstracts_and_total_says_when_it_counted_titles_only(demo_index):

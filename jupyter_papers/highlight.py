@@ -1,0 +1,121 @@
+"""A hit's title, authors and abstract snippet as escaped HTML, matched words in <mark>.
+
+Whoosh's highlighter runs its whole analyzer chain (tokenizer, folding, stop words,
+stemming: a generator per filter) over every word of every abstract shown: about 1 ms a
+hit, ten hits a query, one query per key press. Here a distinct word is analysed once and
+remembered, so a hit costs one regular-expression pass over its text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import NamedTuple
+
+from .analysis import TOKEN_PATTERN
+
+SNIPPET_CHARS = 300   # an abstract snippet's length at most ...
+SURROUND = 80         # ... with this much context around its matches
+SNIPPETS = 2          # the best fragments shown, in text order
+BETWEEN = " … "
+KNOWN_WORDS = 200_000  # words remembered per field before starting afresh
+
+_TOKEN = re.compile(TOKEN_PATTERN)
+
+
+class _Match(NamedTuple):
+    start: int
+    end: int
+    term: str
+
+
+class Highlighter:
+    """Marks the words of a text that an index field would have turned into given terms."""
+
+    def __init__(self, schema, fields=("title", "abstract", "authors")):
+        self._analyzers = {name: schema[name].analyzer for name in fields}
+        self._terms: dict[str, dict[str, str | None]] = {name: {} for name in fields}
+
+    def whole(self, text: str, terms: set[str] | None, fieldname: str) -> str:
+        """All of the text, marked; "" when nothing in it matches."""
+        matches = self._matches(text, terms, fieldname)
+        return _marked(text, 0, len(text), matches) if matches else ""
+
+    def snippet(self, text: str, terms: set[str] | None, fieldname: str) -> str:
+        """The passages richest in distinct matched words, in text order; "" when none."""
+        matches = self._matches(text, terms, fieldname)
+        if not matches:
+            return ""
+        fragments = _fragments(text, matches)
+        best = sorted(fragments, key=lambda f: -len({m.term for m in f[2]}))[:SNIPPETS]
+        parts = []
+        for start, end, inside in sorted(best):
+            parts.append(("…" if start else "") + _marked(text, start, end, inside) + ("…" if end < len(text) else ""))
+        return BETWEEN.join(parts)
+
+    def _matches(self, text: str, terms: set[str] | None, fieldname: str) -> list[_Match]:
+        if not text or not terms:
+            return []
+        known = self._terms[fieldname]
+        matches = []
+        for token in _TOKEN.finditer(text):
+            word = token.group()
+            term = known.get(word, "")
+            if term == "":
+                term = known[word] = self._term(fieldname, word)
+                if len(known) > KNOWN_WORDS:
+                    known.clear()
+            if term in terms:
+                matches.append(_Match(token.start(), token.end(), term))
+        return matches
+
+    def _term(self, fieldname: str, word: str) -> str | None:
+        """The index term of one word (None for a stop word)."""
+        for token in self._analyzers[fieldname](word):
+            return token.text
+        return None
+
+
+def _fragments(text: str, matches: list[_Match]) -> list[tuple[int, int, list[_Match]]]:
+    """Windows of at most SNIPPET_CHARS around runs of matches, cut at spaces."""
+    fragments = []
+    i = previous_end = 0
+    while i < len(matches):
+        first = matches[i]
+        start = max(previous_end, first.start - SURROUND)
+        j = i + 1
+        while j < len(matches) and matches[j].end + SURROUND - start <= SNIPPET_CHARS:
+            j += 1
+        last = matches[j - 1]
+        limit = matches[j].start if j < len(matches) else len(text)  # no unmarked match inside
+        end = min(limit, max(last.end + SURROUND, start + SNIPPET_CHARS))
+        if start > 0:
+            space = text.find(" ", start, first.start)
+            start = space + 1 if space != -1 else first.start
+        if end < len(text):
+            space = text.rfind(" ", last.end, end)
+            end = space if space != -1 else last.end
+        fragments.append((start, end, matches[i:j]))
+        i, previous_end = j, end
+    return fragments
+
+
+def _marked(text: str, start: int, end: int, matches: list[_Match]) -> str:
+    out, position = [], start
+    for match in matches:
+        out.append(escape(text[position:match.start]))
+        out.append(f"<mark>{escape(text[match.start:match.end])}</mark>")
+        position = match.end
+    out.append(escape(text[position:end]))
+    return "".join(out)
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def plain(title: str, abstract: str, authors: str) -> dict[str, str]:
+    """What a hit shows without query matches: the texts escaped, the abstract shortened."""
+    if len(abstract) > SNIPPET_CHARS:
+        abstract = abstract[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+    return {"title": escape(title), "abstract": escape(abstract), "authors": escape(authors)}
