@@ -7,10 +7,12 @@ Writers wait for the lock rather than fail, so two processes can add papers at o
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import shutil
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,7 @@ WRITER_MB = 128  # per indexing process: more gained nothing at 158k papers and 
 SEARCH_TIME_LIMIT = 5.0
 MAX_HIGHLIGHT_EXPANSION = 200
 RANKED_CANDIDATES = 50  # each step ranks this many by the whole query (PaperIndex._run)
+REMEMBERED_RESULTS = 256  # pages of results kept per index snapshot
 REBUILD_HINT = "rebuild it with `jupyter-papers rebuild`"
 
 
@@ -266,12 +269,28 @@ class PaperIndex:
             plan = builder.build(text, prefix)
             if plan.empty:
                 return SearchResults(query, [], 0, offset, limit)
-            results = self._run(searcher, query, plan, limit, offset, years, highlights, facets)
+            results = self._remembered_run(searcher, query, plan, limit, offset, years, highlights, facets)
             if plan.parsed is not None and results.total == 0:  # syntax that found nothing: try the words
                 words = builder.build(text, prefix, as_words=True)
                 if not words.empty:
-                    results = self._run(searcher, query, words, limit, offset, years, highlights, facets)
+                    results = self._remembered_run(searcher, query, words, limit, offset, years, highlights, facets)
             return results
+
+    def _remembered_run(self, searcher, query, plan, *options) -> SearchResults:
+        """A search box sends a query per key press, and many spell the same plan: "Learning F"
+        waits for the next letter, "learni" and "learnin" complete to the same words, a
+        person types back over what they typed. The answers of the last plans are kept for
+        this index snapshot (a commit starts afresh)."""
+        remembered = self._memo.setdefault("results", OrderedDict())
+        key = (plan.key(), *options)
+        results = remembered.get(key)
+        if results is None:
+            results = remembered[key] = self._run(searcher, query, plan, *options)
+            if len(remembered) > REMEMBERED_RESULTS:
+                remembered.popitem(last=False)
+        else:
+            remembered.move_to_end(key)
+        return dataclasses.replace(results, query=query)
 
     def _pinned(self, searcher, text: str) -> Paper | None:
         identifier = identifier_in(text.strip())

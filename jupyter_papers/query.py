@@ -71,6 +71,10 @@ class Plan:
     def empty(self) -> bool:
         return not self.words and self.parsed is None
 
+    def key(self) -> tuple:
+        """Equal for plans that search and mark the same (Whoosh queries compare by value)."""
+        return tuple(self.words), tuple(self.phrases), self.parsed, self.suggestion
+
     def steps(self, short_first: bool) -> list[Step]:
         """The widening steps: every word in the short fields, then anywhere; any word in the
         short fields (for a few words, a title's), then anywhere. More matching words rank

@@ -133,6 +133,14 @@ def test_words_side_by_side_rank_above_the_same_words_apart(empty_index):
     assert [h.paper.id for h in empty_index.search("diffusion models ")] == ["together", "apart"]
 
 
+def test_a_query_typed_again_sees_papers_added_since(empty_index):
+    empty_index.add([jp.Paper(id="first", title="Graph kernels")])
+    assert [h.paper.id for h in empty_index.search("graph kern")] == ["first"]
+    assert [h.paper.id for h in empty_index.search("Graph kern")] == ["first"]  # the same plan, remembered
+    empty_index.add([jp.Paper(id="second", title="Graph kernels for molecules")])
+    assert {h.paper.id for h in empty_index.search("graph kern")} == {"first", "second"}
+
+
 def test_highlights_escape_paper_text(empty_index):
     empty_index.add([jp.Paper(title="<img src=x onerror=alert(1)> attack", abstract="a <script>alert(2)</script> attack")])
     hit = empty_index.search("attack")[0]
