@@ -39,6 +39,7 @@ COMPLETIONS_PER_FIELD = 8
 COMPLETIONS = 8
 COMPLETION_SCAN_LIMIT = 20_000  # words per segment looked at for one prefix
 REMEMBERED_PREFIXES = 5_000
+TYPED_SHARE = 0.25  # see QueryBuilder._most_frequent
 COORDINATION = 0.9
 PHRASE_BOOSTS = {"title": 2.0, "abstract": 2.0}
 TITLE_LIKE_WORDS = 3  # up to this many words are looked for in titles first even if not all match
@@ -76,13 +77,17 @@ class Plan:
         return tuple(self.words), tuple(self.phrases), self.parsed, self.suggestion
 
     def steps(self, short_first: bool) -> list[Step]:
-        """The widening steps: every word in the short fields, then anywhere; any word in the
-        short fields (for a few words, a title's), then anywhere. More matching words rank
-        higher in the any-word steps."""
+        """The widening steps: every word in the short fields, then anywhere; for three
+        words, two of them; any word in the short fields (for a few words, a title's), then
+        anywhere. More matching words rank higher in the any-word steps. (Two of three words
+        is a union of intersections, cheaper than the union of the words when one is common:
+        "DeepShape Deep Learned" looked at 33k titles holding "learn" to fill its page.)"""
         if self.parsed is not None:
             steps = [Step(self.parsed, None)]
         else:
             steps = [Step(self._every_word(), None)]
+            if len(self.words) == 3:
+                steps.append(Step(wq.Or([wq.And(pair) for pair in itertools.combinations(self.words, 2)]), None))
             if len(self.words) > 1:
                 steps.append(Step(wq.Or(self.words, scale=COORDINATION), None))
         if not short_first:
@@ -280,20 +285,26 @@ class QueryBuilder:
             found = completed[stem] = self._most_frequent(stem)
         return found
 
-    def _most_frequent(self, stem: str) -> list[str]:
+    def _most_frequent(self, typed: str) -> list[str]:
         """Read segment by segment: Whoosh's multi-segment reader looks each word up again
-        in every segment (0.3 s for the 4,000 words after "co" at 158k papers)."""
+        in every segment (0.3 s for the 4,000 words after "co" at 158k papers). A typed word
+        at least a quarter as common as its most common completion is taken as typed
+        ("simple" is not "simpler" being typed): completions of common words cost the most
+        and change the results least."""
         found: dict[str, int] = {}
         for fieldname in VOCABULARY_FIELDS:
             counts: dict[str, int] = {}
             for leaf, _ in self.reader.leaf_readers():
-                for text, info in itertools.islice(leaf.iter_prefix(fieldname, stem), COMPLETION_SCAN_LIMIT):
-                    counts[text] = counts.get(text, 0) + info.doc_frequency()
-            for text, documents in heapq.nlargest(COMPLETIONS_PER_FIELD, counts.items(), key=itemgetter(1)):
-                word = text.decode("utf-8") if isinstance(text, bytes) else text
-                if word != stem:
-                    found[word] = found.get(word, 0) + documents
-        return sorted(found, key=found.get, reverse=True)[:COMPLETIONS]
+                for text, info in itertools.islice(leaf.iter_prefix(fieldname, typed), COMPLETION_SCAN_LIMIT):
+                    word = text.decode("utf-8") if isinstance(text, bytes) else text
+                    counts[word] = counts.get(word, 0) + info.doc_frequency()
+            for word, documents in heapq.nlargest(COMPLETIONS_PER_FIELD + 1, counts.items(), key=itemgetter(1)):
+                found[word] = found.get(word, 0) + documents
+        as_typed = found.pop(typed, 0)
+        ranked = sorted(found, key=found.get, reverse=True)[:COMPLETIONS]
+        if ranked and as_typed >= TYPED_SHARE * found[ranked[0]]:
+            return []
+        return ranked
 
     def _terms_within(self, fieldname: str, token: str, maxdist: int) -> list[str]:
         """Words of the field within ``maxdist`` edits (same first letter), found by walking

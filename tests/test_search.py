@@ -141,6 +141,22 @@ def test_a_query_typed_again_sees_papers_added_since(empty_index):
     assert {h.paper.id for h in empty_index.search("graph kern")} == {"first", "second"}
 
 
+def test_a_last_word_completes_unless_it_is_common_as_typed(empty_index):
+    empty_index.add([jp.Paper(id=f"simple{n}", title=f"Simple baseline number {n}") for n in range(4)]
+                    + [jp.Paper(id="simpler", title="Simpler baselines"), jp.Paper(id="graph", title="One graph")]
+                    + [jp.Paper(id=f"graphical{n}", title=f"Graphical models {n}") for n in range(5)])
+    assert "simpler" not in {h.paper.id for h in empty_index.search("simple", limit=20)}  # taken as typed
+    assert "simpler" in {h.paper.id for h in empty_index.search("simp", limit=20)}
+    assert {h.paper.id for h in empty_index.search("graph", limit=20)} == {"graph"} | {f"graphical{n}" for n in range(5)}
+
+
+def test_two_of_three_words_rank_above_one_rare_word(empty_index):
+    empty_index.add([jp.Paper(id=f"both{n}", title=f"Alpha beta study {n}") for n in range(8)]
+                    + [jp.Paper(id="rare", title="Gamma")] + [jp.Paper(id=f"other{n}", title="Delta") for n in range(30)])
+    ranked = [h.paper.id for h in empty_index.search("alpha beta gamma ", limit=10)]
+    assert ranked[-1] == "rare" and set(ranked[:-1]) == {f"both{n}" for n in range(8)}
+
+
 def test_highlights_escape_paper_text(empty_index):
     empty_index.add([jp.Paper(title="<img src=x onerror=alert(1)> attack", abstract="a <script>alert(2)</script> attack")])
     hit = empty_index.search("attack")[0]
