@@ -21,7 +21,7 @@ from whoosh import query as wq, sorting
 from whoosh.index import LockError
 from whoosh.searching import TimeLimit
 
-from . import highlight
+from . import highlight, postings
 from .collect import BoundedCollector, YearColumns
 from .analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
 from .paper import Paper, identifier_in
@@ -39,6 +39,9 @@ MAX_HIGHLIGHT_EXPANSION = 200
 RANKED_CANDIDATES = 50  # each step ranks this many by the whole query (PaperIndex._run)
 REMEMBERED_RESULTS = 256  # pages of results kept per index snapshot
 REBUILD_HINT = "rebuild it with `jupyter-papers rebuild`"
+
+
+postings.install()
 
 
 class IndexBrokenError(RuntimeError):
@@ -265,7 +268,7 @@ class PaperIndex:
                 return SearchResults(query, [Hit(pinned, 1.0, _plain_highlights(pinned))], 1, offset, limit)
             if not text.strip():
                 return self._newest(searcher, query, limit, offset, years, facets)
-            builder = QueryBuilder(searcher, self._ix.schema, self._parser, self._memo)
+            builder = QueryBuilder(searcher, searcher.schema, self._parser, self._memo)
             plan = builder.build(text, prefix)
             if plan.empty:
                 return SearchResults(query, [], 0, offset, limit)

@@ -1,4 +1,5 @@
 import multiprocessing
+import random
 
 import pytest
 
@@ -118,3 +119,20 @@ def test_an_id_repeated_in_one_call_is_merged_not_duplicated(empty_index):
     assert (report.added, report.updated) == (2, 1)
     paper = empty_index.get("10.1000/same")
     assert paper.abstract == "version 11" and paper.year == 2020
+
+
+def test_posting_lists_skip_to_the_first_document_at_or_after_the_target(empty_index):
+    empty_index.add([jp.Paper(id=f"p{n:04}", title="common" if n % 3 == 0 else "other") for n in range(1000)])
+    reader = empty_index._current_searcher().reader()
+    holding = list(reader.postings("title", "common").all_ids())
+    assert len(holding) == 334
+    rng = random.Random(5)
+    for _ in range(20):
+        matcher, target = reader.postings("title", "common"), 0
+        while True:
+            target += rng.choice([0, 1, 2, 5, 50, 200])  # within a block of 128 and across blocks
+            expected = next((docnum for docnum in holding if docnum >= target), None)
+            if expected is None:
+                break
+            matcher.skip_to(target)
+            assert matcher.id() == expected
