@@ -32,12 +32,13 @@ TEXT_FIELDS = ("title", "abstract", "authors", "keywords")
 # Searched first (see PaperIndex.search): a tenth of the postings, and where a person's words
 # usually are.
 SHORT_FIELDS = frozenset({"title", "authors", "keywords"})
-# Applied at query time, so they scale a field's score: Whoosh's index-time field_boost
-# multiplies term frequencies, which BM25 then saturates. Titles are short, so BM25 already
-# scores a title match far above the same word in an abstract; a title weight of 0.5 was
-# best on SciFact's train split (nDCG@10 0.676; 1.0: 0.657, 3.0: 0.565). Short queries still
-# find titles first: the search looks in the short fields before the abstracts.
-FIELD_BOOSTS = {"title": 0.5, "abstract": 1.0, "authors": 2.0, "venue": 0.5, "keywords": 1.5}
+# Each field's BM25 score is multiplied by its weight (PaperBM25F). Whoosh's index-time
+# field_boost multiplies term frequencies instead, which BM25 then saturates; a boost on the
+# query's terms would wrap every posting list in one more matcher. Titles are short, so BM25
+# already scores a title match far above the same word in an abstract: a title weight of
+# 0.5 was best on SciFact's train split (nDCG@10 0.676; 1.0: 0.657; 3.0: 0.565). Short
+# queries still find titles first: the search looks in the short fields before abstracts.
+FIELD_WEIGHTS = {"title": 0.5, "abstract": 1.0, "authors": 2.0, "venue": 0.5, "keywords": 1.5}
 
 
 def folding_analyzer():
@@ -53,9 +54,10 @@ def stemming_analyzer(stop_words: bool):
 
 
 class PaperBM25F(scoring.BM25F):
-    """BM25F with the Robertson/Sparck Jones idf. Whoosh's own, log(N/(n+1)) + 1, gives a
-    word found in every paper ("the", "of": titles keep them) a weight of 1, so a long
-    query ranked papers by its stop words. K1 = 0.9 was tuned on SciFact's train split."""
+    """BM25 per field, times the field's weight (FIELD_WEIGHTS), with the Robertson/Sparck
+    Jones idf. Whoosh's own idf, log(N/(n+1)) + 1, gives a word found in every paper ("the",
+    "of": titles keep them) a weight of 1, so a long query ranked papers by its stop words.
+    K1 = 0.9 was tuned on SciFact's train split."""
 
     def __init__(self):
         super().__init__(B=0.75, K1=0.9)
@@ -64,6 +66,20 @@ class PaperBM25F(scoring.BM25F):
         parent = searcher.get_parent()
         documents, found = parent.doc_count_all(), parent.doc_frequency(fieldname, text)
         return math.log(1 + (documents - found + 0.5) / (found + 0.5))
+
+    def scorer(self, searcher, fieldname, text, qf=1):
+        if not searcher.schema[fieldname].scorable:
+            return super().scorer(searcher, fieldname, text, qf)
+        return _WeightedScorer(searcher, fieldname, text, self.B, self.K1, qf, FIELD_WEIGHTS.get(fieldname, 1.0))
+
+
+class _WeightedScorer(scoring.BM25FScorer):
+    def __init__(self, searcher, fieldname, text, B, K1, qf, field_weight: float):
+        self.field_weight = field_weight  # before the base class computes the best possible score
+        super().__init__(searcher, fieldname, text, B, K1, qf)
+
+    def _score(self, weight, length):
+        return self.field_weight * super()._score(weight, length)
 
 
 def make_schema() -> Schema:

@@ -25,7 +25,7 @@ from whoosh.automata.lev import levenshtein_automaton
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup
 from whoosh.support.levenshtein import damerau_levenshtein
 
-from .analysis import FIELD_BOOSTS, SHORT_FIELDS, TEXT_FIELDS
+from .analysis import SHORT_FIELDS, TEXT_FIELDS
 
 YEAR_RANGE = re.compile(
     r"\byear:\s*(?:\[\s*(\d{4})?\s*(?:TO|to)\s*(\d{4})?\s*\]|(>=|<=|>|<)?\s*(\d{4})(?:\s*(?:\.\.|-|–)\s*(\d{4}))?)"
@@ -147,7 +147,7 @@ def words_of(text: str) -> list[str]:
 
 def make_parser(schema) -> MultifieldParser:
     """The query-language parser (built once per index: building one costs as much as a query)."""
-    parser = MultifieldParser(list(TEXT_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=OrGroup.factory(COORDINATION))
+    parser = MultifieldParser(list(TEXT_FIELDS), schema, group=OrGroup.factory(COORDINATION))
     parser.add_plugin(FieldAliasPlugin({"authors": ["author"], "keywords": ["keyword"]}))
     return parser
 
@@ -208,14 +208,13 @@ class QueryBuilder:
 
     def _field_query(self, fieldname: str, text: str) -> wq.Query | None:
         tokens = [t.text for t in self.schema[fieldname].analyzer(text, mode="query")]
-        boost = FIELD_BOOSTS.get(fieldname, 1.0)
         if not tokens:
             return None
         if len(tokens) == 1:
-            return wq.Term(fieldname, tokens[0], boost=boost)
+            return wq.Term(fieldname, tokens[0])
         if self.schema[fieldname].format.supports("positions"):
-            return wq.Phrase(fieldname, tokens, boost=boost)
-        return wq.And([wq.Term(fieldname, t) for t in tokens], boost=boost)
+            return wq.Phrase(fieldname, tokens)
+        return wq.And([wq.Term(fieldname, t) for t in tokens])
 
     def _words_clause(self, words: list[str]) -> wq.Query | None:
         """Any of the words in any text field, each distinct term once (completions often
