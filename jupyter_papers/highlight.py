@@ -47,11 +47,17 @@ class Highlighter:
         if not matches:
             return ""
         fragments = _fragments(text, matches)
-        best = sorted(fragments, key=lambda f: -len({m.term for m in f[2]}))[:SNIPPETS]
-        parts = []
-        for start, end, inside in sorted(best):
-            parts.append(("…" if start else "") + _marked(text, start, end, inside) + ("…" if end < len(text) else ""))
-        return BETWEEN.join(parts)
+        best = sorted(sorted(fragments, key=lambda f: -len({m.term for m in f[2]}))[:SNIPPETS])
+        parts, previous_end = [], None
+        for start, end, inside in best:
+            if previous_end is not None:  # fragments that touch read on; others have a gap
+                gap = text[previous_end:start]
+                parts.append(escape(gap) if not gap.strip() else BETWEEN)
+            parts.append(_marked(text, start, end, inside))
+            previous_end = end
+        before = "…" if text[:best[0][0]].strip() else ""
+        after = "…" if text[best[-1][1]:].strip() else ""
+        return before + "".join(parts) + after
 
     def _matches(self, text: str, terms: set[str] | None, fieldname: str) -> list[_Match]:
         if not text or not terms:

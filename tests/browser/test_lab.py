@@ -87,6 +87,19 @@ def test_keyboard_arrows_enter_and_escape(page, lab):
     assert second_title.split(":")[0][:30] in cells[1][0]
 
 
+def test_a_total_counted_in_titles_only_shows_a_plus_and_more_results(page, lab):
+    open_notebook(page, lab, "more.ipynb", [nbformat.v4.new_code_cell("z = 3")])
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    open_panel(page)
+    search(page, "language", "Language")
+    expect(page.locator(".jp-papers-status")).to_have_text("20 of 20+")  # titles only so far
+    screenshot(page, "lab-panel-lower-bound")
+    page.locator(".jp-papers-more").click()
+    expect(page.locator(".jp-papers-hit")).to_have_count(40)
+    expect(page.locator(".jp-papers-status")).to_have_text("40 of 45")  # abstracts searched: exact
+    assert not page.errors
+
+
 def test_inline_citation_goes_in_at_the_cursor_of_the_markdown_cell(page, lab):
     open_notebook(page, lab, "inline.ipynb", [nbformat.v4.new_markdown_cell("Context length is hard.")])
     cell = page.locator(".jp-Notebook .jp-Cell").first
