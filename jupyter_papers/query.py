@@ -273,15 +273,15 @@ class QueryBuilder:
     def completions(self, prefix: str) -> list[str]:
         """The most frequent indexed words that start with ``prefix``. A search box sends a
         query per key press, so each prefix is worked out once per index snapshot."""
-        stem = self._folded_word(prefix)
-        if stem is None or len(stem) < 2:
+        typed = self._folded_word(prefix)
+        if typed is None or len(typed) < 2:
             return []
         completed = self._memo.setdefault("completions", {})
-        found = completed.get(stem)
+        found = completed.get(typed)
         if found is None:
             if len(completed) >= REMEMBERED_PREFIXES:
                 completed.clear()
-            found = completed[stem] = self._most_frequent(stem)
+            found = completed[typed] = self._most_frequent(typed)
         return found
 
     def _most_frequent(self, typed: str) -> list[str]:
