@@ -70,7 +70,8 @@ class PaperBM25F(scoring.BM25F):
     def scorer(self, searcher, fieldname, text, qf=1):
         if not searcher.schema[fieldname].scorable:
             return super().scorer(searcher, fieldname, text, qf)
-        return _WeightedScorer(searcher, fieldname, text, self.B, self.K1, qf, FIELD_WEIGHTS.get(fieldname, 1.0))
+        B = self._field_B.get(fieldname, self.B)  # BM25F's per-field B, as its own scorer() honours
+        return _WeightedScorer(searcher, fieldname, text, B, self.K1, qf, FIELD_WEIGHTS.get(fieldname, 1.0))
 
 
 class _WeightedScorer(scoring.BM25FScorer):
