@@ -9,16 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from .cite import STYLES, abstract_cell, bibtex_entry, cite, write_bibliography
+from .paper import Name, Paper
 from .config import bundled_corpus, default_index_dir
 from .index import AddReport, IndexBrokenError, PaperIndex
-from .paper import Paper
+
 from .results import Hit, SearchResults
 from .sources import Problem, read_papers
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AddReport", "Hit", "IndexBrokenError", "Paper", "PaperIndex", "Problem", "STYLES", "SearchResults",
+    "AddReport", "Hit", "IndexBrokenError", "Name", "Paper", "PaperIndex", "Problem", "STYLES", "SearchResults",
     "abstract_cell", "bibtex_entry", "cite", "open_index", "read_papers", "write_bibliography",
 ]
 

@@ -23,7 +23,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Existence
 from whoosh.support.charset import accent_map
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 TOKEN_PATTERN = r"\w+(?:[.'’]\w+)*(?:\+\+|#)?"
 # Where a typed word is looked for. Not the venue (asked for as venue:...): "learning",
 # "vision", "conference" are in the venue of most papers of a machine-learning corpus, so

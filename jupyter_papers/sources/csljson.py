@@ -1,4 +1,4 @@
-"""CSL-JSON, what Zotero and Better BibTeX export: a JSON array of items."""
+"""CSL-JSON, what Zotero and Better BibTeX export: a JSON array of items, kept as given."""
 
 from __future__ import annotations
 
@@ -6,20 +6,12 @@ import json
 import re
 from collections.abc import Iterator
 
-from ..paper import Paper
+from ..paper import CSL_TYPES, Paper, names
 from . import Problem, Report, Source, clean
 
-# CSL item type -> BibTeX entry type
-CSL_TO_BIBTEX = {
-    "article-journal": "article", "article": "article", "article-magazine": "article",
-    "article-newspaper": "article", "paper-conference": "inproceedings", "book": "book",
-    "chapter": "incollection", "thesis": "phdthesis", "report": "techreport",
-    "manuscript": "unpublished", "webpage": "online", "dataset": "misc", "software": "software",
-}
-_KEY_LIKE = re.compile(r"^[\w:.+-]+$")
-_EXTRA_FIELDS = {"volume": "volume", "issue": "number", "page": "pages", "publisher": "publisher",
-                 "publisher-place": "address", "ISBN": "isbn", "ISSN": "issn", "note": "note",
-                 "edition": "edition", "collection-title": "series"}
+# Variables the Paper holds in fields of its own; every other CSL variable is kept verbatim.
+_OWN = {"id", "type", "title", "abstract", "author", "editor", "container-title", "DOI", "URL", "keyword",
+        "citation-key", "arxiv"}
 
 
 def is_csl_record(record: dict) -> bool:
@@ -27,20 +19,11 @@ def is_csl_record(record: dict) -> bool:
         isinstance(record.get("author"), list) and "type" in record)
 
 
-def _person(person: dict) -> str:
-    if not isinstance(person, dict):
-        return clean(person)
-    if person.get("literal"):
-        return clean(person["literal"])
-    parts = [person.get("given"), person.get("non-dropping-particle"), person.get("family"),
-             person.get("suffix")]
-    return clean(" ".join(p for p in parts if isinstance(p, str)))
-
-
 def _year(issued) -> int | None:
     if isinstance(issued, dict):
         parts = issued.get("date-parts")
-        if parts and parts[0] and str(parts[0][0]).strip().lstrip("-").isdigit():
+        if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0] and (
+                str(parts[0][0]).strip().lstrip("-").isdigit()):
             return int(parts[0][0])
         raw = issued.get("raw") or issued.get("literal") or ""
         match = re.search(r"\d{4}", str(raw))
@@ -48,22 +31,33 @@ def _year(issued) -> int | None:
     return None
 
 
+def _kept(value) -> bool:
+    """A CSL value worth keeping: text, a number, or a name list or date object."""
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip() or (
+        isinstance(value, (list, dict)) and bool(value))
+
+
 def paper_from_csl(item: dict) -> Paper:
     key = item.get("citation-key") or item.get("id")
     keywords = item.get("keyword") or ""
+    kind = item.get("type")
+    arxiv = item.get("arxiv") if isinstance(item.get("arxiv"), str) else ""
+    if not arxiv and clean(item.get("publisher")).lower() == "arxiv":
+        arxiv = clean(item.get("number"))
     return Paper(
         title=clean(item.get("title")),
         abstract=clean(item.get("abstract")),
-        authors=[a for a in map(_person, item.get("author") or []) if a],
+        authors=names(item.get("author")),
+        editors=names(item.get("editor")),
         year=_year(item.get("issued")),
-        venue=clean(item.get("container-title") or item.get("event-title") or item.get("event")),
+        venue=clean(item.get("container-title")),
         doi=clean(item.get("DOI")),
-        arxiv_id=clean(item.get("arxiv") or ""),
+        arxiv_id=arxiv,
         url=clean(item.get("URL")),
         keywords=[clean(k) for k in re.split(r"[,;]", keywords) if clean(k)] if isinstance(keywords, str) else [],
-        key=str(key) if isinstance(key, str) and _KEY_LIKE.match(key) else "",
-        entry_type=CSL_TO_BIBTEX.get(item.get("type", ""), "misc"),
-        extra={bib: clean(str(item[csl])) for csl, bib in _EXTRA_FIELDS.items() if item.get(csl)},
+        key=str(key) if isinstance(key, (str, int)) and not isinstance(key, bool) else "",
+        type=kind if isinstance(kind, str) and kind in CSL_TYPES else "article",
+        csl={k: v for k, v in item.items() if k not in _OWN and isinstance(k, str) and _kept(v)},
     )
 
 
@@ -74,6 +68,9 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
     except ValueError as error:
         report(Problem(origin, getattr(error, "lineno", None), f"not valid JSON: {error.msg}"))
         return
+    except RecursionError:
+        report(Problem(origin, None, "JSON nested too deeply to read"))
+        return
     items = data.get("items", [data]) if isinstance(data, dict) else data
     if not isinstance(items, list):
         report(Problem(origin, None, "expected a JSON array of CSL items"))
@@ -82,8 +79,12 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
         if not isinstance(item, dict):
             report(Problem(origin, None, f"item {number} is not an object; skipped"))
             continue
-        paper = paper_from_csl(item)
-        if not (paper.title or paper.doi):
-            report(Problem(origin, None, f"item {number} has no title or DOI; skipped"))
+        try:
+            paper = paper_from_csl(item)
+        except (TypeError, ValueError, AttributeError) as error:
+            report(Problem(origin, None, f"item {number} skipped: {error}"))
+            continue
+        if not paper.title:
+            report(Problem(origin, None, f"item {number} has no title; skipped"))
             continue
         yield paper

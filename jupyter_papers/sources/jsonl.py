@@ -5,29 +5,37 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from ..paper import Paper, normalize_arxiv_id
+from ..paper import Name, Paper, names, normalize_arxiv_id, normalize_doi
 from . import Problem, Report, Source, clean
 
 
-def _names(value) -> list[str]:
+def _names(value) -> list[Name]:
+    """Names as a string ("A and B"), a list of strings, or CSL name objects (what
+    ``Paper.to_dict`` writes)."""
     if isinstance(value, str):
-        return [clean(a) for a in value.replace(" AND ", " and ").split(" and ") if clean(a)]
-    return [clean(a) for a in value or [] if clean(a)]
+        return names([clean(a) for a in value.replace(" AND ", " and ").split(" and ")])
+    return names(value)
 
 
 def _words(value) -> list[str]:
     if isinstance(value, str):
         return [clean(w) for w in value.replace(";", ",").split(",") if clean(w)]
-    return [clean(w) for w in value or [] if clean(w)]
+    return [clean(w) for w in value if clean(w)] if isinstance(value, list) else []
+
+
+def _strings(value) -> dict:
+    return {str(k): str(v) for k, v in value.items() if isinstance(v, (str, int, float))} if isinstance(
+        value, dict) else {}
 
 
 def paper_from_record(record: dict) -> Paper:
-    """A Paper from a record in our own field names (what ``Paper.to_dict`` writes too)."""
+    """A Paper from a record in our own field names (what ``Paper.to_dict`` writes too).
+    Its id is the arXiv id or DOI it holds (when they are valid), else the id it gives."""
     given_id = clean(record.get("id"))
     arxiv_id = clean(record.get("arxiv_id")) or normalize_arxiv_id(given_id) or ""
     doi = clean(record.get("doi"))
-    return Paper(
-        id="" if arxiv_id or doi else given_id,
+    return Paper.from_dict(dict(
+        id="" if normalize_arxiv_id(arxiv_id) or normalize_doi(doi) else given_id,
         title=clean(record.get("title")),
         abstract=clean(record.get("abstract")),
         authors=_names(record.get("authors")),
@@ -38,9 +46,11 @@ def paper_from_record(record: dict) -> Paper:
         url=clean(record.get("url")),
         keywords=_words(record.get("keywords")),
         key=clean(record.get("key")),
-        entry_type=clean(record.get("entry_type")),
-        extra={k: str(v) for k, v in (record.get("extra") or {}).items()},
-    )
+        editors=_names(record.get("editors")),
+        csl=record.get("csl") if isinstance(record.get("csl"), dict) else {},
+        extra=_strings(record.get("extra")),
+        **({"type": clean(record.get("type"))} if "type" in record else {"entry_type": clean(record.get("entry_type"))}),
+    ))
 
 
 def paper_from_any(record: dict) -> Paper:

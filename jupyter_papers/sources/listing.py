@@ -59,5 +59,4 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
             doi=meta.get("doi") or "",
             arxiv_id=meta.get("arxiv_id") or "",
             extra={"code": meta["code_url"]} if meta.get("code_url") else {},
-            entry_type="article" if meta.get("venue") else "misc",
         )

@@ -210,7 +210,7 @@ def test_a_setting_adds_each_citation_to_a_references_bib_beside_the_notebook(pa
             if bib.exists():
                 break
             time.sleep(0.25)
-        assert bib.read_text().startswith("@article{wang2024resonance,")
+        assert bib.read_text().startswith("@inproceedings{wang2024resonance,")
         cells = saved_cells(page, lab, "chapter/bib.ipynb", 2)
         assert cells[1][0].startswith(r"\[1\]S. Wang"), "the IEEE style from the settings"
     finally:

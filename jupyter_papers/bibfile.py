@@ -1,0 +1,272 @@
+"""BibTeX written from the paper record, and a references.bib kept up to date.
+
+Entries are written so that pandoc, biber and BibTeX all read them back: the right entry
+type and fields for each CSL item type, DOIs and URLs verbatim, math as ``$...$``, words
+whose case matters braced, UTF-8 text. A user's file keeps its bytes, encoding and line
+endings; writes go to a temporary file renamed over the old one, under a lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .latex import MATH
+from .paper import Name, Paper, key_suffixes, normalize_arxiv_id, normalize_doi
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
+                  "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_CASE_MATTERS = re.compile(r".[A-Z]")
+LOCK_TIMEOUT = 60.0
+
+
+class BibliographyError(ValueError):
+    """The .bib file cannot be appended to safely; the message names the line."""
+
+
+def escape_latex(text: str) -> str:
+    """Text as a LaTeX/BibTeX value renders it: specials escaped, math spans kept as math."""
+    if text.count("{") != text.count("}"):
+        text = text.replace("{", "").replace("}", "")  # an unmatched brace would end the field
+    pieces = MATH.split(text)
+    return "".join(piece if index % 2 else "".join(_LATEX_SPECIAL.get(c, c) for c in piece)
+                   for index, piece in enumerate(pieces))
+
+
+def _protected_title(paper: Paper, title: str, sentence_cased: str = "") -> str:
+    """Braces around the words whose case must survive a style's recasing: inner capitals
+    and acronyms ("RoPE", "GLM-130B"), and, where the source told us (a BibTeX title in
+    sentence case), the words it kept capitalised (proper nouns)."""
+    proper = set(re.findall(r"\w[\w-]*", sentence_cased)[1:]) if sentence_cased else set()
+
+    def protect(match):
+        word = match.group()
+        keep = _CASE_MATTERS.search(word) or (word in proper and word[:1].isupper())
+        return f"{{{word}}}" if keep else word
+
+    pieces = MATH.split(escape_latex(title))
+    return "".join(piece if index % 2 else re.sub(r"(?<![\\\w])[^\W_][\w-]*", protect, piece)
+                   for index, piece in enumerate(pieces))
+
+
+def bibtex_name(name: Name) -> str:
+    """"von Last, Jr, First", family names of several words braced; organisations braced whole."""
+    parts = name.parts
+    if "literal" in parts or "family" not in parts:
+        return "{" + escape_latex(str(name)) + "}"
+    family = escape_latex(parts["family"])
+    if " " in family:
+        family = "{" + family + "}"
+    particle = " ".join(escape_latex(parts[p]) for p in ("dropping-particle", "non-dropping-particle") if p in parts)
+    last = f"{particle} {family}" if particle else family
+    pieces = [last] + ([escape_latex(parts["suffix"])] if "suffix" in parts else []) + (
+        [escape_latex(parts["given"])] if "given" in parts else [])
+    if len(pieces) == 2 and "suffix" in parts:  # "King, Jr." alone would read "Jr." as the given name
+        pieces.append("")
+    return ", ".join(pieces)
+
+
+def entry_type(paper: Paper) -> str:
+    """The BibTeX entry type for the paper's CSL type."""
+    kind = paper.type
+    if kind in ("article-journal", "article-magazine", "article-newspaper", "periodical"):
+        return "article"
+    if kind == "paper-conference":
+        return "inproceedings" if paper.venue else "misc"
+    if kind == "chapter":
+        return "incollection" if paper.venue else "inbook"
+    if kind == "thesis":
+        return "mastersthesis" if "master" in paper.csl.get("genre", "").lower() else "phdthesis"
+    return {"book": "book", "report": "techreport", "manuscript": "unpublished", "pamphlet": "booklet"}.get(
+        kind, "misc")
+
+
+def _fields(paper: Paper, kind: str) -> list[tuple[str, str]]:
+    csl = paper.csl
+    text = lambda name: escape_latex(str(csl[name])) if csl.get(name) else ""  # noqa: E731
+    fields = [("title", _protected_title(paper, paper.title, csl.get("title", "")))] if paper.title else []
+    if paper.authors:
+        fields.append(("author", " and ".join(bibtex_name(n) for n in paper.authors)))
+    if paper.editors:
+        fields.append(("editor", " and ".join(bibtex_name(n) for n in paper.editors)))
+    if paper.year:
+        fields.append(("year", str(paper.year)))
+    date = (csl.get("issued") or {}).get("date-parts", [[]])
+    if date and len(date[0]) > 1 and str(date[0][1]).isdigit():
+        fields.append(("month", str(date[0][1])))
+    if paper.venue:
+        venue_field = {"article": "journal", "inproceedings": "booktitle", "incollection": "booktitle"}.get(
+            kind, "howpublished")
+        fields.append((venue_field, _protected_title(paper, paper.venue)))
+    publisher = {"phdthesis": "school", "mastersthesis": "school", "techreport": "institution"}.get(kind, "publisher")
+    number = csl.get("issue") if kind == "article" else csl.get("number") or csl.get("collection-number")
+    for name, value in (("volume", text("volume")), ("number", escape_latex(str(number or ""))),
+                        ("pages", str(csl.get("page", "")).replace("-", "--").replace("----", "--")),
+                        ("series", _protected_title(paper, str(csl.get("collection-title", "")))),
+                        ("edition", text("edition")), (publisher, text("publisher")),
+                        ("address", text("publisher-place")), ("type", text("genre") if kind in (
+                            "techreport", "phdthesis", "mastersthesis") else ""),
+                        ("chapter", text("chapter-number")), ("isbn", text("ISBN")), ("issn", text("ISSN")),
+                        ("note", text("note"))):
+        if value:
+            fields.append((name, value))
+    if paper.doi:
+        fields.append(("doi", paper.doi))  # verbatim in biblatex; pandoc and BibTeX styles read it as is
+    if paper.arxiv_id:
+        fields += [("eprint", paper.arxiv_id), ("archiveprefix", "arXiv")]
+        if paper.extra.get("primaryclass"):
+            fields.append(("primaryclass", paper.extra["primaryclass"]))
+    url = paper.url if paper.url.startswith(("http://", "https://")) else paper.link
+    if url and not re.search(r"[{}\s]", url):
+        fields.append(("url", url))
+    if paper.keywords:
+        fields.append(("keywords", escape_latex(", ".join(paper.keywords))))
+    return fields
+
+
+def bibtex_entry(paper: Paper, key: str | None = None) -> str:
+    """A BibTeX entry of the right type, readable by pandoc, biber and BibTeX."""
+    kind = entry_type(paper)
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in _fields(paper, kind))
+    return f"@{kind}{{{key or paper.key or paper.base_key()},\n{body}\n}}"
+
+
+# --- references.bib -------------------------------------------------------------------------
+@dataclass
+class BibliographyReport:
+    path: Path
+    added: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)   # paper id -> key to cite it by
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    """The file's text and the encoding it is in (UTF-8, else Windows-1252, else Latin-1)."""
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1"), "latin-1"
+
+
+def unclosed_entry_line(text: str) -> int | None:
+    """The line of an entry whose braces never close (appending after it would put our
+    entries inside it), or None."""
+    depth, opened_at, line = 0, None, 1
+    for position, char in enumerate(text):
+        if char == "\n":
+            line += 1
+        elif char in "{}" and position and text[position - 1] == "\\":
+            continue
+        elif char == "{":
+            if depth == 0:
+                opened_at = line
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+    return opened_at if depth else None
+
+
+def _existing(text: str):
+    """Keys taken, and the key of each identity (DOI, arXiv id) the file holds."""
+    import bibtexparser
+
+    library = bibtexparser.parse_string(text) if text.strip() else None
+    taken: dict[str, object] = {}
+    by_identity: dict[str, str] = {}
+    for entry in library.entries if library else []:
+        fields = {f.key.lower(): f.value for f in entry.fields if isinstance(f.value, str)}
+        taken[entry.key.lower()] = fields
+        doi = normalize_doi(fields.get("doi", "").strip("{}"))
+        arxiv = normalize_arxiv_id(fields.get("eprint", "").strip("{}"))
+        for identity in (f"doi:{doi}" if doi else "", f"arxiv:{arxiv}" if arxiv else ""):
+            if identity:
+                by_identity.setdefault(identity, entry.key)
+    return taken, by_identity
+
+
+def _same_paper(paper: Paper, fields: dict) -> bool:
+    """An entry under the paper's own key is the paper unless its identifiers or title say otherwise."""
+    doi = normalize_doi(fields.get("doi", "").strip("{}"))
+    arxiv = normalize_arxiv_id(fields.get("eprint", "").strip("{}"))
+    if (doi and paper.doi and doi != paper.doi) or (arxiv and paper.arxiv_id and arxiv != paper.arxiv_id):
+        return False
+    words = lambda text: re.sub(r"[^a-z0-9]+", "", text.lower())  # noqa: E731
+    return not fields.get("title") or words(fields["title"]) == words(escape_latex(paper.title)) or (
+        words(fields["title"]) == words(paper.title))
+
+
+def _lock(path: Path):
+    from filelock import FileLock
+
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
+    return FileLock(os.path.join(tempfile.gettempdir(), f"jupyter-papers-bib-{digest}.lock"), timeout=LOCK_TIMEOUT)
+
+
+def _encoded(text: str, encoding: str) -> bytes:
+    """Text in the file's own encoding; characters it cannot hold as LaTeX (``\\'e``)."""
+    from pylatexenc.latexencode import unicode_to_latex
+
+    return "".join(c if c.encode(encoding, "ignore") else unicode_to_latex(c) for c in text).encode(encoding)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename it over ``path``: a reader
+    or a crash sees the old file or the new one, never half of one."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        if path.exists():
+            os.chmod(temporary, path.stat().st_mode & 0o7777)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_bibliography(papers, path: str | Path = "references.bib") -> BibliographyReport:
+    """Append the papers missing from a .bib file, matched by identity (DOI, arXiv id, or
+    the paper's own key), never by title; every entry already there stays byte for byte.
+    Returns the key each paper is cited by there."""
+    path = Path(path)
+    report = BibliographyReport(path)
+    with _lock(path):
+        raw = path.read_bytes() if path.exists() else b""
+        existing, encoding = _decode(raw)
+        unclosed = unclosed_entry_line(existing)
+        if unclosed is not None:
+            raise BibliographyError(f"{path}:{unclosed}: this entry is never closed (a missing '}}'); "
+                                    "fix it before adding references after it")
+        taken, by_identity = _existing(existing)
+        new_entries = []
+        for paper in papers:
+            identities = [f"doi:{paper.doi}" if paper.doi else "", f"arxiv:{paper.arxiv_id}" if paper.arxiv_id else ""]
+            found = next((by_identity[i] for i in identities if i in by_identity), None)
+            own = paper.key or paper.base_key()
+            if found is None and own.lower() in taken and _same_paper(paper, taken[own.lower()]):
+                found = own
+            if found:
+                report.present.append(found)
+                report.keys[paper.id] = found
+                continue
+            key = next(own + s for s in key_suffixes() if (own + s).lower() not in taken)
+            taken[key.lower()] = {}
+            by_identity.update({i: key for i in identities if i})
+            new_entries.append(bibtex_entry(paper, key=key))
+            report.added.append(key)
+            report.keys[paper.id] = key
+        if new_entries:
+            newline = "\r\n" if "\r\n" in existing else "\n"
+            separator = "" if not existing or existing.endswith(newline * 2) else (
+                newline if existing.endswith(newline) else newline * 2)
+            addition = separator + (newline * 2).join(e.replace("\n", newline) for e in new_entries) + newline
+            write_atomically(path, raw + _encoded(addition, encoding if raw else "utf-8"))
+    return report

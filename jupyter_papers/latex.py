@@ -1,0 +1,58 @@
+"""LaTeX in paper text, read the way a reader expects: ``\\"o`` is ö, ``\\%`` is %, ``The \\TeX
+book`` is "The TeXbook", and math stays math (``$O(n \\log n)$``) for MathJax to render, or
+becomes its closest plain text (``$4\\times$`` -> 4×) where nothing renders math.
+
+pylatexenc does the parsing, as it does for bibtexparser; what it lacks for bibliographies
+is added here: the TeX logos, and ``%`` as a character (BibTeX values have no comments).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+from pylatexenc.latexwalker import LatexWalkerError
+
+_LOGOS = {"TeX": "TeX", "LaTeX": "LaTeX", "LaTeXe": "LaTeX2ε", "BibTeX": "BibTeX", "XeTeX": "XeTeX",
+          "XeLaTeX": "XeLaTeX", "LuaTeX": "LuaTeX", "ConTeXt": "ConTeXt", "AmS": "AMS", "AMS": "AMS",
+          "METAFONT": "METAFONT", "MF": "METAFONT", "MP": "MetaPost", "TUB": "TUGboat", "TUG": "TUG",
+          "slash": "/", "textbraceleft": "{", "textbraceright": "}", "textbackslash": "\\"}
+_BARE_PERCENT = re.compile(r"(?<!\\)%")
+_NEEDS_PARSING = re.compile(r"[\\{}$~]|--")
+# Math spans: $...$, $$...$$, \(...\), \[...\] (not an escaped \$).
+MATH = re.compile(r"(?<!\\)(\$\$.+?(?<!\\)\$\$|\$.+?(?<!\\)\$|\\\(.+?\\\)|\\\[.+?\\\])", re.S)
+
+
+@lru_cache(maxsize=2)
+def _converter(math_mode: str) -> LatexNodes2Text:
+    context = get_default_latex_context_db()
+    context.add_context_category(
+        "jupyter-papers", prepend=True, macros=[MacroTextSpec(name, text) for name, text in _LOGOS.items()])
+    return LatexNodes2Text(latex_context=context, math_mode=math_mode, strict_latex_spaces=True)
+
+
+def _convert(text: str, math_mode: str) -> str:
+    if not text or not _NEEDS_PARSING.search(text):
+        return text
+    try:
+        converted = _converter(math_mode).latex_to_text(_BARE_PERCENT.sub(r"\\%", text))
+    except (LatexWalkerError, IndexError, ValueError, RecursionError):  # text that is not LaTeX after all
+        return text
+    if "\n" in text:
+        return converted
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+    return lead + " ".join(converted.split()) + trail
+
+
+def to_text(text: str) -> str:
+    """LaTeX markup as Unicode text, math spans kept as written (for MathJax)."""
+    if not text or not MATH.search(text):
+        return _convert(text, "verbatim")
+    pieces = MATH.split(text)
+    return "".join(piece if index % 2 else _convert(piece, "verbatim") for index, piece in enumerate(pieces))
+
+
+def to_plain(text: str) -> str:
+    """Everything as plain text, math too (``$4\\times$`` -> "4×"): where nothing renders math."""
+    return _convert(text, "text")

@@ -1,0 +1,51 @@
+"""Paper text made safe for where it lands: Markdown that JupyterLab renders, and links.
+
+Paper text is untrusted: in Markdown it must render as itself (no HTML, no links, no
+emphasis), except its math, which stays math for MathJax.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import quote
+
+from .latex import MATH, to_text
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}#|~$<>])")
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
+# Math that MathJax may render: no HTML, no Markdown structure, none of MathJax's commands
+# that make links, classes, styles or HTML ids.
+_SAFE_MATH = re.compile(r"^\$(?![^$]*\\(?:href|url|class|style|cssId|data|html|unicode|require))[^$<>`\n]{1,500}\$$")
+
+
+def escape_markdown(text: str, line_start: bool = False) -> str:
+    """Text that renders as itself in Jupyter Markdown: no emphasis, links, HTML or math.
+    ``line_start``: the text begins a line, where "- ", "1. " or "> " would start a block."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+    return _MARKDOWN_LINE_START.sub(r"\1\\\2", text) if line_start else text
+
+
+def math_for_markdown(span: str) -> str:
+    """A math span as MathJax will render it, or escaped when it holds more than math."""
+    return span if _SAFE_MATH.match(span) else escape_markdown(span)
+
+
+def markdown_with_math(text: str, line_start: bool = False) -> str:
+    """Paper text (a title, an abstract) for a Markdown cell: its LaTeX read as text
+    (``\\%`` -> %), its inline math kept for MathJax, everything else escaped."""
+    pieces = MATH.split(text or "")
+    out = []
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            out.append(math_for_markdown(piece))
+        else:
+            out.append(escape_markdown(to_text(piece), line_start and index == 0))
+    return "".join(out)
+
+
+def safe_url(url: str) -> str:
+    """An http(s) URL fit for a Markdown link target, or '' for anything else."""
+    if not re.match(r"^https?://", url or "", re.I):
+        return ""
+    return quote(url, safe=":/?#[]@!$&'*+,;=%~-._")
