@@ -41,7 +41,8 @@ def _protected_title(paper: Paper, title: str, sentence_cased: str = "") -> str:
     """Braces around the words whose case must survive a style's recasing: inner capitals
     and acronyms ("RoPE", "GLM-130B"), and, where the source told us (a BibTeX title in
     sentence case), the words it kept capitalised (proper nouns)."""
-    proper = set(re.findall(r"\w[\w-]*", sentence_cased)[1:]) if sentence_cased else set()
+    plain = re.sub(r"<[^>]+>", "", sentence_cased)
+    proper = set(re.findall(r"\w[\w-]*", plain)[1:]) if plain else set()
 
     def protect(match):
         word = match.group()
@@ -56,6 +57,8 @@ def _protected_title(paper: Paper, title: str, sentence_cased: str = "") -> str:
 def bibtex_name(name: Name) -> str:
     """"von Last, Jr, First", family names of several words braced; organisations braced whole."""
     parts = name.parts
+    if parts.get("literal") == "others":
+        return "others"
     if "literal" in parts or "family" not in parts:
         return "{" + escape_latex(str(name)) + "}"
     family = escape_latex(parts["family"])
@@ -142,6 +145,7 @@ class BibliographyReport:
     added: list[str] = field(default_factory=list)
     present: list[str] = field(default_factory=list)
     keys: dict[str, str] = field(default_factory=dict)   # paper id -> key to cite it by
+    empty: list[str] = field(default_factory=list)       # ids of papers with nothing to cite, not written
 
 
 def _decode(raw: bytes) -> tuple[str, str]:
@@ -182,7 +186,7 @@ def _existing(text: str):
     for entry in library.entries if library else []:
         fields = {f.key.lower(): f.value for f in entry.fields if isinstance(f.value, str)}
         taken[entry.key.lower()] = fields
-        doi = normalize_doi(fields.get("doi", "").strip("{}"))
+        doi = (normalize_doi(fields.get("doi", "").strip("{}")) or "").lower()
         arxiv = normalize_arxiv_id(fields.get("eprint", "").strip("{}"))
         for identity in (f"doi:{doi}" if doi else "", f"arxiv:{arxiv}" if arxiv else ""):
             if identity:
@@ -192,9 +196,9 @@ def _existing(text: str):
 
 def _same_paper(paper: Paper, fields: dict) -> bool:
     """An entry under the paper's own key is the paper unless its identifiers or title say otherwise."""
-    doi = normalize_doi(fields.get("doi", "").strip("{}"))
+    doi = (normalize_doi(fields.get("doi", "").strip("{}")) or "").lower()
     arxiv = normalize_arxiv_id(fields.get("eprint", "").strip("{}"))
-    if (doi and paper.doi and doi != paper.doi) or (arxiv and paper.arxiv_id and arxiv != paper.arxiv_id):
+    if (doi and paper.doi and doi != paper.doi.lower()) or (arxiv and paper.arxiv_id and arxiv != paper.arxiv_id):
         return False
     words = lambda text: re.sub(r"[^a-z0-9]+", "", text.lower())  # noqa: E731
     return not fields.get("title") or words(fields["title"]) == words(escape_latex(paper.title)) or (
@@ -248,7 +252,10 @@ def write_bibliography(papers, path: str | Path = "references.bib") -> Bibliogra
         taken, by_identity = _existing(existing)
         new_entries = []
         for paper in papers:
-            identities = [f"doi:{paper.doi}" if paper.doi else "", f"arxiv:{paper.arxiv_id}" if paper.arxiv_id else ""]
+            if not (paper.title or paper.authors or paper.editors or paper.venue or paper.doi or paper.arxiv_id):
+                report.empty.append(paper.id)
+                continue
+            identities = [f"doi:{paper.doi.lower()}" if paper.doi else "", f"arxiv:{paper.arxiv_id}" if paper.arxiv_id else ""]
             found = next((by_identity[i] for i in identities if i in by_identity), None)
             own = paper.key or paper.base_key()
             if found is None and own.lower() in taken and _same_paper(paper, taken[own.lower()]):
@@ -258,7 +265,7 @@ def write_bibliography(papers, path: str | Path = "references.bib") -> Bibliogra
                 report.keys[paper.id] = found
                 continue
             key = next(own + s for s in key_suffixes() if (own + s).lower() not in taken)
-            taken[key.lower()] = {}
+            taken[key.lower()] = {"title": paper.title, "doi": paper.doi, "eprint": paper.arxiv_id}
             by_identity.update({i: key for i in identities if i})
             new_entries.append(bibtex_entry(paper, key=key))
             report.added.append(key)

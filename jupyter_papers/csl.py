@@ -34,7 +34,7 @@ STYLES = {
 FORMATS = ("text", "html", "markdown")
 PANDOC_TIMEOUT = 600
 _ENTRY = re.compile(r'<div id="ref-([^"]+)" class="csl-entry"[^>]*>(.*?)</div>\s*(?=<div id="ref-|</div>\s*$)', re.S)
-_LABEL = re.compile(r'^\s*<div class="csl-left-margin">(.*?)</div>\s*<div\s+class="csl-right-inline">(.*)</div>\s*$', re.S)
+_LABEL = re.compile(r'^\s*<div class="csl-left-margin">(.*?)</div>\s*(?:<div\s+class="csl-right-inline">(.*)</div>)?\s*$', re.S)
 _PLACEHOLDER = re.compile("\u27e6(\\d+)\u27e7")
 
 
@@ -122,7 +122,8 @@ def _engine(items_json: str, csl_file: str) -> tuple[tuple[str, str], ...]:
     entries = {}
     for item_id, body in _ENTRY.findall(done.stdout.decode("utf-8")):
         labelled = _LABEL.match(body)
-        entries[item_id] = (labelled.group(1).strip(), labelled.group(2).strip()) if labelled else ("", body.strip())
+        entries[item_id] = (labelled.group(1).strip(), (labelled.group(2) or "").strip()) if labelled else (
+            "", body.strip())
     return tuple(entries.get(item["id"], ("", "")) for item in json.loads(items_json))
 
 

@@ -385,7 +385,7 @@ def _progress(papers: Iterable[Paper], enabled: bool) -> Iterable[Paper]:
 
 
 def _fields(paper: Paper) -> dict:
-    ids = {paper.id.lower(), paper.key.lower(), paper.arxiv_id, paper.doi} - {""}
+    ids = {paper.id.lower(), paper.key.lower(), paper.arxiv_id, paper.doi.lower()} - {""}
     fields = dict(
         id=paper.id, ids=" ".join(sorted(ids)), key=paper.key, abstract=paper.abstract,
         title=" ".join([paper.title, *acronym_expansions(paper.title, paper.abstract)]),

@@ -12,7 +12,9 @@ import re
 from functools import lru_cache
 
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+from pylatexenc import latexwalker
 from pylatexenc.latexwalker import LatexWalkerError
+from pylatexenc.macrospec import MacroSpec
 
 _LOGOS = {"TeX": "TeX", "LaTeX": "LaTeX", "LaTeXe": "LaTeX2ε", "BibTeX": "BibTeX", "XeTeX": "XeTeX",
           "XeLaTeX": "XeLaTeX", "LuaTeX": "LuaTeX", "ConTeXt": "ConTeXt", "AmS": "AMS", "AMS": "AMS",
@@ -24,19 +26,36 @@ _NEEDS_PARSING = re.compile(r"[\\{}$~]|--")
 MATH = re.compile(r"(?<!\\)(\$\$.+?(?<!\\)\$\$|\$.+?(?<!\\)\$|\\\(.+?\\\)|\\\[.+?\\\])", re.S)
 
 
+# biblatex's markup for quotations and hyphens
+_QUOTING = {"mkbibquote": "“%s”", "enquote": "“%s”", "mkbibemph": "%s", "hyphen": "-", "hyphenate": "-",
+            "textendash": "–", "textemdash": "—", "nbhyphen": "‑"}
+
+
 @lru_cache(maxsize=2)
 def _converter(math_mode: str) -> LatexNodes2Text:
     context = get_default_latex_context_db()
     context.add_context_category(
-        "jupyter-papers", prepend=True, macros=[MacroTextSpec(name, text) for name, text in _LOGOS.items()])
+        "jupyter-papers", prepend=True,
+        macros=[MacroTextSpec(name, text) for name, text in {**_LOGOS, **_QUOTING}.items()])
     return LatexNodes2Text(latex_context=context, math_mode=math_mode, strict_latex_spaces=True)
+
+
+@lru_cache(maxsize=1)
+def _parsing_context():
+    """The parser's view of macros: biblatex's quoting macros take an argument."""
+    context = latexwalker.get_default_latex_context_db()
+    context.add_context_category("jupyter-papers", prepend=True,
+                                 macros=[MacroSpec(name, "{") for name, text in _QUOTING.items() if "%s" in text])
+    return context
 
 
 def _convert(text: str, math_mode: str) -> str:
     if not text or not _NEEDS_PARSING.search(text):
         return text
     try:
-        converted = _converter(math_mode).latex_to_text(_BARE_PERCENT.sub(r"\\%", text))
+        walker = latexwalker.LatexWalker(_BARE_PERCENT.sub(r"\\%", text), latex_context=_parsing_context(),
+                                         tolerant_parsing=True)
+        converted = _converter(math_mode).nodelist_to_text(walker.get_latex_nodes()[0])
     except (LatexWalkerError, IndexError, ValueError, RecursionError):  # text that is not LaTeX after all
         return text
     if "\n" in text:

@@ -77,16 +77,18 @@ def normalize_arxiv_id(text: str | None) -> str | None:
 
 
 def normalize_doi(text: str | None) -> str | None:
-    """Return a DOI in its canonical lower-case form, or None."""
+    """The bare DOI (no "doi:", no resolver URL) as written, or None. DOIs match without
+    regard to case; they are kept as written because citations print them."""
     if not text or not isinstance(text, str):
         return None
     match = _DOI.match(text.strip())
-    return match.group(1).rstrip(".").lower() if match else None
+    return match.group(1).rstrip(".") if match else None
 
 
 def identifier_in(text: str) -> str | None:
     """The paper id a pasted arXiv id, arXiv URL or DOI stands for, else None."""
-    return normalize_arxiv_id(text) or normalize_doi(text)
+    doi = normalize_doi(text)
+    return normalize_arxiv_id(text) or (doi.lower() if doi else None)
 
 
 def fold(text: str) -> str:
@@ -133,7 +135,8 @@ class Name(str):
         parts = {k: " ".join(v.split()) for k, v in parts.items() if isinstance(v, str) and v.strip()}
         if not parts and text:
             parts = {"literal": " ".join(text.split())}
-        shown = parts.get("literal") or " ".join(
+        # "and others" in BibTeX: CSL engines print it as "et al.", and so do we
+        shown = "et al." if parts.get("literal") == "others" else parts.get("literal") or " ".join(
             parts[p] for p in ("given", "dropping-particle", "non-dropping-particle", "family", "suffix") if p in parts)
         name = super().__new__(cls, shown)
         name.parts = parts
@@ -163,9 +166,9 @@ class Name(str):
 
         raw = " ".join(raw.split())
         words = lambda parts: " ".join(decode(" ".join(parts)).split())  # noqa: E731
-        if _braced_whole(raw):
-            return cls(literal=words([raw[1:-1]]))
-        if re.match(r"^\s*(family|given|prefix|suffix|id|useprefix)\s*=", raw):
+        if _braced_whole(raw) or raw.lower() == "others":
+            return cls(literal=words([raw[1:-1]]) if raw.startswith("{") else "others")
+        if re.match(r"^\s*[a-z]+\s*=", raw):  # biblatex's extended form, or a name-list option alone
             fields = dict(p.split("=", 1) for p in raw.split(",") if "=" in p)
             fields = {k.strip().lower(): words([v.strip().strip("{}")]) for k, v in fields.items()}
             return cls(family=fields.get("family", ""), given=fields.get("given", ""),
@@ -254,7 +257,7 @@ class Paper:
         the title with a hash of the whole record: two papers that share a title are two
         papers, and the same record read again is the same paper."""
         if self.arxiv_id or self.doi or self.key:
-            return self.arxiv_id or self.doi or self.key
+            return self.arxiv_id or self.doi.lower() or self.key
         record = {k: v for k, v in self.to_dict().items() if k not in ("id", "source")}
         digest = hashlib.sha1(repr(sorted(record.items())).encode()).hexdigest()[:10]
         return f"{slugify(self.title, max_words=6) or 'untitled'}-{digest}"

@@ -62,7 +62,8 @@ def test_bibtex_crossref_inherits_fields():
     papers = {p.key: p for p in jp.read_papers(BIB / "pybtex__xampl.bib")}
     child = papers["inproceedings-crossref"]
     assert child.year == 1983
-    assert child.venue == "Proc. Fifteenth Annual Symposium on the Theory of Computing", "the @string's blank kept"
+    assert child.venue == "Proc. Fifteenth Annual ACM Symposium on the Theory of Computing", (
+        "the parent's booktitle, with the @string's leading blank kept")
     full = papers["inproceedings-full"]
     assert full.venue == "Proc. Fifteenth Annual ACM Symposium on the Theory of Computing"
     assert child.csl["publisher-place"] == "Boston"
@@ -136,7 +137,7 @@ def test_csl_json():
               "volume": "3", "page": "1-9"}]
     paper = list(jp.read_papers(json.dumps(items)))[0]
     assert paper.authors == ["Jane Smith", "The Team"] and paper.year == 2020
-    assert paper.doi == "10.1000/abc" and paper.id == "10.1000/abc" and paper.key == "smith2020deep"
+    assert paper.doi == "10.1000/ABC" and paper.id == "10.1000/abc", "a DOI is kept as written, matched in any case" and paper.key == "smith2020deep"
     assert paper.type == "paper-conference" and paper.csl["page"] == "1-9" and paper.csl["volume"] == "3"
     assert paper.authors[1].parts == {"literal": "The Team"} and paper.authors[0].parts == {"family": "Smith", "given": "Jane"}
 

@@ -31,20 +31,42 @@ TYPES = {
     "report": "report", "unpublished": "manuscript", "online": "webpage", "www": "webpage",
     "electronic": "webpage", "dataset": "dataset", "software": "software", "patent": "patent",
     "periodical": "periodical", "collection": "book", "mvcollection": "book", "reference": "book",
-    "misc": "article",
+    "misc": "document",
 }
 GENRES = {"mastersthesis": "Master’s thesis", "phdthesis": "PhD thesis"}
+# biblatex's localisation keys, as its English strings (what pandoc prints for them)
+LOCALISED = {
+    "mathesis": "Master’s thesis", "phdthesis": "PhD thesis", "candthesis": "Candidate thesis",
+    "techreport": "technical report", "resreport": "research report", "software": "Computer software",
+    "datacd": "Data CD", "audiocd": "Audio CD", "patent": "Patent", "patentde": "German patent",
+    "patenteu": "European patent", "patentfr": "French patent", "patentuk": "British patent",
+    "patentus": "U.S. patent", "patreq": "Patent request", "patreqde": "German patent request",
+    "patreqeu": "European patent request", "patreqfr": "French patent request",
+    "patrequk": "British patent request", "patrequs": "U.S. patent request", "newseries": "New series",
+    "oldseries": "Old series",
+}
+# biblatex/babel language names -> the BCP 47 tags CSL engines know (English titles are recased)
+LANGUAGES = {
+    "english": "en-US", "american": "en-US", "usenglish": "en-US", "british": "en-GB", "ukenglish": "en-GB",
+    "canadian": "en-CA", "australian": "en-AU", "german": "de-DE", "ngerman": "de-DE", "austrian": "de-AT",
+    "naustrian": "de-AT", "swissgerman": "de-CH", "french": "fr-FR", "spanish": "es-ES", "italian": "it-IT",
+    "dutch": "nl-NL", "portuguese": "pt-PT", "brazilian": "pt-BR", "russian": "ru-RU", "polish": "pl-PL",
+    "swedish": "sv-SE", "norwegian": "nb-NO", "danish": "da-DK", "finnish": "fi-FI", "greek": "el-GR",
+    "czech": "cs-CZ", "latin": "la", "japanese": "ja-JP", "chinese": "zh-CN",
+}
 VERBATIM = frozenset({"url", "doi", "eprint", "file", "pdf", "urlraw", "verba", "verbb", "verbc"})
 # Plain text fields -> CSL variables (name lists, dates, titles and numbers are mapped apart).
 _TEXT_TO_CSL = {
     "volume": "volume", "edition": "edition", "publisher": "publisher", "address": "publisher-place",
     "location": "publisher-place", "isbn": "ISBN", "issn": "ISSN", "note": "note", "chapter": "chapter-number",
-    "eventtitle": "event-title", "version": "version", "pagetotal": "number-of-pages", "addendum": "annote",
+    "eventtitle": "event-title", "version": "version", "pagetotal": "number-of-pages", "annotation": "annote",
+    "volumes": "number-of-volumes", "abstract": "abstract",
 }
 _VENUES = ("journal", "journaltitle", "booktitle")
+_IN_A_BOOK = frozenset({"chapter", "paper-conference", "entry", "entry-dictionary", "entry-encyclopedia"})
 _ARXIV_IN_TEXT = re.compile(r"arxiv[:\s]*(?:preprint\s*)?(?:arxiv[:\s]*)?(\d{4}\.\d{4,5}|[a-z.-]+/\d{7})", re.I)
 _DATE = re.compile(r"^\s*(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
-_CAPITALISED = re.compile(r"^[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]*(?:-[A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]*)*$")
+_CAPITALISED = re.compile(r"^[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]*(?:[’'][a-z]+)?$")
 
 
 def _blank_comment_lines(text: str) -> str:
@@ -103,7 +125,7 @@ def _inherit_crossrefs(entries: list[Entry]) -> None:
             continue
         for fld in parent.fields:
             name = fld.key.lower()
-            if name == "title" and "booktitle" not in entry.fields_dict:
+            if name == "title" and "booktitle" not in entry.fields_dict and "booktitle" not in parent.fields_dict:
                 entry["booktitle"] = fld.value
             elif name not in {f.key.lower() for f in entry.fields}:
                 entry[name] = fld.value
@@ -115,61 +137,102 @@ def bibtex_name(raw: str) -> Name:
     return Name.parse(raw, decode=to_text)
 
 
-def bibtex_names(value: str) -> list[Name]:
+def bibtex_names(value: str, use_prefix: bool = False) -> list[Name]:
+    """The names of a list; ``use_prefix`` (biblatex's option) keeps particles with the
+    family name ("van Gennep, A.")."""
     names = [bibtex_name(n) for n in split_multiple_persons_names(value)]
-    return [n for n in names if n and n.lower() != "others"]
+    if use_prefix:
+        names = [Name(**{("non-dropping-particle" if k == "dropping-particle" else k): v
+                         for k, v in n.parts.items()}) for n in names]
+    return [n for n in names if n]
 
 
 # --- titles ---------------------------------------------------------------------------------
 def _protected_segments(raw: str) -> Iterator[tuple[str, bool]]:
-    """The title in pieces, each with whether braces protect its case (``{RoPE}``; not a
-    special character such as ``{\\"O}``)."""
-    depth, start = 0, 0
-    for position, char in enumerate(raw):
-        if char == "\\" and position + 1 < len(raw) and raw[position + 1] in "{}":
+    """The title in pieces, each with whether its case is protected: a brace group
+    (``{RoPE}``, but not a special character such as ``{\\"O}``), a command with its
+    argument (``\\mkbibquote{De Motu}``), or math."""
+    depth, start, position = 0, 0, 0
+    while position < len(raw):
+        char = raw[position]
+        if char == "\\" and raw[position + 1:position + 2] in ("{", "}", "$"):
+            position += 2
             continue
-        if char == "{" and (position == 0 or raw[position - 1] != "\\"):
-            if depth == 0:
+        if char == "$" and depth == 0:
+            close = raw.find("$", position + 1)
+            if close > position:
                 yield raw[start:position], False
-                start = position
+                yield raw[position:close + 1], True
+                start = position = close + 1
+                continue
+        if char == "{":
+            if depth == 0:
+                command = re.search(r"\\[A-Za-z]+\s*$", raw[start:position])
+                opening = start + command.start() if command else position
+                yield raw[start:opening], False
+                start = opening
             depth += 1
-        elif char == "}" and (position == 0 or raw[position - 1] != "\\") and depth:
+        elif char == "}" and depth:
             depth -= 1
             if depth == 0:
                 group = raw[start:position + 1]
                 yield group, not group.startswith("{\\")
                 start = position + 1
+        position += 1
     yield raw[start:], False
+
+
+def _lowered(word: str, exempt: bool) -> str:
+    """A word with its capitalised parts (split at hyphens and dashes) lowered; the first
+    part stays when the word begins the title or follows a colon."""
+    parts = re.split(r"([-–])", word)
+    return "".join(part.lower() if index % 2 == 0 and _CAPITALISED.match(part.rstrip(":.,;?!)’'\"")) and (
+        index or not exempt) else part for index, part in enumerate(parts))
 
 
 def sentence_case(raw: str) -> str:
     """A BibTeX title as CSL expects it (as pandoc converts it): words written with a
     capital and then lower case are lowered, except the first word and the first word
-    after a colon (which is capitalised) or a full stop; words in braces, acronyms and
-    iPhone-like words stay."""
+    after a colon (which is capitalised) or a full stop; acronyms and iPhone-like words
+    stay; words in braces stay and are marked ``<span class="nocase">``, CSL-JSON's way
+    of saying that no style may recase them."""
     out, first = [], True
     for segment, protected in _protected_segments(raw):
         text = to_text(segment)
-        if protected:
-            out.append(text)
+        if protected:  # kept as CSL-JSON marks it, so that no style recases it either
+            out.append(f'<span class="nocase">{text}</span>' if re.search(r"[^\W\d_]", text) else text)
             first = False if text.strip() else first
             continue
         words = re.split(r"(\s+)", text)
         for index, word in enumerate(words):
             if not word or word.isspace():
                 continue
-            if first == ":" and word[:1].islower():
-                words[index] = word[:1].upper() + word[1:]
-            elif not first and _CAPITALISED.match(word.rstrip(":.,;?!)’'\"")):
-                words[index] = word.lower()
+            words[index] = _lowered(word, exempt=bool(first))
+            if first == ":":
+                words[index] = words[index][:1].upper() + words[index][1:]
             first = word[-1] if word.endswith((":", ".")) else False
         out.append("".join(words))
-    return clean("".join(out))
+    return _typeset(clean("".join(out)))
+
+
+def _typeset(text: str) -> str:
+    """Apostrophes as LaTeX typesets them (``SESS '06`` -> SESS ’06); a CSL engine would
+    read a pair of straight quotes as a quotation."""
+    return text.replace("'", "’")
 
 
 # --- entries --------------------------------------------------------------------------------
 def _issued(fields: dict[str, str], get) -> dict | None:
-    match = _DATE.match(fields.get("date", "")) or _DATE.match(get("year"))
+    """The date (``year``/``month``, or biblatex's ``date``, a range ``1984/1986`` too)."""
+    date = fields.get("date", "")
+    if "/" in date and _DATE.match(date.split("/", 1)[1]):
+        start, end = (_issued({"date": part}, lambda name: "") for part in date.split("/", 1))
+        if start and end:
+            return {"date-parts": [start["date-parts"][0], end["date-parts"][0]]}
+    years = re.match(r"^\s*(\d{4})\s*[-–/]+\s*(\d{4})\s*$", get("year"))
+    if not date and years:
+        return {"date-parts": [[int(years.group(1))], [int(years.group(2))]]}
+    match = _DATE.match(date) or _DATE.match(get("year"))
     if not match:
         return None
     parts = [int(match.group(1))]
@@ -202,22 +265,32 @@ def paper_from_entry(entry: Entry) -> Paper:
         return clean(value.strip("{}") if name in VERBATIM else to_text(value))
 
     kind = entry.entry_type.lower()
-    english = get("langid").lower() in ("", "english", "american", "british", "en", "en-us", "en-gb") and (
-        get("language").lower() in ("", "english", "american", "british", "en", "en-us", "en-gb"))
-    titled = sentence_case if english else (lambda text: clean(to_text(text)))
+    use_prefix = bool(re.search(r"useprefix\s*(=\s*true)?\s*(,|$)", get("options").lower()))
+    language = LANGUAGES.get((get("langid") or get("hyphenation") or get("language")).lower(), "")
+    english = not language or language.startswith("en")
+    titled = sentence_case if english else (lambda text: _typeset(clean(to_text(text))))
+    for name in ("title", "booktitle", "maintitle"):  # "Title: Subtitle. Addon", as biblatex prints them
+        subtitle, addon = raw.get(name.replace("title", "subtitle")), raw.get(name + "addon")
+        if raw.get(name) and subtitle:
+            raw[name] = f"{raw[name]}: {subtitle}"
+        if raw.get(name) and addon:
+            raw[name] = f"{raw[name]}. {addon}"
     csl: dict = {name: get(bib) for bib, name in _TEXT_TO_CSL.items() if get(bib)}
-    for name in ("publisher", "publisher-place"):  # biblatex lists: "A and B" -> "A; B"
-        if name in csl:
-            csl[name] = "; ".join(part.strip() for part in re.split(r"\s+and\s+", csl[name]))
+    if get("part") and "volume" in csl:
+        csl["volume"] = f"{csl['volume']}.{get('part')}"
     csl_type = TYPES.get(kind, "article")
-    venue_field = next((n for n in _VENUES if get(n)), "")
+    venue_field = next((n for n in _VENUES if get(n) and (n != "booktitle" or csl_type in _IN_A_BOOK)), "")
     venue = get(venue_field)
     if venue and venue_field == "booktitle":
         csl["container-title"] = titled(raw["booktitle"])
-    if english and raw.get("title"):
+    if raw.get("maintitle") and csl_type == "chapter":  # a chapter of one volume of a work in several
+        csl["container-title"], csl["volume-title"] = titled(raw["maintitle"]), titled(raw.get("booktitle", ""))
+    elif raw.get("maintitle"):  # one volume of a work in several: the work's title, then the volume's
+        csl["title"], csl["volume-title"] = titled(raw["maintitle"]), titled(raw.get("title", ""))
+    if english and raw.get("title") and "title" not in csl:
         csl["title"] = sentence_case(raw["title"])
     if get("series"):
-        csl["collection-title"] = titled(raw["series"])
+        csl["collection-title"] = LOCALISED.get(get("series").lower()) or titled(raw["series"])
     if get("number"):
         in_series = "collection-number" if csl_type in ("book", "chapter", "paper-conference") else "number"
         csl["issue" if csl_type == "article-journal" else in_series] = get("number")
@@ -229,27 +302,38 @@ def paper_from_entry(entry: Entry) -> Paper:
         csl["publisher"] = "; ".join(p for p in (get("school") or get("institution") or get("organization"),
                                                  csl.get("publisher")) if p)
     if kind in GENRES or get("type"):
-        csl["genre"] = get("type") or GENRES[kind]
+        csl["genre"] = LOCALISED.get(get("type").lower()) or get("type") or GENRES[kind]
     if get("howpublished") and "publisher" not in csl:
         csl["publisher"] = get("howpublished")
-    if get("language") or get("langid"):
-        csl["language"] = get("language") or get("langid")
+    for name in ("publisher", "publisher-place"):  # biblatex lists: "A and B" -> "A; B"
+        if name in csl:
+            csl[name] = "; ".join(part.strip() for part in re.split(r"\s+and\s+", csl[name]))
+    if language:
+        csl["language"] = language
+    if raw.get("bookauthor"):
+        csl["container-author"] = [name.to_csl() for name in bibtex_names(raw["bookauthor"], use_prefix)]
+    if raw.get("translator"):
+        csl["translator"] = [name.to_csl() for name in bibtex_names(raw["translator"], use_prefix)]
     issued = _issued(raw, get)
-    if issued and len(issued["date-parts"][0]) > 1:
-        csl["issued"] = issued
+    if issued and (len(issued["date-parts"]) > 1 or len(issued["date-parts"][0]) > 1):
+        csl["issued"] = issued  # more than a year: a month, a day, a range
+    if _DATE.match(raw.get("origdate", "")):
+        csl["original-date"] = _issued({"date": raw["origdate"]}, lambda name: "")
     if _DATE.match(raw.get("urldate", "")):
         csl["accessed"] = _issued({"date": raw["urldate"]}, lambda name: "")
     arxiv_id = _arxiv_id(get)
+    if arxiv_id and csl_type == "document":
+        csl_type = "article"  # a preprint
     return Paper(
         title=get("title"),
         abstract=get("abstract"),
-        authors=bibtex_names(raw.get("author", "")),
-        editors=bibtex_names(raw.get("editor", "")),
+        authors=bibtex_names(raw.get("author", ""), use_prefix),
+        editors=bibtex_names(raw.get("editor", ""), use_prefix),
         year=issued["date-parts"][0][0] if issued else None,
         venue=venue,
         doi=get("doi"),
         arxiv_id=arxiv_id,
-        url=get("url"),
+        url=get("url") or (f"https://arxiv.org/abs/{get('eprint')}" if arxiv_id and get("eprint") else ""),
         keywords=[clean(k) for k in re.split(r"[,;]", get("keywords") or get("keyword")) if clean(k)],
         key=entry.key,
         type=csl_type,

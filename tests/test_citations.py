@@ -1,0 +1,220 @@
+"""The citation itself, checked against independent tools: pandoc (its BibTeX reader and
+citeproc), biber, bibtexparser, pdflatex + bibtex. Each defect the citations issue lists
+has a test here that failed before the paper record became CSL-JSON."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import bibtexparser
+import pytest
+
+import jupyter_papers as jp
+from jupyter_papers.bibfile import BibliographyError, bibtex_entry
+from jupyter_papers.csl import _pandoc, format_references, to_csl
+
+from .conftest import BIB
+
+NAMES_BIB = r"""
+@techreport{who2020report, author = {{World Health Organization}}, title = {Global Report on {COVID-19}},
+  institution = {WHO}, number = {TR-5}, type = {Technical Report}, year = 2020,
+  url = {http://example.org/final%20version.pdf}, doi = {10.1007/978-3-031-46674-8_12}}
+@phdthesis{thesis2018, author = {King, Jr., Martin Luther and Garc{\'i}a M{\'a}rquez, Gabriel and Van de Graaff, R. J.},
+  title = {Sorting in $O(n \log n)$ on 4$\times$ {GPUs}}, school = {MIT}, year = 2018, month = mar}
+@inbook{knuth1984, author = {Knuth, Donald}, title = {The \TeX book}, booktitle = {Big Book}, editor = {Doe, Jane},
+  publisher = {Addison-Wesley}, address = {Reading}, edition = {2}, series = {Computers and Typesetting},
+  pages = {1--10}, year = 1984}
+"""
+
+
+@pytest.fixture(scope="module")
+def hand_written():
+    return {p.key: p for p in jp.read_papers(NAMES_BIB, format="bibtex")}
+
+
+def pandoc_csl(bibtex: str) -> dict[str, dict]:
+    done = subprocess.run([_pandoc(), "-f", "bibtex", "-t", "csljson"], input=bibtex.encode(), capture_output=True,
+                          check=True)
+    return {item["id"]: item for item in json.loads(done.stdout)}
+
+
+def test_names_keep_their_structure(hand_written):
+    assert hand_written["who2020report"].authors[0].parts == {"literal": "World Health Organization"}
+    king, garcia, graaff = hand_written["thesis2018"].authors
+    assert king.parts == {"family": "King", "given": "Martin Luther", "suffix": "Jr."}
+    assert garcia.parts == {"family": "García Márquez", "given": "Gabriel"}
+    assert graaff.parts == {"family": "Van de Graaff", "given": "R. J."}
+    apa = jp.cite(hand_written["thesis2018"], "apa")
+    assert apa.startswith("King, M. L., Jr., García Márquez, G., & Van de Graaff, R. J. (2018).")
+    assert jp.cite(hand_written["who2020report"], "apa").startswith("World Health Organization. (2020).")
+
+
+def test_names_as_pandoc_reads_them(hand_written):
+    theirs = pandoc_csl(NAMES_BIB)
+    for key in ("who2020report", "thesis2018", "knuth1984"):
+        assert to_csl(hand_written[key])["author"] == theirs[key]["author"], key
+    assert to_csl(hand_written["knuth1984"])["editor"] == theirs["knuth1984"]["editor"]
+
+
+def test_fields_are_kept_and_mapped(hand_written):
+    report, thesis, chapter = (to_csl(hand_written[k]) for k in ("who2020report", "thesis2018", "knuth1984"))
+    assert report["type"] == "report" and report["number"] == "TR-5" and "issue" not in report
+    assert report["publisher"] == "WHO" and report["genre"] == "Technical Report"
+    assert report["URL"] == "http://example.org/final%20version.pdf", "URLs are not cut at %"
+    assert report["DOI"] == "10.1007/978-3-031-46674-8_12"
+    assert thesis["type"] == "thesis" and thesis["publisher"] == "MIT" and thesis["genre"] == "PhD thesis"
+    assert thesis["issued"] == {"date-parts": [[2018, 3]]}
+    assert chapter["type"] == "chapter" and chapter["container-title"] == "Big book"
+    assert chapter["collection-title"] == "Computers and typesetting" and chapter["edition"] == "2"
+    assert chapter["publisher-place"] == "Reading" and chapter["page"] == "1-10"
+    assert hand_written["knuth1984"].title == "The TeXbook", "a macro with content is read, not deleted"
+    assert "MIT" in jp.cite(hand_written["thesis2018"], "apa"), "a thesis cites its university"
+
+
+def test_demo_conference_papers_are_conference_papers(resonance):
+    assert resonance.type == "paper-conference"
+    entry = bibtex_entry(resonance)
+    assert entry.startswith("@inproceedings{") and "booktitle = {Findings of {ACL} 2024}" in entry
+    assert "journal" not in entry
+
+
+def test_engine_punctuation_initials_and_numbers(hand_written, resonance):
+    chicago = jp.cite(hand_written["thesis2018"], "chicago")
+    assert chicago.startswith("King, Martin Luther, Jr.,"), "Chicago spells given names out"
+    assert "GPUs.”" in chicago, "punctuation inside the quotes"
+    single = jp.cite(resonance, "ieee")
+    assert single.startswith("S. Wang,"), "a reference alone is not numbered"
+    listed = format_references([to_csl(resonance, "a"), to_csl(hand_written["knuth1984"], "b")], "ieee")
+    assert listed[0].startswith("[1] S. Wang") and listed[1].startswith("[2] D. Knuth"), "a space after the number"
+    assert jp.cite(resonance, "nature").startswith("Wang, S.")
+
+
+def test_markdown_links_and_math(hand_written):
+    markdown = jp.cite(hand_written["who2020report"], "apa", format="markdown")
+    assert "(https://doi.org/10.1007/978-3-031-46674-8_12)" in markdown, "the link target is not escaped"
+    thesis = jp.cite(hand_written["thesis2018"], "apa", format="markdown")
+    assert r"$O(n \log n)$" in thesis and r"4$\times$" in thesis, "math stays for MathJax"
+    assert "\\$" not in thesis
+    cell = jp.abstract_cell(jp.Paper(title="T", abstract=r"On $4\times$RTX 3090 we gain 2.45\% on $D\to\infty$."))
+    assert r"$4\times$RTX 3090 we gain 2.45% on $D\to\infty$." in cell
+
+
+def test_hostile_math_is_not_rendered():
+    paper = jp.Paper(title=r"Bad $\href{javascript:alert(1)}{x}$ math", year=2020)
+    assert "\\$" in jp.abstract_cell(paper) and "\\$" in jp.cite(paper, "apa", format="markdown")
+
+
+# --- exports other tools accept --------------------------------------------------------------
+FIXTURES = sorted(BIB.glob("*.bib"))
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """Every fixture's papers written by write_bibliography into one .bib file."""
+    papers = [p for path in FIXTURES for p in jp.read_papers(path)]
+    path = tmp_path_factory.mktemp("export") / "all.bib"
+    report = jp.write_bibliography(papers, path)
+    return papers, path, report
+
+
+def test_export_keeps_every_paper_under_its_own_key(exported):
+    papers, path, report = exported
+    assert {"final", "over1"} <= set(report.empty), "entries with nothing to cite are not written"
+    papers = [p for p in papers if p.id not in report.empty]
+    assert len(papers) > 3800
+    by_key = {}
+    for paper in papers:
+        by_key.setdefault(report.keys[paper.id], []).append(paper)
+    shared = {key: group for key, group in by_key.items() if len(group) > 1}
+    for key, group in shared.items():  # one entry only for the same DOI or arXiv id, never for a title
+        assert len({p.doi or p.arxiv_id for p in group} - {""}) == 1, (key, [p.key for p in group])
+    assert len(report.added) == len(by_key) and len(shared) <= 2
+    library = bibtexparser.parse_string(path.read_text(encoding="utf-8"))
+    assert not library.failed_blocks and len(library.entries) == len(report.added)
+    assert not [e.key for e in library.entries if not e.fields], "no empty entries"
+
+
+def test_pandoc_reads_the_export_with_fields_preserved(exported):
+    papers, path, report = exported
+    done = subprocess.run([_pandoc(), "-f", "bibtex", "-t", "csljson", str(path)], capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()[:2000]
+    items = {item["id"]: item for item in json.loads(done.stdout)}
+    assert len(items) == len(report.added)
+    for paper in (p for p in papers if p.id not in report.empty):
+        item = items[report.keys[paper.id]]
+        if paper.doi:
+            assert item.get("DOI", "") == paper.doi, "DOIs are written as the source gave them"
+        if paper.authors:
+            assert len(item["author"]) == len(paper.authors), paper.key
+        if paper.year:
+            assert item["issued"]["date-parts"][0][0] == paper.year
+
+
+def test_biber_reads_the_export(exported, tmp_path):
+    _, path, _ = exported
+    shutil.copy(path, tmp_path / "refs.bib")
+    done = subprocess.run(["biber", "--tool", "refs.bib"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0 and "ERROR" not in done.stdout, done.stdout[-3000:]
+
+
+def test_pdflatex_and_bibtex_build_with_the_export(exported, tmp_path):
+    papers, path, report = exported
+    shutil.copy(path, tmp_path / "refs.bib")
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage{url}\n"
+                                      "\\begin{document}\\nocite{*}\\bibliographystyle{plain}\\bibliography{refs}"
+                                      "\\end{document}\n", encoding="utf-8")
+    for command in (["pdflatex", "-interaction=nonstopmode", "doc"], ["bibtex", "doc"]):
+        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+        assert "error message" not in done.stdout and "I couldn't open" not in done.stdout, done.stdout[-3000:]
+    bbl = (tmp_path / "doc.bbl").read_text(encoding="utf-8", errors="replace")
+    assert bbl.count("\\bibitem") == len(report.added)
+
+
+# --- references.bib --------------------------------------------------------------------------
+def test_same_title_different_papers_get_two_entries(tmp_path):
+    first = jp.Paper(title="Introduction", authors=["Ann Smith"], year=2020, key="intro")
+    second = jp.Paper(title="Introduction", authors=["Bob Jones"], year=2021, key="intro2")
+    report = jp.write_bibliography([first, second], tmp_path / "r.bib")
+    assert report.added == ["intro", "intro2"]
+    again = jp.write_bibliography([first, second], tmp_path / "r.bib")
+    assert again.added == [] and again.present == ["intro", "intro2"]
+
+
+def test_keys_stay_unique_past_26(tmp_path):
+    papers = [jp.Paper(title=f"Deep {n}", authors=["Jo Smith"], year=2020, abstract=str(n)) for n in range(60)]
+    assert len({p.base_key() for p in papers}) == 1
+    report = jp.write_bibliography(papers, tmp_path / "r.bib")
+    assert len(set(report.added)) == 60 and "smith2020deepaa" in report.added
+
+
+def test_appending_keeps_encoding_and_line_endings(tmp_path):
+    path = tmp_path / "cp1252.bib"
+    original = "@misc{mine,\r\n  title = {Caf\xe9 25\xb0 C},\r\n}\r\n".encode("cp1252")
+    path.write_bytes(original)
+    jp.write_bibliography([jp.Paper(title="Über Zürich", authors=["Jörg Müller"], year=2020)], path)
+    data = path.read_bytes()
+    assert data.startswith(original)
+    data.decode("cp1252") and pytest.raises(UnicodeDecodeError, data.decode, "utf-8")
+    assert b"\r\n" in data[len(original):] and b"\n" not in data[len(original):].replace(b"\r\n", b"")
+    assert "Über Zürich" in data.decode("cp1252")
+
+
+def test_refuses_to_append_after_an_unclosed_entry(tmp_path):
+    path = tmp_path / "broken.bib"
+    path.write_text("@misc{ok, title={Fine}}\n\n@article{broken,\n  title = {Never closed\n")
+    before = path.read_bytes()
+    with pytest.raises(BibliographyError, match=r"broken.bib:3"):
+        jp.write_bibliography([jp.Paper(title="New", year=2020)], path)
+    assert path.read_bytes() == before
+
+
+def test_export_escapes_and_keeps_verbatim_fields():
+    paper = jp.Paper(title="{\\tt Dvi_QMS}: a driver for $O(n \\log n)$ & more", doi="10.1007/978-3-031-46674-8_12",
+                     url="http://example.org/final%20version.pdf", authors=["Ann Smith"], year=2020)
+    entry = bibtex_entry(paper)
+    assert "doi = {10.1007/978-3-031-46674-8_12}" in entry and "url = {http://example.org/final%20version.pdf}" in entry
+    assert "$O(n \\log n)$" in entry and "\\&" in entry
+    done = subprocess.run([_pandoc(), "-f", "bibtex", "-t", "csljson"], input=entry.encode(), capture_output=True)
+    assert done.returncode == 0 and json.loads(done.stdout)[0]["DOI"] == paper.doi
