@@ -243,6 +243,8 @@ def write_bibliography(papers, path: str | Path = "references.bib") -> Bibliogra
     path = Path(path)
     report = BibliographyReport(path)
     with _lock(path):
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a write that was killed
+            stale.unlink(missing_ok=True)
         raw = path.read_bytes() if path.exists() else b""
         existing, encoding = _decode(raw)
         unclosed = unclosed_entry_line(existing)
@@ -250,6 +252,7 @@ def write_bibliography(papers, path: str | Path = "references.bib") -> Bibliogra
             raise BibliographyError(f"{path}:{unclosed}: this entry is never closed (a missing '}}'); "
                                     "fix it before adding references after it")
         taken, by_identity = _existing(existing)
+        numbering: dict = {}
         new_entries = []
         for paper in papers:
             if not (paper.title or paper.authors or paper.editors or paper.venue or paper.doi or paper.arxiv_id):
@@ -264,7 +267,8 @@ def write_bibliography(papers, path: str | Path = "references.bib") -> Bibliogra
                 report.present.append(found)
                 report.keys[paper.id] = found
                 continue
-            key = next(own + s for s in key_suffixes() if (own + s).lower() not in taken)
+            suffixes = numbering.setdefault(own.lower(), key_suffixes())  # resumed: linear, not quadratic
+            key = next(own + s for s in suffixes if (own + s).lower() not in taken)
             taken[key.lower()] = {"title": paper.title, "doi": paper.doi, "eprint": paper.arxiv_id}
             by_identity.update({i: key for i in identities if i})
             new_entries.append(bibtex_entry(paper, key=key))

@@ -14,7 +14,8 @@ from pathlib import Path
 from . import bundled_corpus, cite, read_papers, write_bibliography
 from .cite import UnknownStyleError
 from .config import default_index_dir
-from .index import IndexBrokenError, rebuild_index
+from .index import IndexBrokenError
+from .rebuild import rebuild_index
 from .query import parse_year_range
 from .sources import UnknownFormatError
 
@@ -141,9 +142,13 @@ def cmd_stats(index, args) -> int:
 
 
 def cmd_rebuild(path: Path, args) -> int:
-    fallback = read_papers(bundled_corpus()) if path == default_index_dir() else []
-    count = rebuild_index(path, fallback=fallback)
-    print(f"rebuilt {path}: {count} papers")
+    fallback = read_papers(bundled_corpus()) if path == default_index_dir() else None
+    report = rebuild_index(path, fallback=fallback)
+    print(f"rebuilt {path}: {report.papers} papers")
+    for problem in report.problems:
+        print(f"  could not read {problem}", file=sys.stderr)
+    if report.kept_old:
+        print(f"  the old index is kept at {report.kept_old}", file=sys.stderr)
     return OK
 
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import query as wq, sorting
 from whoosh.index import LockError
 from whoosh.searching import TimeLimit
+from whoosh.util.filelock import try_for
 
 from . import highlight, postings
 from .collect import BoundedCollector, YearColumns
@@ -98,6 +99,19 @@ class PaperIndex:
         except Exception as error:  # whoosh raises many types for damaged files
             raise IndexBrokenError(f"The paper index at {self.path} cannot be read ({error}): {REBUILD_HINT}.") from error
 
+    @contextmanager
+    def _reading(self):
+        """Whoosh raises many kinds of error on damaged files (a truncated column gives a
+        UnicodeError); a reader gets the one error that says how to rebuild."""
+        with self._lock:
+            try:
+                yield self._current_searcher()
+            except (IndexBrokenError, TimeoutError):
+                raise
+            except Exception as error:
+                raise IndexBrokenError(f"The paper index at {self.path} cannot be read ({type(error).__name__}: "
+                                       f"{error}): {REBUILD_HINT}.") from error
+
     def _current_searcher(self):
         """The shared searcher, refreshed if another writer committed since it opened."""
         try:
@@ -127,22 +141,22 @@ class PaperIndex:
 
     # reading ---------------------------------------------------------------------------
     def __len__(self) -> int:
-        with self._lock:
-            return self._current_searcher().doc_count()
+        with self._reading() as searcher:
+            return searcher.doc_count()
 
     def __iter__(self) -> Iterator[Paper]:
         return self.papers()
 
     def papers(self) -> Iterator[Paper]:
-        with self._lock:
-            stored = list(self._current_searcher().all_stored_fields())
+        with self._reading() as searcher:
+            stored = list(searcher.all_stored_fields())
         for fields in stored:
             yield _paper(fields)
 
     def get(self, identifier: str) -> Paper | None:
         """A paper by its id, arXiv id (or URL), DOI or citation key."""
-        with self._lock:
-            return self._get(self._current_searcher(), identifier)
+        with self._reading() as searcher:
+            return self._get(searcher, identifier)
 
     def find(self, identifier_or_query: str) -> Paper | None:
         """The paper an id names, else the best match of the text as a query: what a person
@@ -194,6 +208,7 @@ class PaperIndex:
         158k-paper corpus, such merges took the import to 19 GB)."""
         written: set[str] = set()
         keys: dict[str, str] = {}      # key -> id, for the papers of this writer
+        numbering: dict = {}           # base key -> its suffixes, where the last one stopped
         again: dict[str, Paper] = {}
         with self._lock:
             writer = self._writer(procs)
@@ -203,13 +218,14 @@ class PaperIndex:
                     if paper.id in written:
                         again[paper.id] = paper.merged_over(again[paper.id]) if paper.id in again else paper
                         continue
-                    old = self._get(searcher, paper.id) if searcher.doc_count_all() else None
+                    old = _same_paper(searcher, paper) if searcher.doc_count_all() else None
                     if old is not None:
                         paper = paper.merged_over(old)
+                        paper.id = old.id  # ids stay stable: a paper that gains a DOI is still itself
                         if not paper.key or paper.key != old.key and paper.key == paper.base_key():
                             paper.key = old.key
-                    paper.key = self._unique_key(searcher, paper, keys)
-                    if old is not None and paper.to_dict() == old.to_dict():
+                    paper.key = self._unique_key(searcher, paper, keys, numbering)
+                    if old is not None and _record(paper) == _record(old):
                         report.unchanged += 1
                         continue
                     if old is not None:  # replaced with this writer's searcher: update_document
@@ -227,16 +243,23 @@ class PaperIndex:
                 raise
         return again
 
-    def _unique_key(self, searcher, paper: Paper, keys: dict[str, str]) -> str:
-        base = paper.key or paper.base_key()
-        for suffix in key_suffixes():
-            candidate = base + suffix
+    @staticmethod
+    def _unique_key(searcher, paper: Paper, keys: dict[str, str], numbering: dict) -> str:
+        """The paper's key, or its base with the first free suffix. ``numbering`` resumes
+        each base's suffixes where the last paper of that base stopped, so a thousand
+        papers sharing a base cost a thousand look-ups, not half a million."""
+        def free(candidate: str) -> bool:
             owner = keys.get(candidate)
             if owner is None:
                 stored = searcher.document(key=candidate)
                 owner = stored["id"] if stored else None
-            if owner is None or owner == paper.id:
-                return candidate
+            return owner is None or owner == paper.id
+
+        base = paper.key or paper.base_key()
+        if free(base):
+            return base
+        suffixes = numbering.setdefault(base, key_suffixes())
+        return next(base + suffix for suffix in suffixes if free(base + suffix))
 
     def remove(self, identifier: str) -> bool:
         paper = self.get(identifier)
@@ -261,8 +284,7 @@ class PaperIndex:
         if prefix is None:
             prefix = not query.endswith((" ", "\t", "\n"))
         years = None if year_from is None and year_to is None else (year_from, year_to)
-        with self._lock:
-            searcher = self._current_searcher()
+        with self._reading() as searcher:
             pinned = self._pinned(searcher, text)
             if pinned is not None:
                 return SearchResults(query, [Hit(pinned, 1.0, _plain_highlights(pinned))], 1, offset, limit)
@@ -359,8 +381,7 @@ class PaperIndex:
         paper = self.get(identifier)
         if paper is None:
             return SearchResults(f"like:{identifier}", [], 0, 0, limit)
-        with self._lock:
-            searcher = self._current_searcher()
+        with self._reading() as searcher:
             docnum = searcher.document_number(id=paper.id)
             text = f"{paper.title} {paper.title} {paper.abstract}"
             results = searcher.more_like(docnum, "abstract", text=text, top=limit, numterms=20)
@@ -369,11 +390,31 @@ class PaperIndex:
 
     # maintenance -----------------------------------------------------------------------
     def rebuild(self) -> int:
-        """Index every stored paper again into a fresh index (after an upgrade or damage)."""
-        count = rebuild_index(self.path, keep=self)
+        """Index every stored paper again into a fresh index built beside this one (after
+        an upgrade or damage); returns how many papers it holds."""
+        from .rebuild import rebuild_index
+
         with self._lock:
+            self.close()
+            report = rebuild_index(self.path)
             self._ix = self._open_or_create()
-        return count
+            self._parser = make_parser(self._ix.schema)
+            self._memo = {}
+        return report.papers
+
+
+@contextmanager
+def _write_lock(path: Path, timeout: float):
+    """The index's own write lock (the one Whoosh's writers take), held for a whole
+    rebuild: writers wait for it rather than write into a folder about to be replaced."""
+    lock = MappedStorage(str(path)).lock(f"{INDEX_NAME}_WRITELOCK")
+    if not try_for(lock.acquire, timeout=timeout, delay=0.25):
+        raise TimeoutError(f"The paper index at {path} stayed locked by another process for {timeout:.0f} s; "
+                           "try again when its import has finished.")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _progress(papers: Iterable[Paper], enabled: bool) -> Iterable[Paper]:
@@ -396,6 +437,32 @@ def _fields(paper: Paper) -> dict:
     if paper.year is not None and 0 < paper.year < 65536:
         fields["year"] = paper.year
     return fields
+
+
+def _same_paper(searcher, paper: Paper) -> Paper | None:
+    """The stored record of this paper: the one with its id, else the one with its DOI or
+    arXiv id, else the one its own source gave the same citation key (a .bib entry that
+    gained a DOI). Never one found by title, nor another source's key."""
+    fields = searcher.document(id=paper.id)
+    if fields is not None:
+        return _paper(fields)
+    for identifier in (paper.doi.lower(), paper.arxiv_id):
+        if identifier:
+            for docnum in searcher.docs_for_query(wq.Term("ids", identifier)):
+                return _paper(searcher.stored_fields(docnum))
+    if paper.key and paper.source:
+        for docnum in searcher.docs_for_query(wq.Term("ids", paper.key.lower())):
+            old = _paper(searcher.stored_fields(docnum))
+            conflict = (old.doi and paper.doi and old.doi.lower() != paper.doi.lower()) or (
+                old.arxiv_id and paper.arxiv_id and old.arxiv_id != paper.arxiv_id)
+            if old.key == paper.key and old.source == paper.source and not conflict:
+                return old
+    return None
+
+
+def _record(paper: Paper) -> dict:
+    """What makes a record changed: everything but which file it was read from last."""
+    return {k: v for k, v in paper.to_dict().items() if k != "source"}
 
 
 def _paper(fields: dict) -> Paper:
@@ -506,22 +573,3 @@ def _terms_by_field(plan, searcher) -> dict[str, set[str]]:
 
 def _plain_highlights(paper: Paper) -> dict[str, str]:
     return highlight.plain(to_plain(paper.title), to_plain(paper.abstract), ", ".join(paper.authors))
-
-
-def rebuild_index(path: str | Path, keep: PaperIndex | None = None, fallback: Iterable[Paper] | None = None) -> int:
-    """Re-create the index at ``path`` from the papers it stores (or ``fallback`` when it is
-    unreadable); returns how many papers the new index holds."""
-    path = Path(path)
-    papers: list[Paper] = []
-    try:
-        source = keep or PaperIndex(path)
-        papers = list(source.papers())
-        source.close()
-    except Exception:  # unreadable: start from the fallback corpus instead
-        papers = list(fallback or [])
-    shutil.rmtree(path, ignore_errors=True)
-    fresh = PaperIndex(path)
-    fresh.add(papers)
-    count = len(fresh)
-    fresh.close()
-    return count

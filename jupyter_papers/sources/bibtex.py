@@ -359,10 +359,11 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
     _resolve_macros(library, entries)
     _inherit_crossrefs(entries)
     seen: set[str] = set()
+    copies: dict[str, itertools.count] = {}  # per key, where its copies' numbering stopped
     for entry in entries:
         paper = paper_from_entry(entry)
-        copies = itertools.count(2)
         while paper.key.lower() in seen:  # a duplicate key: keep both entries
-            paper = dataclasses.replace(paper, key=f"{entry.key}-{next(copies)}", id="")
+            number = next(copies.setdefault(entry.key.lower(), itertools.count(2)))
+            paper = dataclasses.replace(paper, key=f"{entry.key}-{number}", id="")
         seen.add(paper.key.lower())
         yield paper

@@ -1,0 +1,190 @@
+"""Losing a user's papers is the worst thing this product can do: rebuilds killed part way,
+rebuilds racing imports, damaged segments, identities, keys and references.bib written by
+several processes at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import bibtexparser
+import pytest
+
+import jupyter_papers as jp
+from jupyter_papers.index import VERSION_FILE, IndexBrokenError
+from jupyter_papers.rebuild import rebuild_index
+
+
+def write_jsonl(path, start: int, count: int):
+    with open(path, "w", encoding="utf-8") as out:
+        for n in range(start, start + count):
+            out.write(json.dumps({"id": f"mine-{n}", "title": f"Paper number {n} on topic {n % 17}",
+                                  "abstract": f"Abstract {n} about things", "authors": [f"Ann Author{n % 13}"],
+                                  "year": 2000 + n % 25}) + "\n")
+    return path
+
+
+def cli(*args, home=None) -> subprocess.Popen:
+    env = dict(os.environ, JUPYTER_PAPERS_HOME=str(home)) if home else None
+    return subprocess.Popen([sys.executable, "-m", "jupyter_papers.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+@pytest.fixture
+def thousand(tmp_path):
+    """An index of 1,000 papers of the user's own."""
+    path = tmp_path / "index"
+    index = jp.open_index(path)
+    index.add(jp.read_papers(write_jsonl(tmp_path / "mine.jsonl", 0, 1000)))
+    index.close()
+    return path
+
+
+def count(path) -> int:
+    with jp.open_index(path) as index:
+        return len(index)
+
+
+def test_a_rebuild_killed_at_any_moment_loses_nothing(thousand):
+    started = time.monotonic()
+    done = cli("--index", str(thousand), "rebuild")
+    assert done.wait(120) == 0 and "1000 papers" in done.stdout.read()
+    duration = time.monotonic() - started
+    chance = random.Random(14)
+    for trial in range(6):
+        process = cli("--index", str(thousand), "rebuild")
+        time.sleep(chance.uniform(0.05, duration))
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+        assert count(thousand) == 1000, f"trial {trial}"
+    again = cli("--index", str(thousand), "rebuild")
+    assert again.wait(120) == 0 and count(thousand) == 1000
+    assert not list(thousand.parent.glob(".index.rebuild-*")), "what a killed rebuild left is cleared"
+
+
+def test_a_rebuild_after_a_schema_change_keeps_every_paper(thousand):
+    (thousand / VERSION_FILE).write_text("4")
+    with pytest.raises(IndexBrokenError, match="jupyter-papers rebuild"):
+        jp.open_index(thousand)
+    report = rebuild_index(thousand)
+    assert report.papers == 1000 and not report.problems and count(thousand) == 1000
+
+
+def test_a_damaged_segment_costs_only_its_own_papers(thousand):
+    with jp.open_index(thousand) as index:
+        index.add([jp.Paper(title=f"Late paper {n}", key=f"late{n}") for n in range(10)])
+    late = [p for p in thousand.glob("papers_*._stored.col")
+            if p.stat().st_size == min(q.stat().st_size for q in thousand.glob("papers_*._stored.col"))][0]
+    late.write_bytes(late.read_bytes()[:40])
+    with pytest.raises(IndexBrokenError, match="jupyter-papers rebuild"):
+        with jp.open_index(thousand) as index:
+            list(index.papers())
+    report = rebuild_index(thousand)
+    assert report.papers >= 1000 and report.problems, "the intact segment's papers are all kept"
+    assert report.kept_old is not None and report.kept_old.is_dir(), "the damaged index is kept, not deleted"
+    assert count(thousand) == report.papers
+
+
+def test_a_rebuild_and_an_import_at_once_lose_nothing(thousand, tmp_path):
+    more = write_jsonl(tmp_path / "more.jsonl", 1000, 500)
+    add = cli("--index", str(thousand), "add", str(more))
+    rebuild = cli("--index", str(thousand), "rebuild")
+    assert add.wait(300) == 0, add.stderr.read()
+    assert rebuild.wait(300) == 0, rebuild.stderr.read()
+    assert count(thousand) == 1500
+    with jp.open_index(thousand) as index:
+        assert index.get("mine-1499") is not None and index.get("mine-0") is not None
+
+
+# --- identity ----------------------------------------------------------------------------
+def test_papers_that_share_a_title_stay_two(empty_index):
+    items = [{"id": "a1", "type": "chapter", "title": "Introduction", "author": [{"family": "Smith"}]},
+             {"id": "b2", "type": "chapter", "title": "Introduction", "author": [{"family": "Jones"}]}]
+    report = empty_index.add(jp.read_papers(json.dumps(items)))
+    assert report.added == 2 and len(empty_index) == 2
+    lines = "\n".join(json.dumps({"id": f"mine-{n}", "title": "Results", "doi": "n/a"}) for n in (1, 2))
+    report = empty_index.add(jp.read_papers(lines, format="jsonl"))
+    assert report.added == 2 and {"mine-1", "mine-2"} <= {p.id for p in empty_index}
+
+
+def test_keys_stay_unique_however_many_share_a_base(empty_index):
+    empty_index.add(jp.Paper(title="Deep thing", authors=["Jo Key"], year=2020, abstract=str(n)) for n in range(40))
+    keys = [p.key for p in empty_index]
+    assert len(keys) == 40 and len(set(keys)) == 40
+
+
+def test_a_bib_entry_that_gains_a_doi_stays_one_paper_with_its_key(empty_index, tmp_path):
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@article{gamma, title={Gamma rays}, author={Ray, Gam}, journal={J}, year=2001}\n")
+    empty_index.add(jp.read_papers(bib))
+    bib.write_text("@article{gamma, title={Gamma rays}, author={Ray, Gam}, journal={J}, year=2001, doi={10.1000/gamma}}\n")
+    report = empty_index.add(jp.read_papers(bib))
+    assert (report.added, report.updated) == (0, 1) and len(empty_index) == 1
+    paper = empty_index.get("10.1000/gamma")
+    assert paper.key == "gamma" and paper.id == "gamma" and paper.doi == "10.1000/gamma"
+
+
+def test_the_same_file_read_twice_is_unchanged(empty_index, tmp_path):
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@article{a, title={A}, year=2001}\n@article{b, title={B}, year=2002}\n")
+    empty_index.add(jp.read_papers(bib))
+    again = empty_index.add(jp.read_papers(bib.read_text(), format="bibtex"))  # another route: the text itself
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
+
+
+# --- references.bib ----------------------------------------------------------------------
+WRITER = """
+import sys, jupyter_papers as jp
+papers = [jp.Paper(title=f"Shared paper {n}", authors=["Ann Writer"], year=2020, doi=f"10.5555/{n}") for n in range(60)]
+jp.write_bibliography(papers, sys.argv[1])
+"""
+
+
+def test_processes_writing_one_bib_at_once_write_each_paper_once(tmp_path):
+    path = tmp_path / "references.bib"
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(path)]) for _ in range(4)]
+    assert all(w.wait(120) == 0 for w in writers)
+    entries = bibtexparser.parse_string(path.read_text()).entries
+    assert len(entries) == 60 and len({e.key for e in entries}) == 60
+
+
+def test_a_killed_bib_write_leaves_the_old_file_or_the_new_one(tmp_path):
+    mine = "@misc{mine, title={Mine}}\n"
+    big = WRITER.replace("range(60)", "range(40000)")
+    path = tmp_path / "timed.bib"
+    started = time.monotonic()
+    assert subprocess.run([sys.executable, "-c", big, str(path)]).returncode == 0
+    duration = time.monotonic() - started
+    chance = random.Random(5)
+    for trial in range(8):
+        path = tmp_path / f"references{trial}.bib"
+        path.write_text(mine)
+        writer = subprocess.Popen([sys.executable, "-c", big, str(path)])
+        time.sleep(chance.uniform(0.2, duration * 1.2))
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(30)
+        text = path.read_text()
+        assert text.startswith(mine)
+        library = bibtexparser.parse_string(text)
+        assert not library.failed_blocks and len(library.entries) in (1, 40001), "never a truncated file"
+        jp.write_bibliography([jp.Paper(title="After", year=2021)], path)
+        assert not list(tmp_path.glob(f".{path.name}.*.tmp")), "what a killed write left is cleared"
+
+
+def test_a_write_that_fails_half_way_leaves_the_file_as_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "references.bib"
+    path.write_text("@misc{mine, title={Mine}}\n")
+    before = path.read_bytes()
+
+    def disk_full(descriptor):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        jp.write_bibliography([jp.Paper(title=f"P {n}", year=2020) for n in range(100)], path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["references.bib"]
