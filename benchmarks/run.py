@@ -298,6 +298,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-scifact", action="store_true")
     parser.add_argument("--output", type=Path, default=HERE / "results.md")
     args = parser.parse_args(argv)
+    if args.smoke:
+        workload.use_sample()
     sizes = ["demo", "2000"] if args.smoke else args.sizes + ([f"synthetic:{args.synthetic}"] if args.synthetic else [])
     per_kind = 5 if args.smoke else args.per_kind
     report = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M"), "mode": "smoke" if args.smoke else "full",

@@ -20,8 +20,16 @@ from jupyter_papers.paper import Paper
 SHARED = Path(os.environ.get("JUPYTER_PAPERS_DATA", Path(__file__).resolve().parent.parent.parent / "shared" / "data"))
 MLANTHOLOGY = SHARED / "mlanthology.jsonl.gz"
 SCIFACT = SHARED / "scifact"
+# What the repository ships (tests/data/bench): the smoke run needs nothing outside the repository.
+SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "bench"
 STOP = set("a an the of for in on and to with from by at as is are via using towards toward its their our we".split())
 KINDS = ("one_word", "two_three_words", "phrase", "field", "year_range", "typo", "as_you_type")
+
+
+def use_sample() -> None:
+    """Read the samples the repository ships instead of the team's full data folder."""
+    global MLANTHOLOGY, SCIFACT
+    MLANTHOLOGY, SCIFACT = SAMPLE / "mlanthology-2000.jsonl.gz", SAMPLE / "scifact"
 
 
 def mlanthology(limit: int | None) -> list[Paper]:

@@ -21,6 +21,8 @@ from .paper import Name, Paper, key_suffixes, normalize_arxiv_id, normalize_doi
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 _CASE_MATTERS = re.compile(r".[A-Z]")
+# A DOI or URL written verbatim: nothing that could end the field or the entry.
+_VERBATIM_SAFE = re.compile(r"^[^\s{}\\\"]+$")
 LOCK_TIMEOUT = 60.0
 
 
@@ -117,14 +119,14 @@ def _fields(paper: Paper, kind: str) -> list[tuple[str, str]]:
                         ("note", text("note"))):
         if value:
             fields.append((name, value))
-    if paper.doi:
+    if paper.doi and _VERBATIM_SAFE.match(paper.doi):
         fields.append(("doi", paper.doi))  # verbatim in biblatex; pandoc and BibTeX styles read it as is
     if paper.arxiv_id:
         fields += [("eprint", paper.arxiv_id), ("archiveprefix", "arXiv")]
         if paper.extra.get("primaryclass"):
-            fields.append(("primaryclass", paper.extra["primaryclass"]))
+            fields.append(("primaryclass", escape_latex(" ".join(paper.extra["primaryclass"].split()))))
     url = paper.url if paper.url.startswith(("http://", "https://")) else paper.link
-    if url and not re.search(r"[{}\s]", url):
+    if url and _VERBATIM_SAFE.match(url):
         fields.append(("url", url))
     if paper.keywords:
         fields.append(("keywords", escape_latex(", ".join(paper.keywords))))

@@ -10,7 +10,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import pickle
+import struct
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -27,7 +30,7 @@ from .collect import BoundedCollector, YearColumns
 from .analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
 from .latex import to_plain
 from .paper import Paper, identifier_in, key_suffixes
-from .query import QueryBuilder, extract_years, make_parser
+from .query import MAX_QUERY_WORDS, QueryBuilder, extract_years, make_parser
 from .results import Hit, SearchResults
 from .sources import Problem
 from .storage import MappedStorage
@@ -41,6 +44,8 @@ MAX_HIGHLIGHT_EXPANSION = 200
 RANKED_CANDIDATES = 50  # each step ranks this many by the whole query (PaperIndex._run)
 REMEMBERED_RESULTS = 256  # pages of results kept per index snapshot
 REBUILD_HINT = "rebuild it with `jupyter-papers rebuild`"
+# What Whoosh raises reading damaged files (a truncated column gives a UnicodeError).
+_DAMAGE = (UnicodeError, EOFError, struct.error, zlib.error, OSError, pickle.UnpicklingError)
 
 
 postings.install()
@@ -101,14 +106,12 @@ class PaperIndex:
 
     @contextmanager
     def _reading(self):
-        """Whoosh raises many kinds of error on damaged files (a truncated column gives a
-        UnicodeError); a reader gets the one error that says how to rebuild."""
+        """Whoosh raises many kinds of error on damaged files; a reader gets the one error
+        that says how to rebuild."""
         with self._lock:
             try:
                 yield self._current_searcher()
-            except (IndexBrokenError, TimeoutError):
-                raise
-            except Exception as error:
+            except _DAMAGE as error:
                 raise IndexBrokenError(f"The paper index at {self.path} cannot be read ({type(error).__name__}: "
                                        f"{error}): {REBUILD_HINT}.") from error
 
@@ -281,6 +284,9 @@ class PaperIndex:
         query = query or ""
         limit, offset = max(0, int(limit)), max(0, int(offset))
         text, year_from, year_to = extract_years(query, year_from, year_to)
+        words = text.split()
+        if len(words) > MAX_QUERY_WORDS:
+            text = " ".join(words[:MAX_QUERY_WORDS])
         if prefix is None:
             prefix = not query.endswith((" ", "\t", "\n"))
         years = None if year_from is None and year_to is None else (year_from, year_to)

@@ -16,7 +16,7 @@ from pylatexenc import latexwalker
 from pylatexenc.latexwalker import LatexWalkerError
 from pylatexenc.macrospec import MacroSpec
 
-_LOGOS = {"TeX": "TeX", "LaTeX": "LaTeX", "LaTeXe": "LaTeX2ε", "BibTeX": "BibTeX", "XeTeX": "XeTeX",
+_LOGOS = {"TeX": "TeX", "LaTeX": "LaTeX", "LaTeXe": "LaTeX2e", "BibTeX": "BibTeX", "XeTeX": "XeTeX",
           "XeLaTeX": "XeLaTeX", "LuaTeX": "LuaTeX", "ConTeXt": "ConTeXt", "AmS": "AMS", "AMS": "AMS",
           "METAFONT": "METAFONT", "MF": "METAFONT", "MP": "MetaPost", "TUB": "TUGboat", "TUG": "TUG",
           "slash": "/", "textbraceleft": "{", "textbraceright": "}", "textbackslash": "\\"}

@@ -106,6 +106,10 @@ class Plan:
         return wq.And(self.words) if len(self.words) > 1 else self.words[0]
 
 
+MAX_YEAR = 65535  # the year column is 16 bits
+MAX_QUERY_WORDS = 200  # past this a query is cut: Whoosh's parser recurses once per word
+
+
 def extract_years(text: str, year_from: int | None, year_to: int | None) -> tuple[str, int | None, int | None]:
     """Take ``year:2020..2023``, ``year:>=2021``, ``year:[2019 TO 2021]`` out of the text."""
     for match in YEAR_RANGE.finditer(text):
@@ -122,7 +126,16 @@ def extract_years(text: str, year_from: int | None, year_to: int | None) -> tupl
             lo = hi = single
         year_from = int(lo) if lo else year_from
         year_to = int(hi) if hi else year_to
-    return YEAR_RANGE.sub(" ", text), year_from, year_to
+    return YEAR_RANGE.sub(" ", text), *_year_bounds(year_from, year_to)
+
+
+def _year_bounds(year_from: int | None, year_to: int | None) -> tuple[int | None, int | None]:
+    """Years the index can hold (0 to 65535), in order: a reversed range is meant the other way round."""
+    clamp = lambda year: None if year is None else min(max(int(year), 0), MAX_YEAR)  # noqa: E731
+    year_from, year_to = clamp(year_from), clamp(year_to)
+    if year_from is not None and year_to is not None and year_from > year_to:
+        year_from, year_to = year_to, year_from
+    return year_from, year_to
 
 
 def parse_year_range(text: str | None) -> tuple[int | None, int | None]:

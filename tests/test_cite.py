@@ -1,4 +1,5 @@
 import html
+from pathlib import Path
 import re
 
 import pytest
@@ -116,3 +117,15 @@ def test_write_bibliography_avoids_a_taken_key(tmp_path, resonance):
     report = jp.write_bibliography([resonance], path)
     assert report.keys[resonance.id] == "wang2024resonancea"
     assert {p.key for p in jp.read_papers(path)} == {"wang2024resonance", "wang2024resonancea"}
+
+
+@pytest.mark.parametrize("style", ["apa", "ieee", "chicago", "harvard", "mla", "nature", "vancouver"])
+def test_every_style_the_readme_names_works(resonance, style):
+    reference = jp.cite(resonance, style)
+    assert "Wang" in reference and "Resonance RoPE" in reference and "None" not in reference
+    assert f"`{style}`" in (Path(__file__).parent.parent / "README.md").read_text() or style in ("mla", "nature")
+
+
+def test_vancouver_is_the_nlm_citation_sequence():
+    assert jp.cite(jp.Paper(title="T", authors=["Ann Smith"], year=2020, venue="J Med"), "vancouver").startswith(
+        "Smith A. T. J Med")

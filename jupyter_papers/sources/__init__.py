@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
 import os
@@ -69,6 +70,10 @@ class Source:
         handle.seek(0)
         return handle
 
+    def _binary_head(self, size: int = 4) -> bytes:
+        with self._binary() as handle:
+            return handle.read(size)
+
     def head(self, size: int = 65536) -> str:
         if self._text is not None:
             return self._text[:size]
@@ -77,6 +82,8 @@ class Source:
 
     def lines(self) -> Iterator[str]:
         """Line by line, without holding the file in memory; splits on "\\n" only."""
+        if self._text is None and unicode_bom(self._binary_head()):
+            self._text = self.text  # UTF-16/32 lines do not split on the byte "\\n"
         if self._text is not None:
             yield from self._text.split("\n")
             return
@@ -109,11 +116,24 @@ def read_papers(text_or_path: str | bytes | os.PathLike, format: str | None = No
     return Reading(text_or_path, format)
 
 
+# Byte order marks, UTF-32 first: its little-endian mark begins with UTF-16's.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def unicode_bom(raw: bytes) -> str | None:
+    """The UTF-16 or UTF-32 encoding a byte order mark announces, or None."""
+    return next((encoding for bom, encoding in _BOMS if raw.startswith(bom)), None)
+
+
 def decode(raw: bytes, partial: bool = False) -> str:
-    """Text whatever the encoding: UTF-8, else Windows-1252, else Latin-1. ``partial``: the
-    bytes may end inside a UTF-8 sequence."""
+    """Text whatever the encoding: UTF-16 or UTF-32 with a byte order mark, UTF-8, else
+    Windows-1252, else Latin-1. ``partial``: the bytes may end inside a character."""
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
+    wide = unicode_bom(raw)
+    if wide:
+        return codecs.getincrementaldecoder(wide)(errors="replace").decode(raw, final=not partial)
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return raw.decode(encoding)

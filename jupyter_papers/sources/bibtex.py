@@ -20,6 +20,7 @@ from ..latex import to_text
 from ..paper import Name, Paper, normalize_arxiv_id
 from . import Problem, Report, Source, clean
 
+MAX_VALUE = 100_000  # characters of one field value; past that it is cut (and a macro bomb defused)
 MONTHS = {name: str(number) for number, name in enumerate(
     "jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 # Entry type -> CSL item type (and the genre a thesis type implies), as pandoc maps them.
@@ -108,12 +109,24 @@ def _resolve(expression: str, strings: dict[str, str]) -> str:
     return "".join(pieces)
 
 
+def _string_definitions(library: Library) -> dict[str, str]:
+    """@string macros, each resolved once where it is defined (as BibTeX does: a macro may
+    use those defined before it), and each cut at MAX_VALUE characters, so that a few
+    hundred bytes of macros doubling each other cannot take minutes and gigabytes."""
+    strings: dict[str, str] = {}
+    for definition in library.strings:
+        expression = re.match(r"@\s*string\s*[{(]\s*[^=]*=\s*(.*?)\s*[})]\s*$", definition.raw or "", re.S | re.I)
+        value = _resolve(expression.group(1), strings) if expression else str(definition.value)
+        strings[definition.key.lower()] = value[:MAX_VALUE]
+    return strings
+
+
 def _resolve_macros(library: Library, entries: list[Entry]) -> None:
-    strings = {s.key.lower(): s.value for s in library.strings if isinstance(s.value, str)}
+    strings = _string_definitions(library)
     for entry in entries:
         for fld in entry.fields:
             if fld.enclosing == "no-enclosing" or (isinstance(fld.value, str) and fld.value.lower() in MONTHS):
-                fld.value = _resolve(fld.value, strings)
+                fld.value = _resolve(fld.value, strings)[:MAX_VALUE]
 
 
 def _inherit_crossrefs(entries: list[Entry]) -> None:
@@ -361,7 +374,16 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
     seen: set[str] = set()
     copies: dict[str, itertools.count] = {}  # per key, where its copies' numbering stopped
     for entry in entries:
-        paper = paper_from_entry(entry)
+        try:
+            paper = paper_from_entry(entry)
+        except Exception as error:  # bibtexparser's helpers raise many kinds on odd input: skip this entry only
+            line = entry.start_line + 1 if entry.start_line is not None else None
+            report(Problem(origin, line, f"entry {entry.key!r} skipped ({type(error).__name__}: {error})"))
+            continue
+        if not paper.title:
+            line = entry.start_line + 1 if entry.start_line is not None else None
+            report(Problem(origin, line, f"entry {entry.key!r} has no title; skipped"))
+            continue
         while paper.key.lower() in seen:  # a duplicate key: keep both entries
             number = next(copies.setdefault(entry.key.lower(), itertools.count(2)))
             paper = dataclasses.replace(paper, key=f"{entry.key}-{number}", id="")

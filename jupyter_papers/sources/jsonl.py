@@ -74,10 +74,18 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
         except ValueError as error:
             report(Problem(origin, number, f"not valid JSON ({error.args[0].split(':')[0]}); line skipped"))
             continue
+        except RecursionError:
+            report(Problem(origin, number, "JSON nested too deeply to read; line skipped"))
+            continue
         if not isinstance(record, dict):
             report(Problem(origin, number, "not a JSON object; line skipped"))
             continue
-        paper = paper_from_any(record)
+        try:
+            paper = paper_from_any(record)
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError) as error:
+            report(Problem(origin, number, f"a field of an unexpected kind ({type(error).__name__}: {error}); "
+                                           "line skipped"))
+            continue
         if not (paper.title or paper.arxiv_id or paper.doi):
             report(Problem(origin, number, "no title, arXiv id or DOI; line skipped"))
             continue

@@ -1,0 +1,161 @@
+"""Bad input gets a clear message and nothing is lost: one bad record never aborts an
+import, no input is slow beyond its size, no query raises, and no field or key can break
+out of the format it lands in. Fuzzed with hypothesis (fixed seed, bounded examples)."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import subprocess
+import sys
+import time
+
+import bibtexparser
+import pytest
+from hypothesis import HealthCheck, given, seed, settings, strategies as st
+
+import jupyter_papers as jp
+
+FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+GOOD = "\n".join(json.dumps({"id": f"ok-{n}", "title": f"Good paper {n}"}) for n in range(50))
+
+
+@pytest.mark.parametrize("bad", [
+    '{"title": "t", "authors": 5}', '{"title": "t", "extra": ["x"]}', '{"title": "t", "extra": "x"}',
+    '{"title": "t", "extra": 5}', '{"title": "t", "keywords": 5}', '{"title": "t", "type": ["book"]}',
+    '{"title": "t", "type": {}, "issued": 5}', '{"id": "1", "title": "t", "authors_parsed": [5]}',
+    '{"id": "2", "title": "t", "versions": "v1"}', '{"id": "3", "title": "t", "versions": 5}',
+    '{"id": "4", "title": "t", "versions": ["v1"]}', "[" * 100_000 + "]" * 100_000,
+    '{"title": {"nested": "object"}, "abstract": 7}', '{"title": "t", "year": "soon", "doi": ["x"]}',
+])
+def test_one_bad_jsonl_record_never_aborts_the_import(empty_index, bad):
+    reading = jp.read_papers(GOOD + "\n" + bad + "\n", format="jsonl")
+    report = empty_index.add(reading)
+    assert report.added >= 50 and len(empty_index) >= 50, "the good records are all indexed"
+
+
+def test_bad_records_are_reported_with_their_line(empty_index):
+    reading = jp.read_papers(GOOD + "\n" + "[" * 100_000 + "]" * 100_000 + "\n{not json\n", format="jsonl")
+    report = empty_index.add(reading)
+    assert report.added == 50
+    assert [(p.line, "deeply" in p.message or "valid JSON" in p.message) for p in report.skipped] == [
+        (51, True), (52, True)]
+
+
+def test_csl_json_nested_too_deep_is_a_problem_not_a_crash():
+    reading = jp.read_papers("[" * 100_000 + "]" * 100_000, format="csljson")
+    assert list(reading) == [] and "too deeply" in reading.problems[0].message
+
+
+def test_bibtex_bombs_are_read_quickly(empty_index):
+    deep_title = "@article{deep, title = {" + "{" * 100_000 + "x" + "}" * 100_000 + "}, year = 2000}\n"
+    deep_author = "@article{names, author = {" + "{" * 1000 + "x" + "}" * 1000 + "}, title = {T}}\n"
+    fan_out = '@string{a0 = "xxxxxxxxxx"}\n' + "".join(
+        f"@string{{a{i} = a{i - 1} # a{i - 1} # a{i - 1} # a{i - 1}}}\n" for i in range(1, 14))
+    fan_out += "@article{bomb, title = a13, year = 2000}\n"
+    same_key = "".join(f"@article{{same, title = {{Paper {n}}}, year = 2000}}\n" for n in range(2000))
+    started = time.monotonic()
+    for text in (deep_title, deep_author, fan_out, same_key, "@article{ok, title = {Fine}}\n"):
+        empty_index.add(jp.read_papers(text, format="bibtex"))
+    assert time.monotonic() - started < 60, "minutes before (62 s for the macro fan-out alone)"
+    assert len(empty_index) == 2004
+    assert len(empty_index.get("bomb").title) == 100_000, "a value is cut at a stated limit"
+    assert len({p.key for p in empty_index}) == 2004
+
+
+@pytest.mark.parametrize("encoding,bom", [("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE),
+                                          ("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE)])
+def test_utf16_and_utf32_files_with_a_bom(tmp_path, encoding, bom):
+    bib = tmp_path / "refs.bib"
+    bib.write_bytes(bom + "@article{k, title={Über Zürich}, year=2000}\n".encode(encoding))
+    assert [p.title for p in jp.read_papers(bib)] == ["Über Zürich"]
+    lines = tmp_path / "papers.jsonl"
+    lines.write_bytes(bom + '{"id": "a", "title": "Ünö"}\n{"id": "b", "title": "Two"}\n'.encode(encoding))
+    assert [p.title for p in jp.read_papers(lines)] == ["Ünö", "Two"]
+    sniffed = tmp_path / "papers.txt"
+    sniffed.write_bytes(lines.read_bytes())
+    assert len(list(jp.read_papers(sniffed))) == 2, "the format is told from UTF-16/32 content too"
+
+
+def test_the_cli_reports_a_bad_file_in_one_line(tmp_path, papers_home):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(GOOD + '\n{"title": "t", "authors": 5}\n' + "[" * 100_000 + "]" * 100_000 + "\n")
+    done = subprocess.run([sys.executable, "-m", "jupyter_papers.cli", "--index", str(tmp_path / "ix"), "add",
+                           str(bad)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr + done.stdout
+    assert "added 51" in done.stdout and "bad.jsonl:52" in done.stdout
+
+
+# --- queries ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("query,options", [
+    ("learning " * 1000, {}), ("", {"year_from": 99999}), ("", {"year_from": -5}), ("", {"year_to": -5}),
+    ("rope", {"year_from": 2025, "year_to": 2020}), ("year:99999", {}), ("year:0..70000 rope", {}),
+])
+def test_odd_queries_are_answered(demo_index, query, options):
+    results = demo_index.search(query, **options)
+    assert results.total >= 0 and isinstance(results.hits, list)
+
+
+def test_a_reversed_year_range_is_read_the_right_way_round(demo_index):
+    assert demo_index.search("", year_from=2024, year_to=2023).total == demo_index.search(
+        "", year_from=2023, year_to=2024).total > 0
+
+
+@seed(1405)
+@FUZZ
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=80))
+def test_no_query_raises(demo_index, text):
+    results = demo_index.search(text)
+    assert results.total >= 0
+
+
+@seed(1406)
+@FUZZ
+@given(st.text(max_size=400))
+def test_no_bibtex_text_raises(text):
+    reading = jp.read_papers("@article{x, title={" + text + "}}\n" + text, format="bibtex")
+    for paper in reading:
+        assert isinstance(paper.title, str)
+
+
+@seed(1407)
+@FUZZ
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+                        st.sampled_from(["id", "title", "authors", "author", "year", "issued", "doi", "type", "extra",
+                                         "keywords", "editor", "container-title", "versions", "authors_parsed"]),
+                        children, max_size=6), max_leaves=20))
+def test_no_json_record_raises(value):
+    record = value if isinstance(value, dict) else {"title": "t", "authors": value}
+    for paper in jp.read_papers(json.dumps(record) + "\n", format="jsonl"):
+        assert isinstance(paper.title, str) and all(isinstance(a, str) for a in paper.authors)
+    list(jp.read_papers(json.dumps([record]), format="csljson"))
+
+
+# --- injection ------------------------------------------------------------------------------
+HOSTILE_KEY = "x](javascript:alert(1))<img src=x onerror=alert(1)>"
+
+
+def test_keys_cannot_carry_markup():
+    paper = jp.Paper(title="T", key=HOSTILE_KEY)
+    for style in ("pandoc", "myst", "latex"):
+        inline = jp.cite(paper, style)
+        assert "(" not in inline.replace("\\cite{", "") and "<" not in inline and "]" not in inline[:-1].replace(
+            "[@", "")
+    assert jp.cite(jp.Paper(title="T", key="k}, title={pwned"), "pandoc") == "[@ktitlepwned]"
+
+
+def test_no_field_can_break_out_of_a_bibtex_entry(tmp_path):
+    paper = jp.Paper(title="T}, title={pwned", key="k}, title={pwned", doi="10.1000/x},title={pwned",
+                     url="http://x.org/}{", extra={"primaryclass": "cs.LG}\n@misc{evil,"}, arxiv_id="2401.00001",
+                     venue="V}, note={pwned")
+    entry = jp.bibtex_entry(paper)
+    library = bibtexparser.parse_string(entry)
+    assert len(library.entries) == 1 and not library.failed_blocks
+    fields = library.entries[0].fields_dict
+    assert set(fields) <= {"title", "howpublished", "journal", "eprint", "archiveprefix", "primaryclass", "url",
+                           "doi", "year", "author"} and "note" not in fields
+    markdown = jp.cite(jp.Paper(title="```\n<script>x</script>\n```", extra={"code": "```"}), "bibtex", "markdown")
+    fence = markdown.split("\n", 1)[0]
+    assert fence.startswith("````") and markdown.rstrip().endswith(fence[:-len("bibtex")])
