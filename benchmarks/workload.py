@@ -27,9 +27,12 @@ KINDS = ("one_word", "two_three_words", "phrase", "field", "year_range", "typo",
 
 
 def use_sample() -> None:
-    """Read the samples the repository ships instead of the team's full data folder."""
-    global MLANTHOLOGY, SCIFACT
-    MLANTHOLOGY, SCIFACT = SAMPLE / "mlanthology-2000.jsonl.gz", SAMPLE / "scifact"
+    """Read the samples the repository ships (laid out as the team's data folder) instead
+    of the full corpora, here and in the processes the benchmark starts."""
+    global SHARED, MLANTHOLOGY, SCIFACT
+    os.environ["JUPYTER_PAPERS_DATA"] = str(SAMPLE)
+    SHARED = SAMPLE
+    MLANTHOLOGY, SCIFACT = SAMPLE / "mlanthology.jsonl.gz", SAMPLE / "scifact"
 
 
 def mlanthology(limit: int | None) -> list[Paper]:

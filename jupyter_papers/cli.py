@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from . import bundled_corpus, cite, read_papers, write_bibliography
-from .cite import UnknownStyleError
+from .cite import BibliographyError, UnknownStyleError
+from .csl import EngineError
 from .config import default_index_dir
 from .index import IndexBrokenError
 from .rebuild import rebuild_index
@@ -210,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         index = jupyter_papers.open_index(None if path == default_index_dir() else path)
         with index:
             return args.run(index, args)
-    except (UsageError, UnknownStyleError, IndexBrokenError, TimeoutError, OSError) as error:
+    except (UsageError, UnknownStyleError, BibliographyError, EngineError, IndexBrokenError, TimeoutError,
+            OSError) as error:
         print(f"jupyter-papers: {error}", file=sys.stderr)
         return BAD_INPUT
 

@@ -77,7 +77,8 @@ class PaperIndex:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the shared searcher
+        self._write_lock = threading.Lock()  # writers of this process (Whoosh's lock holds off other processes)
         self._ix = self._open_or_create()
         self._searcher = None
         self._memo: dict = {}
@@ -213,7 +214,7 @@ class PaperIndex:
         keys: dict[str, str] = {}      # key -> id, for the papers of this writer
         numbering: dict = {}           # base key -> its suffixes, where the last one stopped
         again: dict[str, Paper] = {}
-        with self._lock:
+        with self._write_lock:  # not the searcher's lock: searches never wait for an import
             writer = self._writer(procs)
             try:
                 searcher = writer.searcher()
@@ -268,7 +269,7 @@ class PaperIndex:
         paper = self.get(identifier)
         if paper is None:
             return False
-        with self._lock:
+        with self._write_lock:
             writer = self._writer()
             writer.delete_by_term("id", paper.id)
             writer.commit()
@@ -400,7 +401,7 @@ class PaperIndex:
         an upgrade or damage); returns how many papers it holds."""
         from .rebuild import rebuild_index
 
-        with self._lock:
+        with self._write_lock, self._lock:
             self.close()
             report = rebuild_index(self.path)
             self._ix = self._open_or_create()
@@ -410,7 +411,7 @@ class PaperIndex:
 
 
 @contextmanager
-def _write_lock(path: Path, timeout: float):
+def holding_write_lock(path: Path, timeout: float):
     """The index's own write lock (the one Whoosh's writers take), held for a whole
     rebuild: writers wait for it rather than write into a folder about to be replaced."""
     lock = MappedStorage(str(path)).lock(f"{INDEX_NAME}_WRITELOCK")

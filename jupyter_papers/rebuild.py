@@ -116,14 +116,14 @@ def rebuild_index(path: str | Path, fallback: Iterable[Paper] | None = None) -> 
     """Re-create the index at ``path`` from the papers it holds (``fallback``'s papers when
     it holds none that can be read). The old folder is deleted once the new one is in
     place, unless part of it could not be read: then it is kept beside, and named."""
-    from .index import PaperIndex, _write_lock
+    from .index import PaperIndex, holding_write_lock
 
     path = Path(path).expanduser().absolute()
     path.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(f".{path.name}.rebuild-*"):  # left by a rebuild that was killed
         shutil.rmtree(stale, ignore_errors=True)
     report = RebuildReport()
-    with _write_lock(path, LOCK_TIMEOUT):
+    with holding_write_lock(path, LOCK_TIMEOUT):
         papers, report.problems = salvage(path)
         if not papers and fallback is not None:
             papers = list(fallback)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zlib
 from pathlib import Path
 
 import tornado.web
@@ -16,10 +17,12 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 import jupyter_papers as jp
-from jupyter_papers.cite import FORMATS, UnknownStyleError
+from jupyter_papers.cite import FORMATS, BibliographyError, UnknownStyleError
 from jupyter_papers.sources import UnknownFormatError
 
 MAX_LIMIT = 100
+MAX_UPLOAD = 32 * 2**20  # bytes of an upload, before and after gunzip; larger files: `jupyter-papers add`
+MAX_PATH = 1024
 
 
 class PapersHandler(APIHandler):
@@ -124,19 +127,44 @@ class RelatedHandler(PapersHandler):
         self.finish(results.to_dict())
 
 
+def inflated(body: bytes, limit: int) -> bytes:
+    """The upload, gunzipped if it is gzip, refused past ``limit`` bytes either way (a
+    0.5 MB gzip body can inflate to gigabytes)."""
+    if body[:2] != b"\x1f\x8b":
+        return body
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        raw = inflater.decompress(body, limit + 1)
+    except zlib.error as error:
+        raise tornado.web.HTTPError(400, f"the gzip body cannot be read: {error}") from None
+    if len(raw) > limit or inflater.unconsumed_tail:
+        raise tornado.web.HTTPError(413, f"the upload inflates to more than {limit // 2**20} MB; "
+                                         "index large files with `jupyter-papers add FILE`")
+    return raw
+
+
 class AddHandler(PapersHandler):
     @tornado.web.authenticated
     async def post(self):
         body = self.request.body
+        if len(body) > MAX_UPLOAD:
+            raise tornado.web.HTTPError(413, f"the upload is larger than {MAX_UPLOAD // 2**20} MB; "
+                                             "index large files with `jupyter-papers add FILE`")
         if not body.strip():
             raise tornado.web.HTTPError(400, "the request body is empty: send BibTeX, CSL-JSON or JSON Lines")
         output_format = self.get_argument("format", None) or None
         filename = self.get_argument("filename", "upload")
+
+        def parse():  # in a worker thread, before the index is touched: searches never wait for it
+            reading = jp.read_papers(inflated(body, MAX_UPLOAD), format=output_format)
+            return reading, list(reading)
+
         try:
-            reading = jp.read_papers(body, format=output_format)
+            reading, papers = await self.run(parse)
         except UnknownFormatError as error:
             raise tornado.web.HTTPError(400, f"{filename}: {error}") from None
-        report = await self.run(self.index.add, reading)
+        report = await self.run(self.index.add, papers)
+        report.skipped.extend(reading.problems)
         self.finish({
             "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
             "skipped": [{"line": p.line, "message": p.message} for p in report.skipped],
@@ -147,19 +175,42 @@ class AddHandler(PapersHandler):
 class BibliographyHandler(PapersHandler):
     """Append papers to a .bib file inside the server's root directory."""
 
+    USAGE = 'send JSON {"ids": ["paper id", ...], "path": "folder/references.bib"}'
+
+    def target(self, relative) -> Path:
+        """The .bib file a request names: inside the server's root, in a folder that exists,
+        not hidden unless the contents manager shows hidden files."""
+        if not isinstance(relative, str) or not relative.strip() or "\0" in relative or len(relative) > MAX_PATH:
+            raise tornado.web.HTTPError(400, f"path must be a file name of at most {MAX_PATH} characters")
+        root = Path(self.settings["server_root_dir"]).expanduser().resolve()
+        target = (root / relative.lstrip("/")).resolve()
+        if root not in target.parents or target.suffix != ".bib":
+            raise tornado.web.HTTPError(400, f"{relative!r} is not a .bib file inside the server's root directory")
+        if target.is_dir():
+            raise tornado.web.HTTPError(400, f"{relative!r} is a folder, not a .bib file")
+        if not target.parent.is_dir():
+            raise tornado.web.HTTPError(400, f"the folder of {relative!r} does not exist")
+        hidden = any(part.startswith(".") for part in target.relative_to(root).parts)
+        if hidden and not getattr(self.contents_manager, "allow_hidden", False):
+            raise tornado.web.HTTPError(400, f"{relative!r} is hidden, and this server does not show hidden files")
+        return target
+
     @tornado.web.authenticated
     async def post(self):
         try:
             request = json.loads(self.request.body or b"{}")
-            ids, relative = list(request["ids"]), str(request.get("path", "references.bib"))
-        except (ValueError, KeyError, TypeError):
-            raise tornado.web.HTTPError(400, 'send JSON {"ids": [...], "path": "dir/references.bib"}') from None
-        root = Path(self.settings["server_root_dir"]).expanduser().resolve()
-        target = (root / relative).resolve()
-        if root not in target.parents or target.suffix != ".bib":
-            raise tornado.web.HTTPError(400, f"{relative!r} is not a .bib file inside the server's root directory")
+        except (ValueError, RecursionError):
+            raise tornado.web.HTTPError(400, f"the body is not JSON: {self.USAGE}") from None
+        ids = request.get("ids") if isinstance(request, dict) else None
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+            raise tornado.web.HTTPError(400, f"ids must be a list of paper ids (strings): {self.USAGE}")
+        relative = request.get("path", "references.bib")
+        target = self.target(relative)
         papers = [await self.paper_or_404(i) for i in ids]
-        report = await self.run(jp.write_bibliography, papers, target)
+        try:
+            report = await self.run(jp.write_bibliography, papers, target)
+        except BibliographyError as error:
+            raise tornado.web.HTTPError(400, str(error).replace(str(target.parent), "").lstrip("/")) from None
         self.finish({"path": relative, "added": report.added, "present": report.present, "keys": report.keys})
 
 
