@@ -212,6 +212,6 @@ def test_a_setting_adds_each_citation_to_a_references_bib_beside_the_notebook(pa
             time.sleep(0.25)
         assert bib.read_text().startswith("@inproceedings{wang2024resonance,")
         cells = saved_cells(page, lab, "chapter/bib.ipynb", 2)
-        assert cells[1][0].startswith(r"\[1\]S. Wang"), "the IEEE style from the settings"
+        assert cells[1][0].startswith("S. Wang, I. Kobyzev"), "the IEEE style from the settings, a lone reference unnumbered"
     finally:
         lab.set_settings("jupyter-papers:plugin", {})
