@@ -24,6 +24,7 @@ _CASE_MATTERS = re.compile(r".[A-Z]")
 # A DOI or URL written verbatim: nothing that could end the field or the entry.
 _VERBATIM_SAFE = re.compile(r"^[^\s{}\\\"]+$")
 LOCK_TIMEOUT = 60.0
+_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 
 
 class BibliographyError(ValueError):
@@ -101,8 +102,8 @@ def _fields(paper: Paper, kind: str) -> list[tuple[str, str]]:
     if paper.year:
         fields.append(("year", str(paper.year)))
     date = (csl.get("issued") or {}).get("date-parts", [[]])
-    if date and len(date[0]) > 1 and str(date[0][1]).isdigit():
-        fields.append(("month", str(date[0][1])))
+    if date and len(date[0]) > 1 and str(date[0][1]).isdigit() and 1 <= int(date[0][1]) <= 12:
+        fields.append(("month", _MONTHS[int(date[0][1]) - 1]))  # the macro every BibTeX style knows
     if paper.venue:
         venue_field = {"article": "journal", "inproceedings": "booktitle", "incollection": "booktitle"}.get(
             kind, "howpublished")
@@ -136,7 +137,8 @@ def _fields(paper: Paper, kind: str) -> list[tuple[str, str]]:
 def bibtex_entry(paper: Paper, key: str | None = None) -> str:
     """A BibTeX entry of the right type, readable by pandoc, biber and BibTeX."""
     kind = entry_type(paper)
-    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in _fields(paper, kind))
+    body = ",\n".join(f"  {name} = {value}" if name == "month" else f"  {name} = {{{value}}}"
+                      for name, value in _fields(paper, kind))
     return f"@{kind}{{{key or paper.key or paper.base_key()},\n{body}\n}}"
 
 

@@ -34,6 +34,7 @@ from .query import MAX_QUERY_WORDS, QueryBuilder, extract_years, make_parser
 from .results import Hit, SearchResults
 from .sources import Problem
 from .storage import MappedStorage
+from .writers import BoundMpWriter
 
 INDEX_NAME = "papers"
 VERSION_FILE = "jupyter-papers-schema"
@@ -187,7 +188,7 @@ class PaperIndex:
             # memory (600 MB held, 0.3 s to open at 158k papers); separate files are read in place
             options = dict(timeout=LOCK_TIMEOUT, delay=0.25, limitmb=WRITER_MB, compound=False)
             if procs > 1:  # one segment per process, not merged: merging 158k papers took minutes
-                return self._ix.writer(procs=procs, multisegment=True, **options)
+                return BoundMpWriter(self._ix, procs=procs, multisegment=True, **options)
             return self._ix.writer(**options)
         except LockError as error:
             raise TimeoutError(

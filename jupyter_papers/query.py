@@ -108,6 +108,8 @@ class Plan:
 
 MAX_YEAR = 65535  # the year column is 16 bits
 MAX_QUERY_WORDS = 200  # past this a query is cut: Whoosh's parser recurses once per word
+MAX_EXPANSION = 50  # words a wildcard, prefix or range of the query language stands for
+MAX_CANDIDATES = 20_000  # matching words looked at to choose them
 
 
 def extract_years(text: str, year_from: int | None, year_to: int | None) -> tuple[str, int | None, int | None]:
@@ -217,7 +219,28 @@ class QueryBuilder:
             parsed = self._parser.parse(text)
         except Exception:  # Whoosh's parser raises assorted errors on malformed input: use words
             return None
-        return None if parsed is wq.NullQuery else parsed
+        bounded = self._bounded(parsed).normalize() if parsed is not wq.NullQuery else wq.NullQuery
+        return None if bounded is wq.NullQuery else bounded
+
+    def _bounded(self, q: wq.Query) -> wq.Query:
+        """The query with each wildcard, prefix and range replaced by its most common
+        matches (at most MAX_EXPANSION): "*e*" or "abstract:[a TO z]" would otherwise OR
+        every word of the index (7 to 17 s at 20k papers, past any time limit); a pattern
+        matching everything is every paper."""
+        if isinstance(q, wq.PatternQuery) and not q.text.strip("*"):
+            return wq.Every()
+        if isinstance(q, (wq.PatternQuery, wq.TermRange)):
+            fieldname = q.fieldname
+            candidates = itertools.islice(q._btexts(self.reader), MAX_CANDIDATES)
+            ranked = sorted(candidates, key=lambda term: -self.reader.doc_frequency(fieldname, term))
+            terms = [wq.Term(fieldname, term.decode("utf-8") if isinstance(term, bytes) else term)
+                     for term in ranked[:MAX_EXPANSION]]
+            return wq.Or(terms, boost=q.boost) if terms else wq.NullQuery
+        if isinstance(q, wq.Every):
+            return wq.Every()
+        if q.is_leaf():
+            return q
+        return q.apply(self._bounded)
 
     def _field_query(self, fieldname: str, text: str) -> wq.Query | None:
         tokens = [t.text for t in self.schema[fieldname].analyzer(text, mode="query")]

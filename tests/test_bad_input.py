@@ -159,3 +159,20 @@ def test_no_field_can_break_out_of_a_bibtex_entry(tmp_path):
     markdown = jp.cite(jp.Paper(title="```\n<script>x</script>\n```", extra={"code": "```"}), "bibtex", "markdown")
     fence = markdown.split("\n", 1)[0]
     assert fence.startswith("````") and markdown.rstrip().endswith(fence[:-len("bibtex")])
+
+
+@pytest.mark.parametrize("query", ["*e*", "?????", "abstract:[a TO z]", "a*", "title:[a TO b] x"])
+def test_wildcards_and_ranges_stand_for_a_bounded_number_of_words(demo_index, query):
+    from collections import Counter
+
+    from jupyter_papers.query import MAX_EXPANSION, QueryBuilder
+
+    with demo_index._reading() as searcher:
+        plan = QueryBuilder(searcher, searcher.schema, demo_index._parser, {}).build(query, prefix=False)
+    per_field = Counter(leaf.fieldname for leaf in plan.parsed.leaves())
+    assert per_field and max(per_field.values()) <= MAX_EXPANSION + 1, per_field
+    assert demo_index.search(query).total > 0
+
+
+def test_a_pattern_matching_everything_lists_every_paper(demo_index):
+    assert demo_index.search("*").total == demo_index.search("**").total == len(demo_index)

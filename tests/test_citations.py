@@ -190,6 +190,29 @@ def test_pdflatex_typesets_the_export(exported, tmp_path):
     assert "Warning: Citation" not in done.stdout
 
 
+def test_jupyter_books_formatter_finds_every_field_it_needs(hand_written):
+    """pybtex's unsrt style (what sphinxcontrib-bibtex, and so Jupyter Book, uses) said
+    "missing school in thesis2018" and "missing institution in who2020report" before."""
+    from pybtex import errors
+    from pybtex.backends.plaintext import Backend
+    from pybtex.database import parse_string
+    from pybtex.style.formatting.unsrt import Style
+
+    entries = "\n\n".join(bibtex_entry(p) for p in hand_written.values())
+    reported = []
+    strict, errors.strict = errors.strict, False
+    original, errors.report_error = errors.report_error, reported.append
+    try:
+        formatted = {e.key: e.text.render(Backend()) for e in Style().format_entries(
+            parse_string(entries, "bibtex").entries.values())}
+    finally:
+        errors.strict, errors.report_error = strict, original
+    assert reported == []
+    assert "PhD thesis, MIT, March 2018" in formatted["thesis2018"]
+    assert "Technical Report TR-5, WHO, 2020" in formatted["who2020report"]
+    assert "In Jane Doe, editor, Big Book" in formatted["knuth1984"]
+
+
 # --- references.bib --------------------------------------------------------------------------
 def test_same_title_different_papers_get_two_entries(tmp_path):
     first = jp.Paper(title="Introduction", authors=["Ann Smith"], year=2020, key="intro")

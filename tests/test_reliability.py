@@ -188,3 +188,36 @@ def test_a_write_that_fails_half_way_leaves_the_file_as_it_was(tmp_path, monkeyp
     with pytest.raises(OSError, match="No space"):
         jp.write_bibliography([jp.Paper(title=f"P {n}", year=2020) for n in range(100)], path)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["references.bib"]
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if text.encode() in handle.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def test_a_killed_cli_import_leaves_no_worker_behind(tmp_path):
+    papers = write_jsonl(tmp_path / "many.jsonl", 0, 20000)
+    index = tmp_path / "killed-import-index"
+    importer = cli("--index", str(index), "add", str(papers))
+    deadline = time.monotonic() + 60
+    while len(_processes_mentioning(str(index))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)  # the parent and its two workers are running
+    assert len(_processes_mentioning(str(index))) >= 3, "the import runs one worker per core"
+    time.sleep(1.0)
+    importer.send_signal(signal.SIGKILL)
+    importer.wait(30)
+    deadline = time.monotonic() + 10
+    while _processes_mentioning(str(index)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_mentioning(str(index)) == [], "the workers died with the import"
+    again = cli("--index", str(index), "add", str(write_jsonl(tmp_path / "few.jsonl", 0, 300)))
+    assert again.wait(120) == 0, again.stderr.read()
+    assert count(index) == 300
