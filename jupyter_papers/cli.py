@@ -16,6 +16,7 @@ from .cite import BibliographyError, UnknownStyleError
 from .csl import EngineError
 from .config import default_index_dir
 from .index import IndexBrokenError
+from .paper import Name
 from .rebuild import rebuild_index
 from .query import parse_year_range
 from .sources import UnknownFormatError
@@ -44,25 +45,47 @@ def _bold_marks(fragment: str, color: bool) -> str:
     return html.unescape(fragment)
 
 
+READABLE = (".bib", ".bibtex", ".biblatex", ".json", ".jsonl", ".ndjson", ".xml", ".atom")
+
+
+def _files(name: str) -> list[Path]:
+    """A file, or the readable files of a folder (by their endings, .gz too), in order."""
+    path = Path(name)
+    if not path.is_dir():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts)
+                  and "".join(p.suffixes[-2:]).removesuffix(".gz").lower().endswith(READABLE))
+
+
 def cmd_add(index, args) -> int:
     status = OK
     for name in args.files:
-        path = Path(name)
-        if not path.is_file():
-            print(f"{name}: no such file", file=sys.stderr)
-            status = BAD_INPUT
-            continue
-        try:
-            reading = read_papers(path, format=args.format)
-            report = index.add(reading, progress=True, procs=os.cpu_count() or 1)
-        except UnknownFormatError as error:
-            print(f"{name}: {error}", file=sys.stderr)
-            status = BAD_INPUT
-            continue
-        print(f"{name}: {report}")
-        for problem in report.skipped:
-            print(f"  skipped {problem}")
+        files = _files(name)
+        if Path(name).is_dir():
+            print(f"{name}: a folder; reading its {len(files)} file(s) of papers "
+                  f"({', '.join(sorted({''.join(f.suffixes) for f in files})) or 'none found'})")
+        for path in files:
+            status = max(status, _add_file(index, path, args.format))
     return status
+
+
+def _add_file(index, path: Path, format: str | None) -> int:
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return BAD_INPUT
+    try:
+        reading = read_papers(path, format=format)
+        report = index.add(reading, progress=True, procs=os.cpu_count() or 1)
+    except UnknownFormatError as error:
+        print(f"{path}: {error}", file=sys.stderr)
+        return BAD_INPUT
+    if not report.ids and not report.unchanged and not report.skipped:
+        print(f"{path}: no paper could be read from this file ({reading.format}?)", file=sys.stderr)
+        return BAD_INPUT
+    print(f"{path}: {report}")
+    for problem in report.skipped:
+        print(f"  skipped {problem}")
+    return OK if report.ids or report.unchanged else BAD_INPUT
 
 
 def cmd_search(index, args) -> int:
@@ -103,10 +126,26 @@ def cmd_show(index, args) -> int:
     if args.json:
         print(json.dumps(paper.to_dict(), ensure_ascii=False, indent=1))
         return OK
-    for name, value in paper.to_dict().items():
-        if value not in ("", None, [], {}):
-            print(f"{name:>10}: {', '.join(value) if isinstance(value, list) else value}")
+    for name, value in _shown(paper):
+        print(f"{name:>16}: {value}")
     return OK
+
+
+def _shown(paper) -> list[tuple[str, str]]:
+    """The record as lines a person reads: names written out, dates as dates, every CSL
+    variable and extra by its own name."""
+    def text(value) -> str:
+        if isinstance(value, dict) and "date-parts" in value:
+            return "/".join("-".join(str(p) for p in parts) for parts in value["date-parts"])
+        if isinstance(value, list):
+            return ", ".join(str(Name.from_csl(v)) if isinstance(v, dict) else str(v) for v in value)
+        return str(value)
+
+    lines = [(name, getattr(paper, name)) for name in ("id", "key", "type", "title", "authors", "editors", "year",
+                                                          "venue", "doi", "arxiv_id", "url", "keywords", "source")]
+    lines += sorted(paper.csl.items()) + sorted(paper.extra.items())
+    lines.append(("abstract", paper.abstract))
+    return [(name, text(value)) for name, value in lines if value not in ("", None, [], {})]
 
 
 def cmd_cite(index, args) -> int:
@@ -125,7 +164,7 @@ def cmd_bib(index, args) -> int:
             return NOT_FOUND
         papers.append(paper)
     report = write_bibliography(papers, args.output)
-    print(f"{report.path}: added {len(report.added)} ({', '.join(report.added) or '-'}), "
+    print(f"{report.path.resolve()}: added {len(report.added)} ({', '.join(report.added) or '-'}), "
           f"already there {len(report.present)}")
     return OK
 
@@ -160,32 +199,34 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command", required=True)
 
     add = commands.add_parser("add", help="index papers from BibTeX, CSL-JSON, JSON Lines, arXiv files")
-    add.add_argument("files", nargs="+")
-    add.add_argument("--format", choices=["bibtex", "csljson", "jsonl", "arxiv-atom", "listing"])
+    add.add_argument("files", nargs="+", metavar="FILE", help="a file, or a folder whose readable files are read")
+    add.add_argument("--format", choices=["bibtex", "csljson", "jsonl", "arxiv-atom", "listing"],
+                     help="the format, when the file name does not tell it")
     add.set_defaults(run=cmd_add)
 
     search = commands.add_parser("search", help="search the index")
-    search.add_argument("query")
-    search.add_argument("--limit", type=int, default=10)
-    search.add_argument("--offset", type=int, default=0)
+    search.add_argument("query", help="words, a phrase in quotes, field:word, an arXiv id or a DOI")
+    search.add_argument("--limit", type=int, default=10, help="results to show (default: %(default)s)")
+    search.add_argument("--offset", type=int, default=0, help="results to skip first, for the next page")
     search.add_argument("--year", help="YEAR, FROM..TO, FROM.. or ..TO")
-    search.add_argument("--json", action="store_true")
+    search.add_argument("--json", action="store_true", help="the results as JSON, as the REST API gives them")
     search.set_defaults(run=cmd_search)
 
     show = commands.add_parser("show", help="show one paper (id, arXiv id, DOI, key or a query)")
-    show.add_argument("id")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("id", help="id, arXiv id or URL, DOI, citation key, or words to search")
+    show.add_argument("--json", action="store_true", help="the paper record as JSON (CSL-JSON names and variables)")
     show.set_defaults(run=cmd_show)
 
     cite_cmd = commands.add_parser("cite", help="print a citation")
-    cite_cmd.add_argument("id")
+    cite_cmd.add_argument("id", help="id, arXiv id or URL, DOI, citation key, or words to search")
     cite_cmd.add_argument("--style", default="apa",
                           help="apa, ieee, chicago, harvard, bibtex, pandoc, myst, latex, a CSL name or .csl file")
     cite_cmd.set_defaults(run=cmd_cite)
 
     bib = commands.add_parser("bib", help="add papers to a .bib file")
-    bib.add_argument("ids", nargs="+")
-    bib.add_argument("-o", "--output", default="references.bib")
+    bib.add_argument("ids", nargs="+", metavar="ID", help="papers, by id, arXiv id, DOI, key or words")
+    bib.add_argument("-o", "--output", default="references.bib",
+                     help="the .bib file to append to (default: ./%(default)s)")
     bib.set_defaults(run=cmd_bib)
 
     stats = commands.add_parser("stats", help="how many papers, where, how big")
@@ -197,6 +238,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `jupyter-papers search ... | head`: the reader has gone, as Unix tools expect
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OK
+
+
+def _main(argv: list[str] | None) -> int:
     arguments = parser()
     try:
         args = arguments.parse_args(argv)
@@ -211,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         index = jupyter_papers.open_index(None if path == default_index_dir() else path)
         with index:
             return args.run(index, args)
+    except BrokenPipeError:
+        raise
     except (UsageError, UnknownStyleError, BibliographyError, EngineError, IndexBrokenError, TimeoutError,
             OSError) as error:
         print(f"jupyter-papers: {error}", file=sys.stderr)

@@ -1,4 +1,5 @@
 import json
+import re
 import os
 import subprocess
 import sys
@@ -70,3 +71,42 @@ def test_show_cite_bib_stats_rebuild(papers_home, tmp_path):
 def test_jupyter_subcommand_is_installed():
     result = subprocess.run(["jupyter", "papers", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "search" in result.stdout
+
+
+def test_a_file_with_no_papers_is_an_error_in_one_line(papers_home, tmp_path):
+    noise = tmp_path / "noise.bib"
+    noise.write_bytes(bytes(range(256)) * 12)
+    empty = tmp_path / "empty.bib"
+    empty.write_text("")
+    for path in (noise, empty):
+        result = run("add", str(path), home=papers_home)
+        assert result.returncode == 2 and result.stdout == ""
+        assert result.stderr.strip().splitlines()[-1].startswith(f"{path}: no paper could be read")
+
+
+def test_add_a_folder_reads_its_files_of_papers(papers_home, tmp_path):
+    (tmp_path / "papers" / "more").mkdir(parents=True)
+    (tmp_path / "papers" / "mine.bib").write_text("@misc{a, title={A folder paper about lemurs}}\n")
+    (tmp_path / "papers" / "more" / "b.jsonl").write_text('{"id": "b", "title": "Another about lemurs"}\n')
+    (tmp_path / "papers" / "notes.txt").write_text("not papers")
+    result = run("add", str(tmp_path / "papers"), home=papers_home)
+    assert result.returncode == 0
+    assert "a folder; reading its 2 file(s) of papers (.bib, .jsonl)" in result.stdout
+    assert run("search", "lemurs", "--json", home=papers_home).stdout.count('"id"') >= 2
+
+
+def test_search_into_a_closed_pipe_exits_quietly(papers_home):
+    env = {**os.environ, "JUPYTER_PAPERS_HOME": str(papers_home)}
+    shell = subprocess.run(f"{sys.executable} -m jupyter_papers.cli search model --limit 50 | head -1",
+                           shell=True, capture_output=True, text=True, env=env, timeout=300)
+    assert shell.stdout.count("\n") == 1 and "Broken pipe" not in shell.stderr and "Errno" not in shell.stderr
+
+
+def test_every_option_has_help_and_show_reads_like_a_record(papers_home):
+    for command in ("add", "search", "show", "cite", "bib"):
+        text = run(command, "--help", home=papers_home).stdout
+        options = re.findall(r"^\s+(-[-\w, ]+?|[A-Z]+)\s{2,}(\S.*)$", text, re.M)
+        assert options and all(help_text for _, help_text in options), (command, text)
+    shown = run("show", "2403.00071", home=papers_home).stdout
+    assert "authors: Suyuchen Wang, Ivan Kobyzev" in shown and "code: https://github.com/sheryc" in shown
+    assert "{'" not in shown and "[{" not in shown
