@@ -14,13 +14,15 @@ from .config import bundled_corpus, default_index_dir
 from .index import AddReport, IndexBrokenError, PaperIndex
 
 from .results import Hit, SearchResults
+from .references import Citation, ReferenceList, find_citations
 from .sources import Problem, read_papers
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AddReport", "Hit", "IndexBrokenError", "Name", "Paper", "PaperIndex", "Problem", "STYLES", "SearchResults",
-    "abstract_cell", "bibtex_entry", "cite", "open_index", "read_papers", "write_bibliography",
+    "Citation", "ReferenceList", "abstract_cell", "bibliography", "bibtex_entry", "cite", "find_citations",
+    "open_index", "read_papers", "write_bibliography",
 ]
 
 
@@ -34,6 +36,15 @@ def open_index(path: str | Path | None = None) -> PaperIndex:
         index.add(read_papers(bundled_corpus()))
     return index
 
+
+
+def bibliography(notebook: str | Path, style: str = "apa", bib: str | Path | None = None,
+                 index: PaperIndex | None = None) -> ReferenceList:
+    """Write the reference list cell of a saved notebook (every citation in its Markdown
+    cells, in ``style``) and, with ``bib``, the cited papers into that .bib file."""
+    from .references import bibliography as write_references
+
+    return write_references(notebook, index or open_index(), style, bib)
 
 
 def load_ipython_extension(ipython):

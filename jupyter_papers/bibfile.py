@@ -12,11 +12,12 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .latex import MATH
-from .paper import Name, Paper, key_suffixes, normalize_arxiv_id, normalize_doi
+from .paper import Name, Paper, key_suffixes, normalize_arxiv_id, normalize_doi, valid_key
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
@@ -134,11 +135,17 @@ def _fields(paper: Paper, kind: str) -> list[tuple[str, str]]:
     return fields
 
 
-def bibtex_entry(paper: Paper, key: str | None = None) -> str:
-    """A BibTeX entry of the right type, readable by pandoc, biber and BibTeX."""
+def bibtex_entry(paper: Paper, key: str | None = None, aliases: Iterable[str] = ()) -> str:
+    """A BibTeX entry of the right type, readable by pandoc, biber and BibTeX. ``aliases``:
+    other keys the paper is cited by (an arXiv id), written as biblatex's ``ids``, which
+    pandoc and biber resolve."""
     kind = entry_type(paper)
+    fields = _fields(paper, kind)
+    aliases = sorted({valid_key(a) for a in aliases} - {"", key or paper.key})
+    if aliases:
+        fields.append(("ids", ", ".join(aliases)))
     body = ",\n".join(f"  {name} = {value}" if name == "month" else f"  {name} = {{{value}}}"
-                      for name, value in _fields(paper, kind))
+                      for name, value in fields)
     return f"@{kind}{{{key or paper.key or paper.base_key()},\n{body}\n}}"
 
 
@@ -240,10 +247,12 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def write_bibliography(papers, path: str | Path = "references.bib") -> BibliographyReport:
+def write_bibliography(papers, path: str | Path = "references.bib",
+                       aliases: dict[str, list[str]] | None = None) -> BibliographyReport:
     """Append the papers missing from a .bib file, matched by identity (DOI, arXiv id, or
     the paper's own key), never by title; every entry already there stays byte for byte.
-    Returns the key each paper is cited by there."""
+    ``aliases``: paper id -> other keys a notebook cites it by. Returns the key each
+    paper is cited by there."""
     path = Path(path)
     report = BibliographyReport(path)
     with _lock(path):
@@ -275,7 +284,7 @@ def write_bibliography(papers, path: str | Path = "references.bib") -> Bibliogra
             key = next(own + s for s in suffixes if (own + s).lower() not in taken)
             taken[key.lower()] = {"title": paper.title, "doi": paper.doi, "eprint": paper.arxiv_id}
             by_identity.update({i: key for i in identities if i})
-            new_entries.append(bibtex_entry(paper, key=key))
+            new_entries.append(bibtex_entry(paper, key=key, aliases=(aliases or {}).get(paper.id, ())))
             report.added.append(key)
             report.keys[paper.id] = key
         if new_entries:

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import bundled_corpus, cite, read_papers, write_bibliography
+from . import bibliography, bundled_corpus, cite, read_papers, write_bibliography
 from .cite import BibliographyError, UnknownStyleError
 from .csl import EngineError
 from .config import default_index_dir
@@ -169,6 +169,16 @@ def cmd_bib(index, args) -> int:
     return OK
 
 
+def cmd_bibliography(index, args) -> int:
+    notebook = Path(args.notebook)
+    if not notebook.is_file() or notebook.suffix != ".ipynb":
+        raise UsageError(f"{args.notebook}: not a notebook (.ipynb) file")
+    references = bibliography(notebook, args.style, args.bib, index)
+    print(f"{notebook}: {len(references.cited)} cited, {references.listed} in the reference list"
+          + (f", not in the index: {', '.join(references.missing)}" if references.missing else ""))
+    return OK
+
+
 def cmd_stats(index, args) -> int:
     results = index.search("", limit=1, facets=True)
     years = results.facets.get("year", {})
@@ -228,6 +238,13 @@ def parser() -> argparse.ArgumentParser:
     bib.add_argument("-o", "--output", default="references.bib",
                      help="the .bib file to append to (default: ./%(default)s)")
     bib.set_defaults(run=cmd_bib)
+
+    references = commands.add_parser("bibliography", help="write a notebook's reference list cell")
+    references.add_argument("notebook", help="the .ipynb file whose Markdown cells cite papers")
+    references.add_argument("--style", default="apa", help="apa, ieee, chicago, ..., a CSL name or .csl file")
+    references.add_argument("--bib", metavar="FILE", help="also append the cited papers to this .bib file "
+                                                        "and name it in the notebook's metadata")
+    references.set_defaults(run=cmd_bibliography)
 
     stats = commands.add_parser("stats", help="how many papers, where, how big")
     stats.set_defaults(run=cmd_stats)

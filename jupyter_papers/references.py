@@ -1,0 +1,191 @@
+"""A notebook's citations and its reference list.
+
+Citations live in Markdown cells in one of three syntaxes: pandoc (``[@key]``,
+``[see @a, p. 33; @b]``, narrative ``@key``), MyST (``{cite:p}`a,b```, ``{cite:t}`key```)
+and LaTeX (``\\cite{a,b}``, ``\\citep[p.~33]{a}``, ``\\textcite{a}``). One parser finds them,
+outside code (fenced blocks and code spans); the reference list is a Markdown cell marked
+in its metadata, so it is found and updated in place, numbered by first citation in
+numeric styles. Notebooks are read as plain JSON: this module imports no Jupyter package.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .csl import format_references, style_path, to_csl
+from .markup import escape_markdown
+from .paper import Paper
+
+MARKER = "jupyter_papers"  # the reference list cell's metadata: {"jupyter_papers": {"references": true}}
+HEADING = "## References"
+
+_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,}).*?^(?P=indent)(?P=fence)[`~]*[ \t]*$", re.M | re.S)
+_MYST = re.compile(r"\{cite(?::(?P<kind>[a-z]+))?\}`(?P<body>[^`]*)`")
+# Left to right, a MyST role (kept: its `keys` are not code) or a code span (blanked).
+_ROLE_OR_CODE = re.compile(r"(?P<role>\{cite(?::[a-z]+)?\}`[^`]*`)|(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`)", re.S)
+_LATEX = re.compile(r"\\(?P<command>(?:no|auto|paren|text|foot|full)?cite(?:[pt]|author|year|alp)?\*?)"
+                    r"(?P<options>(?:\s*\[[^\]]*\]){0,2})\s*\{(?P<keys>[^}]*)\}")
+_BRACKETED = re.compile(r"\[(?P<body>[^\[\]]*@[^\[\]]*)\](?!\()")
+_PANDOC_KEY = re.compile(r"(?P<suppress>-?)@(?P<key>[\w][\w:.#$%&+?<>~/-]*[\w])|(?P<s2>-?)@(?P<key2>\w)")
+_NARRATIVE = re.compile(r"(?<![\w@\\/.:\[-])@(?P<key>[\w][\w:.#$%&+?<>~/-]*[\w]|\w)")
+
+
+@dataclass
+class Citation:
+    """One citation as written: its keys, in order, and how it reads."""
+
+    keys: list[str]
+    syntax: str                       # pandoc, myst or latex
+    narrative: bool = False           # "Wang et al. (2024) show" rather than "(Wang et al., 2024)"
+    locators: dict[str, str] = field(default_factory=dict)   # key -> "p. 33"
+    cell: int | None = None
+
+
+def _blank(match: re.Match) -> str:
+    """Code replaced by as many spaces, so that positions after it stay where they were."""
+    return re.sub(r"[^\n]", " ", match.group())
+
+
+def _pandoc_keys(body: str) -> tuple[list[str], dict[str, str]]:
+    keys, locators = [], {}
+    for item in body.split(";"):
+        found = _PANDOC_KEY.search(item)
+        if not found:
+            continue
+        key = found.group("key") or found.group("key2")
+        keys.append(key)
+        after = item[found.end():].strip().lstrip(",").strip()
+        if after:
+            locators[key] = after
+    return keys, locators
+
+
+def find_citations(markdown: str, cell: int | None = None) -> list[Citation]:
+    """The citations of a Markdown text, in the order they appear; none inside code."""
+    text = _ROLE_OR_CODE.sub(lambda m: m.group() if m.group("role") else _blank(m), _FENCE.sub(_blank, markdown))
+    found: list[tuple[int, Citation]] = []
+    for match in _MYST.finditer(text):
+        keys, locators = [], {}
+        for part in match.group("body").split(","):
+            pre_post = re.fullmatch(r"\s*(?:\{(?P<pre>[^}]*)\})?(?P<key>[^{}\s]+)(?:\{(?P<post>[^}]*)\})?\s*", part)
+            if pre_post:
+                keys.append(pre_post.group("key"))
+                if pre_post.group("post"):
+                    locators[pre_post.group("key")] = pre_post.group("post")
+        if keys:
+            found.append((match.start(), Citation(keys, "myst", match.group("kind") in ("t", "ts"), locators, cell)))
+    text = _MYST.sub(_blank, text)
+    for match in _LATEX.finditer(text):
+        keys = [k.strip() for k in match.group("keys").split(",") if k.strip()]
+        options = re.findall(r"\[([^\]]*)\]", match.group("options"))
+        locators = {keys[0]: options[-1].replace("~", " ")} if keys and options and options[-1] else {}
+        narrative = match.group("command").startswith(("citet", "textcite"))
+        if keys:
+            found.append((match.start(), Citation(keys, "latex", narrative, locators, cell)))
+    text = _LATEX.sub(_blank, text)
+    for match in _BRACKETED.finditer(text):
+        keys, locators = _pandoc_keys(match.group("body"))
+        if keys:
+            found.append((match.start(), Citation(keys, "pandoc", False, locators, cell)))
+    text = _BRACKETED.sub(_blank, text)
+    for match in _NARRATIVE.finditer(text):
+        found.append((match.start(), Citation([match.group("key")], "pandoc", True, {}, cell)))
+    return [citation for _, citation in sorted(found, key=lambda pair: pair[0])]
+
+
+def notebook_citations(cells: list[dict]) -> list[Citation]:
+    """Every citation of a notebook's Markdown cells (not of the reference list itself)."""
+    citations = []
+    for number, cell in enumerate(cells):
+        if cell.get("cell_type") == "markdown" and not is_reference_list(cell):
+            source = cell.get("source", "")
+            citations += find_citations("".join(source) if isinstance(source, list) else source, number)
+    return citations
+
+
+def is_reference_list(cell: dict) -> bool:
+    return bool(((cell.get("metadata") or {}).get(MARKER) or {}).get("references"))
+
+
+def _numeric(style: str) -> bool:
+    return 'citation-format="numeric"' in Path(style_path(style)).read_text(encoding="utf-8")[:20000]
+
+
+@dataclass
+class ReferenceList:
+    markdown: str
+    cited: list[str]                  # keys in order of first citation
+    missing: list[str]                # cited keys no paper is known by
+    papers: dict[str, Paper]          # key -> paper
+
+    @property
+    def listed(self) -> int:
+        """How many entries the list holds (two keys of one paper are one entry)."""
+        return len({paper.id for paper in self.papers.values()})
+
+
+def reference_list(cells: list[dict], lookup, style: str = "apa") -> ReferenceList:
+    """The Markdown of the reference list of these cells: every cited paper once, in the
+    style's order (numeric styles: by first citation), and the keys no paper is known by
+    listed as missing, not dropped. ``lookup(key)`` gives the paper a key stands for."""
+    cited: list[str] = []
+    for citation in notebook_citations(cells):
+        cited += [key for key in citation.keys if key not in cited]
+    papers = {key: paper for key in cited if (paper := lookup(key)) is not None}
+    missing = [key for key in cited if key not in papers]
+    listed: dict[str, Paper] = {}  # by paper id: "[@2303.11643]" and "[@tian2023manipulating]" are one paper
+    for key in cited:
+        if key in papers:
+            listed.setdefault(papers[key].id, papers[key])
+    lines = [HEADING, ""]
+    if listed:
+        items = [to_csl(paper, f"ref{n}") for n, paper in enumerate(listed.values())]
+        entries = format_references(items, style, "markdown", numbered=_numeric(style))
+        lines += [f"{entry}\n" for entry in entries]
+    if missing:
+        lines.append("*Not found in the paper index:* " + ", ".join(escape_markdown(k) for k in missing))
+    return ReferenceList("\n".join(lines).rstrip() + "\n", cited, missing, papers)
+
+
+def upsert_reference_cell(cells: list[dict], markdown: str) -> int:
+    """Update the marked reference list cell, or add one at the end; its position."""
+    for number, cell in enumerate(cells):
+        if is_reference_list(cell):
+            cell["source"] = markdown
+            return number
+    cells.append({"cell_type": "markdown", "metadata": {MARKER: {"references": True}}, "source": markdown})
+    return len(cells) - 1
+
+
+def bibliography(notebook: str | Path, index, style: str = "apa", bib: str | Path | None = None) -> ReferenceList:
+    """Find every citation of a saved notebook, write its reference list cell (added at
+    the end, or updated in place) and, with ``bib``, append the cited papers to that .bib
+    file and name it in the notebook's metadata, where pandoc, MyST and Jupyter Book look."""
+    from .bibfile import write_atomically, write_bibliography
+
+    path = Path(notebook)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    bib_path = Path(bib) if bib is not None else None
+    known = {p.key.lower(): p for p in _read_bib(bib_path)} if bib_path and bib_path.exists() else {}
+    lookup = lambda key: index.get(key) or known.get(key.lower())  # noqa: E731
+    references = reference_list(document.get("cells", []), lookup, style)
+    upsert_reference_cell(document.setdefault("cells", []), references.markdown)
+    if bib_path is not None and references.papers:
+        aliases: dict[str, list[str]] = {}
+        for key, paper in references.papers.items():  # "[@2305.03726]" resolves through the entry's ids
+            aliases.setdefault(paper.id, []).append(key)
+        write_bibliography(list({p.id: p for p in references.papers.values()}.values()), bib_path, aliases)
+        relative = bib_path.resolve().relative_to(path.resolve().parent) if bib_path.resolve().is_relative_to(
+            path.resolve().parent) else bib_path.resolve()
+        document.setdefault("metadata", {})["bibliography"] = str(relative)
+    write_atomically(path, (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
+    return references
+
+
+def _read_bib(path: Path) -> list[Paper]:
+    from .sources import read_papers
+
+    return list(read_papers(path))
