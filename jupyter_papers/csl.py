@@ -108,9 +108,10 @@ def _hide_math(value, found: list[str]):
 
 
 @lru_cache(maxsize=512)
-def _engine(items_json: str, csl_file: str) -> tuple[tuple[str, str], ...]:
-    """pandoc's citeproc on CSL-JSON items: (label, entry HTML) per item, in input order.
-    Items keep their ids: a style disambiguates ("2020a", "n.d.-b") in the order of them."""
+def _engine(items_json: str, csl_file: str) -> tuple[tuple[str, str, str], ...]:
+    """pandoc's citeproc on CSL-JSON items: (id, label, entry HTML) per item, in the order
+    of the style's bibliography. Items keep their ids: a style disambiguates ("2020a",
+    "n.d.-b") in the order of them."""
     command = [_pandoc(), "-f", "csljson", "-t", "html", "--citeproc", f"--csl={csl_file}", "--wrap=none"]
     try:
         done = subprocess.run(command, input=items_json.encode("utf-8"), capture_output=True,
@@ -119,12 +120,12 @@ def _engine(items_json: str, csl_file: str) -> tuple[tuple[str, str], ...]:
         raise EngineError(f"pandoc could not format the references: {error}") from error
     if done.returncode != 0:
         raise EngineError(f"pandoc could not format the references: {done.stderr.decode(errors='replace')[:500]}")
-    entries = {}
+    entries = []
     for item_id, body in _ENTRY.findall(done.stdout.decode("utf-8")):
         labelled = _LABEL.match(body)
-        entries[item_id] = (labelled.group(1).strip(), (labelled.group(2) or "").strip()) if labelled else (
-            "", body.strip())
-    return tuple(entries.get(item["id"], ("", "")) for item in json.loads(items_json))
+        label, text = (labelled.group(1), labelled.group(2) or "") if labelled else ("", body)
+        entries.append((item_id, label.strip(), text.strip()))
+    return tuple(entries)
 
 
 def _html_to_markdown(fragment: str) -> str:
@@ -173,8 +174,9 @@ def _render(label: str, body: str, format: str, math: list[str]) -> str:
 
 
 def format_references(items: list[dict], style: str = "apa", format: str = "text",
-                      numbered: bool | None = None) -> list[str]:
-    """Each CSL item formatted as its bibliography entry in ``style``, in the order given.
+                      numbered: bool | None = None, style_order: bool = False) -> list[str]:
+    """Each CSL item formatted as its bibliography entry in ``style``, in the order given,
+    or with ``style_order`` in the style's (by author in APA, by first citation in IEEE).
     ``format``: text, html (escaped, with <i>/<a>) or markdown (escaped, math kept for
     MathJax). Numeric styles label each entry ("[1] ") when ``numbered`` (default: when
     there is more than one): a single reference in a cell of its own is not "[1]"."""
@@ -187,4 +189,7 @@ def format_references(items: list[dict], style: str = "apa", format: str = "text
     hidden = [dict(_hide_math(item, math), id=item_id) for item, item_id in zip(items, ids)]
     entries = _engine(json.dumps(hidden, ensure_ascii=False, sort_keys=True), style_path(style))
     numbered = len(items) > 1 if numbered is None else numbered
-    return [_render(label if numbered else "", body, format, math) for label, body in entries]
+    if not style_order:
+        by_id = {item_id: (label, body) for item_id, label, body in entries}
+        entries = tuple((item_id, *by_id.get(item_id, ("", ""))) for item_id in ids)
+    return [_render(label if numbered else "", body, format, math) for _, label, body in entries]

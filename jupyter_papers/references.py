@@ -143,7 +143,7 @@ def reference_list(cells: list[dict], lookup, style: str = "apa") -> ReferenceLi
     lines = [HEADING, ""]
     if listed:
         items = [to_csl(paper, f"ref{n}") for n, paper in enumerate(listed.values())]
-        entries = format_references(items, style, "markdown", numbered=_numeric(style))
+        entries = format_references(items, style, "markdown", numbered=_numeric(style), style_order=True)
         lines += [f"{entry}\n" for entry in entries]
     if missing:
         lines.append("*Not found in the paper index:* " + ", ".join(escape_markdown(k) for k in missing))

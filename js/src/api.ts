@@ -4,11 +4,34 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+/** A name as CSL-JSON holds it: its parts, or a literal (an organisation). */
+export interface IName {
+  family?: string;
+  given?: string;
+  'dropping-particle'?: string;
+  'non-dropping-particle'?: string;
+  suffix?: string;
+  literal?: string;
+}
+
+/** The name written out, as the Python side's Name reads ("Martin Luther King Jr."). */
+export function nameText(name: IName | string): string {
+  if (typeof name === 'string') {
+    return name;
+  }
+  if (name.literal) {
+    return name.literal === 'others' ? 'et al.' : name.literal;
+  }
+  return [name.given, name['dropping-particle'], name['non-dropping-particle'], name.family, name.suffix]
+    .filter(part => part)
+    .join(' ');
+}
+
 export interface IPaper {
   id: string;
   title: string;
   abstract: string;
-  authors: string[];
+  authors: IName[];
   year: number | null;
   venue: string;
   doi: string;
@@ -114,5 +137,25 @@ export function addToBibliography(
   return requestAPI(`bibliography`, {
     method: 'POST',
     body: JSON.stringify({ ids, path })
+  });
+}
+
+export interface IReferenceList {
+  markdown: string;
+  cited: string[];
+  missing: string[];
+  listed: number;
+  keys: { [id: string]: string };
+}
+
+/** The reference list of these cells (as the notebook holds them now, saved or not). */
+export function referenceList(
+  cells: { cell_type: string; source: string; metadata: unknown }[],
+  style: string,
+  bib?: string
+): Promise<IReferenceList> {
+  return requestAPI<IReferenceList>('references', {
+    method: 'POST',
+    body: JSON.stringify({ cells, style, bib: bib ?? null })
   });
 }

@@ -6,6 +6,7 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { JSONObject } from '@lumino/coreutils';
 
+import { IReferenceList } from './api';
 import { insertCellBelow } from './notebook';
 
 export const COMM_TARGET = 'jupyter_papers';
@@ -19,12 +20,22 @@ interface IRequest {
   source?: string;
   after_cell_id?: string | null;
   request_id?: string;
+  style?: string;
 }
 
-function handle(panel: NotebookPanel, comm: Kernel.IComm, data: IRequest): void {
+/** What the kernel may ask for besides inserting a cell: the notebook's reference list. */
+export type UpdateReferences = (panel: NotebookPanel, style?: string) => Promise<IReferenceList>;
+
+function handle(panel: NotebookPanel, comm: Kernel.IComm, data: IRequest, references: UpdateReferences): void {
   const reply = (answer: JSONObject) => comm.send({ ...answer, request_id: data.request_id ?? null });
   if (data.action === 'hello') {
     reply({ ok: true, action: 'hello' });
+    return;
+  }
+  if (data.action === 'update_references') {
+    references(panel, data.style)
+      .then(result => reply({ ok: true, listed: result.listed, missing: result.missing }))
+      .catch(error => reply({ ok: false, error: String(error.message ?? error) }));
     return;
   }
   if (data.action !== 'insert_cell' || typeof data.source !== 'string') {
@@ -41,15 +52,15 @@ function handle(panel: NotebookPanel, comm: Kernel.IComm, data: IRequest): void 
 
 const registered = new WeakSet<Kernel.IKernelConnection>();
 
-function register(panel: NotebookPanel): void {
+function register(panel: NotebookPanel, references: UpdateReferences): void {
   const kernel = panel.sessionContext.session?.kernel;
   if (!kernel || registered.has(kernel)) {
     return;
   }
   registered.add(kernel);
   kernel.registerCommTarget(COMM_TARGET, (comm: Kernel.IComm, open: KernelMessage.ICommOpenMsg) => {
-    comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => handle(panel, comm, msg.content.data as IRequest);
-    handle(panel, comm, open.content.data as IRequest);
+    comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => handle(panel, comm, msg.content.data as IRequest, references);
+    handle(panel, comm, open.content.data as IRequest, references);
   });
   void kernel.info.then(info => {
     if (info.language_info.name === 'python') {
@@ -59,10 +70,10 @@ function register(panel: NotebookPanel): void {
 }
 
 /** Register the comm target on every notebook's kernel, again after each kernel change. */
-export function registerCommTargets(tracker: INotebookTracker): void {
+export function registerCommTargets(tracker: INotebookTracker, references: UpdateReferences): void {
   tracker.widgetAdded.connect((_, panel) => {
-    panel.sessionContext.kernelChanged.connect(() => register(panel));
-    void panel.sessionContext.ready.then(() => register(panel));
-    register(panel);
+    panel.sessionContext.kernelChanged.connect(() => register(panel, references));
+    void panel.sessionContext.ready.then(() => register(panel, references));
+    register(panel, references);
   });
 }

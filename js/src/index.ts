@@ -14,6 +14,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { addPapers } from './api';
 import { registerCommTargets } from './comm';
 import { DEFAULT_SETTINGS, IPanelSettings, PapersPanel } from './panel';
+import { updateReferences } from './references';
 
 const PLUGIN_ID = 'jupyter-papers:plugin';
 const INDEXABLE = ['.bib', '.bibtex', '.json', '.jsonl', '.ndjson', '.xml'];
@@ -21,6 +22,7 @@ const INDEXABLE = ['.bib', '.bibtex', '.json', '.jsonl', '.ndjson', '.xml'];
 namespace CommandIDs {
   export const open = 'jupyter-papers:open';
   export const indexFile = 'jupyter-papers:index-file';
+  export const references = 'jupyter-papers:update-references';
 }
 
 const papersIcon = new LabIcon({
@@ -45,9 +47,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null,
     fileBrowser: IDefaultFileBrowser | null
   ) => {
-    registerCommTargets(tracker);
-
     const panel = new PapersPanel(tracker);
+    registerCommTargets(tracker, (notebook, style) => updateReferences(notebook, panel.settings, style));
     panel.title.icon = papersIcon;
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'jupyter-papers');
@@ -63,6 +64,29 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     palette?.addItem({ command: CommandIDs.open, category: 'Papers' });
+
+    app.commands.addCommand(CommandIDs.references, {
+      label: 'Update the notebook’s references',
+      caption: 'List every paper the Markdown cells cite in one References cell at the end',
+      icon: papersIcon,
+      isEnabled: () => tracker.currentWidget !== null,
+      execute: async () => {
+        const notebook = tracker.currentWidget;
+        if (!notebook) {
+          return;
+        }
+        try {
+          const result = await updateReferences(notebook, panel.settings);
+          const missing = result.missing.length ? `; not in the index: ${result.missing.join(', ')}` : '';
+          Notification.emit(`References: ${result.listed} papers${missing}`, missing ? 'warning' : 'success',
+            { autoClose: 5000 });
+        } catch (error) {
+          Notification.error(`References: ${(error as Error).message}`, { autoClose: 8000 });
+        }
+      }
+    });
+    palette?.addItem({ command: CommandIDs.references, category: 'Papers' });
+    panel.onUpdateReferences = () => void app.commands.execute(CommandIDs.references);
 
     const selectedFiles = () => (fileBrowser ? Array.from(fileBrowser.selectedItems()) : []);
     const indexable = (path: string) => INDEXABLE.includes(PathExt.extname(path.replace(/\.gz$/, '')).toLowerCase());

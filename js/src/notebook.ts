@@ -79,3 +79,43 @@ export function insertInline(target: IInlineTarget, text: string): number {
   }
   return end;
 }
+
+/** The metadata that marks the reference list cell, so that it is found again. */
+export const REFERENCES_MARKER = 'jupyter_papers';
+
+/** Update the notebook's reference list cell, or add it at the end; returns its index. */
+export function upsertReferenceCell(notebook: Notebook, markdown: string): number {
+  const model = notebook.model;
+  if (!model) {
+    throw new Error('the notebook has no model yet');
+  }
+  const cells = model.sharedModel.cells;
+  let at = cells.findIndex(cell => {
+    const marker = cell.getMetadata(REFERENCES_MARKER) as { references?: boolean } | undefined;
+    return Boolean(marker?.references);
+  });
+  if (at >= 0) {
+    cells[at].setSource(markdown);
+  } else {
+    at = cells.length;
+    model.sharedModel.insertCell(at, {
+      cell_type: 'markdown',
+      source: markdown,
+      metadata: { [REFERENCES_MARKER]: { references: true } }
+    });
+  }
+  const cell = notebook.widgets[at];
+  if (cell instanceof MarkdownCell) {
+    cell.rendered = true;
+  }
+  return at;
+}
+
+/** The notebook's cells as the reference list needs them. */
+export function cellsOf(notebook: Notebook): { cell_type: string; source: string; metadata: unknown }[] {
+  return (notebook.model?.sharedModel.cells ?? []).map(cell => ({
+    cell_type: cell.cell_type,
+    source: cell.getSource(),
+    metadata: cell.getMetadata()
+  }));
+}

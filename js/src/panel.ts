@@ -17,6 +17,7 @@ export interface IPanelSettings {
   limit: number;
   addToBibliography: boolean;
   bibliographyFile: string;
+  keepReferences: boolean;
 }
 
 export const DEFAULT_SETTINGS: IPanelSettings = {
@@ -24,7 +25,8 @@ export const DEFAULT_SETTINGS: IPanelSettings = {
   inlineFormat: 'pandoc',
   limit: 20,
   addToBibliography: false,
-  bibliographyFile: 'references.bib'
+  bibliographyFile: 'references.bib',
+  keepReferences: false
 };
 
 const DEBOUNCE_MS = 180;
@@ -60,7 +62,10 @@ export class PapersPanel extends Widget {
     years.append(this.yearFrom, document.createTextNode(' – '), this.yearTo);
     this.status = element('div', 'jp-papers-status');
     this.suggestion = element('div', 'jp-papers-suggestion');
-    header.append(this.input, years, this.status, this.suggestion);
+    const references = element('button', 'jp-papers-references jp-mod-styled', 'References');
+    references.title = "Update the notebook's References cell: every paper its Markdown cells cite";
+    references.onclick = () => this.onUpdateReferences();
+    header.append(this.input, years, references, this.status, this.suggestion);
 
     this.list = element('ul', 'jp-papers-results');
     this.list.setAttribute('role', 'listbox');
@@ -176,7 +181,8 @@ export class PapersPanel extends Widget {
     item.classList.toggle('jp-mod-selected', index === this.selected);
     const title = element('div', 'jp-papers-title');
     appendHighlighted(title, hit.highlights.title ?? '');
-    const authors = paper.authors.slice(0, 3).join(', ') + (paper.authors.length > 3 ? ' et al.' : '');
+    const names = paper.authors.map(api.nameText);
+    const authors = names.slice(0, 3).join(', ') + (names.length > 3 ? ' et al.' : '');
     const meta = element('div', 'jp-papers-meta', [authors, paper.year, paper.venue].filter(x => x).join(' · '));
     const snippet = element('div', 'jp-papers-snippet');
     appendHighlighted(snippet, hit.highlights.abstract ?? '');
@@ -299,7 +305,13 @@ export class PapersPanel extends Widget {
     const inline = await api.citation(paper.id, this.settings.inlineFormat, 'text');
     const text = key !== paper.key ? inline.text.split(paper.key).join(key) : inline.text;
     target.offset = insertInline(target, text);
+    if (this.settings.keepReferences) {
+      this.onUpdateReferences();
+    }
   }
+
+  /** Set by the plugin: runs the "update the notebook's references" command. */
+  onUpdateReferences: () => void = () => undefined;
 
   private async copyBibtex(paper: api.IPaper): Promise<void> {
     const citation = await api.citation(paper.id, 'bibtex', 'text');

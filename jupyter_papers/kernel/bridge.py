@@ -59,6 +59,13 @@ class Bridge:
             parent = kernel.get_parent("shell")
         return ((parent or {}).get("metadata") or {}).get("cellId")
 
+    def request(self, action: str, **data) -> bool:
+        """Ask the lab for an action of the protocol (update_references); False without it."""
+        if not (self.frontend and self.comm is not None):
+            return False
+        self.comm.send({"action": action, "request_id": uuid.uuid4().hex, **data})
+        return True
+
     def insert_cell(self, source: str, cell_type: str = "markdown", after_cell_id: str | None = None,
                     executing: bool = True) -> bool:
         """Insert through the lab if it answered; else, while a cell executes, as the next

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from ..cite import abstract_cell, cite
 from .. import open_index, read_papers, write_bibliography
@@ -15,6 +17,7 @@ from ..cite import UnknownStyleError
 from ..index import IndexBrokenError, PaperIndex
 from ..paper import Paper
 from ..query import parse_year_range
+from ..references import reference_list
 from ..results import SearchResults
 from ..sources import UnknownFormatError
 from .bridge import Bridge
@@ -66,6 +69,8 @@ class PapersMagics(Magics):
     @argument("--inline", action="store_true", help="return the inline citation of the best match (see --format)")
     @argument("--style", default="apa", help="apa, ieee, chicago, harvard, mla, bibtex, a CSL style name or FILE.csl")
     @argument("--format", default="pandoc", choices=["pandoc", "myst", "latex"], help="inline citation form")
+    @argument("--bibliography", action="store_true",
+              help="write this notebook's References cell: every paper its Markdown cells cite (in --style)")
     @argument("--add", metavar="FILE", help="index a BibTeX, CSL-JSON or JSON Lines file")
     @argument("--index", metavar="DIR", help="use the index in DIR from now on")
     @argument("--bib", metavar="PATH", help="also append what is cited to this .bib file")
@@ -90,6 +95,8 @@ class PapersMagics(Magics):
             self._index = PaperIndex(Path(args.index).expanduser())
         if args.add:
             return self._add(args.add)
+        if args.bibliography:
+            return self._bibliography("apa" if args.style == "bibtex" else args.style)
         query = " ".join(args.query).strip().strip("\"'")
         if args.cite or args.abstract or args.inline:
             return self._act(args, query)
@@ -133,6 +140,23 @@ class PapersMagics(Magics):
         if args.abstract:
             self.bridge.insert_cell(abstract_cell(paper), after_cell_id=cell_id)
             print(f"%papers: inserted the abstract of {paper.title!r}")
+        return None
+
+    def _bibliography(self, style: str):
+        """In JupyterLab the lab writes the References cell from the notebook as it is now;
+        elsewhere the saved notebook's reference list is shown below (JupyterLab and
+        jupyter_server name the notebook of a kernel in JPY_SESSION_NAME)."""
+        if self.bridge.request("update_references", style=style):
+            print("%papers: updating the notebook's References cell")
+            return None
+        notebook = Path(os.environ.get("JPY_SESSION_NAME", ""))
+        if notebook.suffix != ".ipynb" or not notebook.is_file():
+            print("%papers --bibliography: this frontend does not say which notebook this is; "
+                  "run `jupyter-papers bibliography NOTEBOOK.ipynb` instead")
+            return None
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+        references = reference_list(cells, self.index.get, style)
+        display(Markdown(references.markdown))
         return None
 
     def _add(self, name: str):

@@ -214,6 +214,44 @@ class BibliographyHandler(PapersHandler):
         self.finish({"path": relative, "added": report.added, "present": report.present, "keys": report.keys})
 
 
+class ReferencesHandler(BibliographyHandler):
+    """The reference list of a notebook's cells as the lab holds them (saved or not), and
+    with ``bib``, the cited papers appended to that .bib file."""
+
+    USAGE = 'send JSON {"cells": [{"cell_type": "markdown", "source": "..."}], "style": "apa", "bib": "refs.bib"}'
+
+    @tornado.web.authenticated
+    async def post(self):
+        from jupyter_papers.references import reference_list
+
+        try:
+            request = json.loads(self.request.body or b"{}")
+        except (ValueError, RecursionError):
+            raise tornado.web.HTTPError(400, f"the body is not JSON: {self.USAGE}") from None
+        cells = request.get("cells") if isinstance(request, dict) else None
+        if not isinstance(cells, list) or not all(isinstance(c, dict) and isinstance(c.get("source", ""), (str, list))
+                                                  for c in cells):
+            raise tornado.web.HTTPError(400, f"cells must be a list of notebook cells: {self.USAGE}")
+        style = request.get("style") or "apa"
+        target = self.target(request["bib"]) if request.get("bib") else None
+        try:
+            references = await self.run(reference_list, cells, self.index.get, str(style))
+        except UnknownStyleError as error:
+            raise tornado.web.HTTPError(400, str(error)) from None
+        keys = {}
+        if target is not None and references.papers:
+            aliases: dict[str, list[str]] = {}
+            for key, paper in references.papers.items():
+                aliases.setdefault(paper.id, []).append(key)
+            papers = list({p.id: p for p in references.papers.values()}.values())
+            try:
+                keys = (await self.run(jp.write_bibliography, papers, target, aliases)).keys
+            except BibliographyError as error:
+                raise tornado.web.HTTPError(400, str(error).replace(str(target.parent), "").lstrip("/")) from None
+        self.finish({"markdown": references.markdown, "cited": references.cited, "missing": references.missing,
+                     "listed": references.listed, "keys": keys})
+
+
 def setup_handlers(serverapp) -> None:
     web_app = serverapp.web_app
     base = url_path_join(web_app.settings["base_url"], "jupyter-papers")
@@ -223,6 +261,7 @@ def setup_handlers(serverapp) -> None:
         (url_path_join(base, "search"), SearchHandler),
         (url_path_join(base, "papers"), AddHandler),
         (url_path_join(base, "bibliography"), BibliographyHandler),
+        (url_path_join(base, "references"), ReferencesHandler),
         (base + paper + "/cite", CiteHandler),
         (base + paper + "/abstract", AbstractHandler),
         (base + paper + "/related", RelatedHandler),
