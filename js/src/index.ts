@@ -5,6 +5,7 @@
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { IEditorExtensionRegistry } from '@jupyterlab/codemirror';
 import { PathExt } from '@jupyterlab/coreutils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
@@ -13,6 +14,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 
 import { addPapers } from './api';
 import { registerCommTargets } from './comm';
+import { registerCitationCompletion } from './completion';
 import { DEFAULT_SETTINGS, IPanelSettings, PapersPanel } from './panel';
 import { updateReferences } from './references';
 
@@ -38,17 +40,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Search papers from a sidebar and insert citations and abstracts into notebooks.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette, ILayoutRestorer, ISettingRegistry, IDefaultFileBrowser],
+  optional: [ICommandPalette, ILayoutRestorer, ISettingRegistry, IDefaultFileBrowser, IEditorExtensionRegistry],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     settingRegistry: ISettingRegistry | null,
-    fileBrowser: IDefaultFileBrowser | null
+    fileBrowser: IDefaultFileBrowser | null,
+    editorExtensions: IEditorExtensionRegistry | null
   ) => {
     const panel = new PapersPanel(tracker);
     registerCommTargets(tracker, (notebook, style) => updateReferences(notebook, panel.settings, style));
+    if (editorExtensions) {
+      registerCitationCompletion(editorExtensions, () => panel.settings.inlineFormat);
+    }
     panel.title.icon = papersIcon;
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'jupyter-papers');

@@ -66,3 +66,40 @@ def test_the_magic_asks_the_lab_for_the_references_cell(page, lab):
     saved_cells(page, lab, "magic-refs.ipynb", 5)
     marked = reference_cell(lab, "magic-refs.ipynb")
     assert marked is not None and "\\[3\\] B. Li" in "".join(marked["source"]), "numbered by first citation"
+
+
+def type_into_cell(page, index, text):
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell.click()
+    page.keyboard.press("Enter")  # edit mode
+    editor = cell.locator(".cm-content")
+    expect(editor).to_be_focused()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(text, delay=40)
+    return cell
+
+
+def test_at_completion_in_a_markdown_cell_writes_the_key(page, lab):
+    open_notebook(page, lab, "complete.ipynb", [nbformat.v4.new_markdown_cell("Position encodings "),
+                                                  nbformat.v4.new_code_cell("x = 1")])
+    type_into_cell(page, 0, "[@reso")
+    options = page.locator(".cm-tooltip-autocomplete li")
+    expect(options.first).to_contain_text("Resonance RoPE")
+    expect(options.first).to_contain_text("Suyuchen Wang et al., 2024")
+    screenshot(page, "lab-citation-completion")
+    page.keyboard.press("Enter")
+    page.keyboard.type(" and @manipul", delay=40)
+    expect(options.first).to_contain_text("Manipulating Transfer Learning")
+    options.first.click()
+    page.keyboard.type(". Write to me@resonance.org")
+    page.wait_for_timeout(800)
+    expect(page.locator(".cm-tooltip-autocomplete")).to_have_count(0)
+    page.keyboard.press("Escape")
+    type_into_cell(page, 1, "\n@reso")
+    page.wait_for_timeout(800)
+    expect(page.locator(".cm-tooltip-autocomplete")).to_have_count(0), "no completion in code cells"
+    page.keyboard.press("Escape")
+    cells = saved_cells(page, lab, "complete.ipynb", 2)
+    assert cells[0][0] == ("Position encodings [@wang2024resonance] and @tian2023manipulating. "
+                           "Write to me@resonance.org")
+    assert cells[1][0].startswith("x = 1") and cells[1][0].endswith("\n@reso"), "a code cell keeps what was typed"
