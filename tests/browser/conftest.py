@@ -19,7 +19,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TOKEN = "jupyter-papers-test-token"
-SCREENSHOTS = Path(__file__).parent.parent.parent / "screenshots"
+SCREENSHOTS = Path(__file__).parent.parent.parent / "screenshots" / "latest"  # ignored: a test run leaves git clean
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def page(browser, lab):
 
 
 def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
