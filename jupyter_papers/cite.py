@@ -15,14 +15,10 @@ from .csl import FORMATS, STYLES, UnknownStyleError, format_references, to_csl
 from .markup import escape_markdown, markdown_with_math, safe_url
 from .paper import Paper, valid_key
 
-INLINE = {
-    "pandoc": "[@{key}]",
-    "myst": "{{cite:p}}`{key}`",
-    "latex": "\\cite{{{key}}}",
-}
+INLINE = ("pandoc", "myst", "latex")
 
 __all__ = ["FORMATS", "INLINE", "STYLES", "BibliographyError", "BibliographyReport", "UnknownStyleError",
-           "abstract_cell", "bibtex_entry", "cite", "to_csl", "write_bibliography"]
+           "abstract_cell", "bibtex_entry", "cite", "inline_citation", "to_csl", "write_bibliography"]
 
 
 def cite(paper: Paper, style: str = "apa", format: str = "text") -> str:
@@ -34,7 +30,7 @@ def cite(paper: Paper, style: str = "apa", format: str = "text") -> str:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     style = (style or "apa").strip()
     if style.lower() in INLINE:
-        return INLINE[style.lower()].format(key=valid_key(paper.key) or paper.base_key())
+        return inline_citation([paper], style.lower())
     if style.lower() == "bibtex":
         entry = bibtex_entry(paper)
         if format == "html":
@@ -42,6 +38,32 @@ def cite(paper: Paper, style: str = "apa", format: str = "text") -> str:
         fence = "`" * max(3, 1 + max(map(len, re.findall("`+", entry)), default=0))  # no value can close it
         return f"{fence}bibtex\n{entry}\n{fence}" if format == "markdown" else entry
     return format_references([to_csl(paper)], style, format)[0]
+
+
+def inline_citation(papers: list[Paper], format: str = "pandoc", narrative: bool = False,
+                    locators: dict[str, str] | None = None) -> str:
+    """One citation of several works, in a notebook's citation syntax: pandoc
+    (``[@a; @b, p. 33]``, narrative ``@a``), MyST (``{cite:p}`a,b```, ``{cite:t}``) or LaTeX
+    (``\\cite[p.~33]{a,b}``, narrative ``\\citet{a}``). ``locators``: paper id -> "p. 33".
+    Keys hold only characters every syntax accepts, so nothing can break out of it."""
+    if format not in INLINE:
+        raise UnknownStyleError(f"an inline citation is {', '.join(INLINE)}, not {format!r}")
+    keys = [(valid_key(paper.key) or paper.base_key(), _locator((locators or {}).get(paper.id, ""))) for paper in papers]
+    if format == "pandoc":
+        if narrative:
+            return " and ".join(f"@{key}" + (f" [{where}]" if where else "") for key, where in keys)
+        return "[" + "; ".join(f"@{key}" + (f", {where}" if where else "") for key, where in keys) + "]"
+    if format == "myst":
+        role = "cite:t" if narrative else "cite:p"
+        return f"{{{role}}}`" + ",".join(f"{{}}{key}{{{where}}}" if where else key for key, where in keys) + "`"
+    where = next((where for _, where in keys if where), "")
+    command = "citet" if narrative else "cite"
+    return f"\\{command}" + (f"[{where.replace(' ', '~')}]" if where else "") + "{" + ",".join(k for k, _ in keys) + "}"
+
+
+def _locator(text: str) -> str:
+    """A locator as plain words ("p. 33", "chap. 2"): nothing that closes a citation."""
+    return " ".join(re.sub(r"[\[\]{}`;@\\$<>]", "", str(text)).split())[:40]
 
 
 def abstract_cell(paper: Paper) -> str:

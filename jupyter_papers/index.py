@@ -8,7 +8,6 @@ Writers wait for the lock rather than fail, so two processes can add papers at o
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import pickle
 import struct
@@ -22,11 +21,10 @@ from pathlib import Path
 
 from whoosh import query as wq, sorting
 from whoosh.index import LockError
-from whoosh.searching import TimeLimit
 from whoosh.util.filelock import try_for
 
-from . import highlight, postings
-from .collect import BoundedCollector, YearColumns
+from . import highlight, postings, ranking
+from .collect import YearColumns
 from .analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
 from .latex import to_plain
 from .paper import Paper, identifier_in, key_suffixes
@@ -40,8 +38,6 @@ INDEX_NAME = "papers"
 VERSION_FILE = "jupyter-papers-schema"
 LOCK_TIMEOUT = 120.0
 WRITER_MB = 128  # per indexing process: more gained nothing at 158k papers and cost memory
-SEARCH_TIME_LIMIT = 5.0
-MAX_HIGHLIGHT_EXPANSION = 200
 RANKED_CANDIDATES = 50  # each step ranks this many by the whole query (PaperIndex._run)
 REMEMBERED_RESULTS = 256  # pages of results kept per index snapshot
 REBUILD_HINT = "rebuild it with `jupyter-papers rebuild`"
@@ -331,10 +327,10 @@ class PaperIndex:
 
     def _newest(self, searcher, query, limit, offset, years, with_facets) -> SearchResults:
         facet = sorting.MultiFacet([sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("id")])
-        results = searcher.search(wq.Every(), limit=offset + limit or None, sortedby=facet, filter=_year_filter(years),
-                                  groupedby=_year_groups(with_facets))
+        results = searcher.search(wq.Every(), limit=offset + limit or None, sortedby=facet, filter=ranking.year_filter(years),
+                                  groupedby=ranking.year_groups(with_facets))
         hits = [_listed_hit(hit, 0.0) for hit in results[offset:]]  # sorted, not scored
-        return SearchResults(query, hits[:limit], len(results), offset, limit, facets=_facets(results, with_facets))
+        return SearchResults(query, hits[:limit], len(results), offset, limit, facets=ranking.facets(results, with_facets))
 
     def _run(self, searcher, query, plan, limit, offset, years, with_highlights, with_facets) -> SearchResults:
         """Widen step by step until the page is full (Plan.steps: titles and authors first,
@@ -347,27 +343,27 @@ class PaperIndex:
         truncated = False
         collected = max(wanted, RANKED_CANDIDATES)
         for step in plan.steps(short_first=not with_facets):
-            found, cut = _timed_search(searcher, step.finding, collected, years, _year_groups(with_facets),
+            found, cut = ranking.timed_search(searcher, step.finding, collected, years, ranking.year_groups(with_facets),
                                        self._years)
             truncated = truncated or cut
             candidates = [(hit.score or 0.0, hit.docnum) for hit in found if hit.docnum not in seen]
             docnums = [docnum for _, docnum in candidates]
             if step.ranking is not None:
-                scores = _scores(searcher, step.ranking, docnums)
+                scores = ranking.scores(searcher, step.ranking, docnums)
                 candidates = [(scores.get(docnum, score), docnum) for score, docnum in candidates]
             if plan.phrases:
-                bonus = _phrase_scores(searcher, plan.phrases, docnums)
+                bonus = ranking.phrase_scores(searcher, plan.phrases, docnums)
                 candidates = [(score + bonus.get(docnum, 0.0), docnum) for score, docnum in candidates]
             ranked += sorted(candidates, key=lambda candidate: -candidate[0])
             seen.update(docnum for _, docnum in candidates)
-            facets = _facets(found, with_facets)
+            facets = ranking.facets(found, with_facets)
             # Whoosh drops subqueries that can no longer reach the top hits, so past the
             # collected number its count is only a lower bound (without facets)
             exact = step.counts_all and (with_facets or len(found) < collected)
             total = len(found) if exact else max(len(found), found.estimated_min_length())
             if len(ranked) >= wanted:
                 break
-        terms = _terms_by_field(plan, searcher) if with_highlights else {}
+        terms = ranking.terms_by_field(plan, searcher) if with_highlights else {}
         hits = []
         for score, docnum in ranked[offset:wanted]:
             paper = _paper(searcher.stored_fields(docnum))
@@ -481,102 +477,6 @@ def _listed_hit(hit, score: float) -> Hit:
     """A hit shown without query highlights (newest first, related papers)."""
     paper = _paper(hit.fields())
     return Hit(paper, score, _plain_highlights(paper))
-
-
-def _year_filter(years: tuple[int | None, int | None] | None):
-    return wq.NumericRange("year", *years) if years else None
-
-
-def _scores(searcher, q: wq.Query, docnums: list[int]) -> dict[int, float]:
-    """The scores ``q`` gives these documents, skipping to each one rather than scoring
-    every match: ranking 50 candidates by their abstracts costs little, finding them that
-    way costs much."""
-    scores: dict[int, float] = {}
-    context = searcher.context()
-    for leaf, offset, local in _by_segment(searcher, docnums):
-        matcher = q.matcher(leaf, context)
-        for docnum in local:
-            if _at(matcher, docnum):
-                scores[docnum + offset] = matcher.score()
-    return scores
-
-
-def _phrase_scores(searcher, phrases: list[wq.Phrase], docnums: list[int]) -> dict[int, float]:
-    """What the phrases add to these documents' scores (as Whoosh scores a phrase: its
-    boost times its words' scores), looking at the positions of the candidates only.
-    Whoosh's phrase matcher checks positions in every document holding all the words, and
-    finding the next candidate among common word pairs cost most of a query's time."""
-    bonus: dict[int, float] = {}
-    context = searcher.context()
-    for leaf, offset, local in _by_segment(searcher, docnums):
-        for phrase in phrases:
-            words = [wq.Term(phrase.fieldname, word).matcher(leaf, context) for word in phrase.words]
-            for docnum in local:
-                if not all(_at(matcher, docnum) for matcher in words):
-                    continue
-                starts = set(words[0].value_as("positions"))
-                for distance, matcher in enumerate(words[1:], 1):
-                    starts.intersection_update(p - distance for p in matcher.value_as("positions"))
-                if starts:
-                    score = phrase.boost * sum(matcher.score() for matcher in words)
-                    bonus[docnum + offset] = bonus.get(docnum + offset, 0.0) + score
-    return bonus
-
-
-def _at(matcher, docnum: int) -> bool:
-    """Moves the matcher to the document; whether the document matches."""
-    if matcher.is_active() and matcher.id() < docnum:
-        matcher.skip_to(docnum)
-    return matcher.is_active() and matcher.id() == docnum
-
-
-def _by_segment(searcher, docnums: list[int]):
-    """(leaf searcher, its offset, its documents in order) for the segments holding some."""
-    wanted = sorted(docnums)
-    for leaf, offset in searcher.leaf_searchers():
-        end = offset + leaf.doc_count_all()
-        local = [docnum - offset for docnum in wanted if offset <= docnum < end]
-        if local:
-            yield leaf, offset, local
-
-
-def _year_groups(wanted: bool) -> dict | None:
-    return {"year": sorting.FieldFacet("year", maptype=sorting.Count)} if wanted else None
-
-
-def _facets(results, wanted: bool) -> dict[str, dict[int, int]]:
-    if not wanted:
-        return {}
-    counts = results.groups("year")
-    return {"year": {int(year): n for year, n in sorted(counts.items(), key=lambda kv: -(kv[0] or 0))
-                     if year}}  # 0: no year
-
-
-def _timed_search(searcher, q, limit, years, groups, columns: YearColumns):
-    """Search with a time limit; a search cut short returns what it found so far."""
-    # optimize=False: whoosh's block-quality skipping trips an assertion in its AND-NOT
-    # matcher on some of our queries, and measured no faster (158k papers).
-    bounded = BoundedCollector(searcher.collector(limit=limit, groupedby=groups, optimize=False),
-                               SEARCH_TIME_LIMIT, years, columns)
-    truncated = False
-    try:
-        searcher.search_with_collector(q, bounded)
-    except TimeLimit:
-        truncated = True
-    return bounded.results(), truncated
-
-
-def _terms_by_field(plan, searcher) -> dict[str, set[str]]:
-    """The words to mark, by field: the query's terms, with wildcards expanded (bounded)."""
-    query = plan.parsed if plan.parsed is not None else wq.Or(plan.words)
-    found = set(query.all_terms(phrases=True))
-    for leaf in query.leaves():
-        if isinstance(leaf, wq.PatternQuery):
-            found.update(itertools.islice(leaf.expanded_terms(searcher.reader()), MAX_HIGHLIGHT_EXPANSION))
-    terms: dict[str, set[str]] = {}
-    for fieldname, text in found:
-        terms.setdefault(fieldname, set()).add(text.decode("utf-8") if isinstance(text, bytes) else text)
-    return terms
 
 
 def _plain_highlights(paper: Paper) -> dict[str, str]:

@@ -126,6 +126,14 @@ class ReferenceList:
         """How many entries the list holds (two keys of one paper are one entry)."""
         return len({paper.id for paper in self.papers.values()})
 
+    def for_bibliography(self) -> tuple[list[Paper], dict[str, list[str]]]:
+        """The cited papers once each, and the keys each is cited by: a paper cited by its
+        arXiv id gets it as an alias (``ids``) in the .bib file."""
+        aliases: dict[str, list[str]] = {}
+        for key, paper in self.papers.items():
+            aliases.setdefault(paper.id, []).append(key)
+        return list({paper.id: paper for paper in self.papers.values()}.values()), aliases
+
 
 def reference_list(cells: list[dict], lookup, style: str = "apa") -> ReferenceList:
     """The Markdown of the reference list of these cells: every cited paper once, in the
@@ -174,10 +182,8 @@ def bibliography(notebook: str | Path, index, style: str = "apa", bib: str | Pat
     references = reference_list(document.get("cells", []), lookup, style)
     upsert_reference_cell(document.setdefault("cells", []), references.markdown)
     if bib_path is not None and references.papers:
-        aliases: dict[str, list[str]] = {}
-        for key, paper in references.papers.items():  # "[@2305.03726]" resolves through the entry's ids
-            aliases.setdefault(paper.id, []).append(key)
-        write_bibliography(list({p.id: p for p in references.papers.values()}.values()), bib_path, aliases)
+        papers, aliases = references.for_bibliography()
+        write_bibliography(papers, bib_path, aliases)
         relative = bib_path.resolve().relative_to(path.resolve().parent) if bib_path.resolve().is_relative_to(
             path.resolve().parent) else bib_path.resolve()
         document.setdefault("metadata", {})["bibliography"] = str(relative)

@@ -115,3 +115,33 @@ def test_a_notebook_exports_through_nbconvert_and_pandoc_with_every_citation_res
     for title in ("Resonance RoPE", "Manipulating Transfer Learning", "Otter: A Multi-Modal Model"):
         assert html.count(title) >= 1, title
     assert "[@" not in html and "## References" in markdown
+
+
+def test_several_works_narrative_and_locators_in_each_syntax():
+    from jupyter_papers.cite import inline_citation
+
+    a, b = jp.Paper(title="A", key="a2020"), jp.Paper(title="B", key="b2021")
+    page = {a.id: "p. 33"}
+    assert inline_citation([a, b], "pandoc") == "[@a2020; @b2021]"
+    assert inline_citation([a, b], "pandoc", locators=page) == "[@a2020, p. 33; @b2021]"
+    assert inline_citation([a], "pandoc", narrative=True, locators=page) == "@a2020 [p. 33]"
+    assert inline_citation([a, b], "myst") == "{cite:p}`a2020,b2021`"
+    assert inline_citation([a], "myst", narrative=True) == "{cite:t}`a2020`"
+    assert inline_citation([a], "latex", locators=page) == r"\cite[p.~33]{a2020}"
+    assert inline_citation([a, b], "latex", narrative=True) == r"\citet{a2020,b2021}"
+    hostile = inline_citation([a], "pandoc", locators={a.id: "p. 1]; @evil [x"})
+    assert [c.keys for c in jp.find_citations(hostile)] == [["a2020"]], "a locator cannot add a citation"
+    for syntax in ("pandoc", "myst", "latex"):  # what we write, our parser reads back
+        written = inline_citation([a, b], syntax, locators=page)
+        assert jp.find_citations(written)[0].keys == ["a2020", "b2021"], syntax
+
+
+def test_the_magic_cites_several_works(demo_index, papers_home):
+    from IPython.testing.globalipapp import start_ipython
+
+    shell = start_ipython()
+    shell.run_line_magic("load_ext", "jupyter_papers")
+    assert shell.run_line_magic("papers", "--inline resonance rope; property inference") == (
+        "[@wang2024resonance; @tian2023manipulating]")
+    assert shell.run_line_magic("papers", '--inline --format latex --locator "p. 33" resonance rope') == (
+        r"\cite[p.~33]{wang2024resonance}")

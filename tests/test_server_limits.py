@@ -126,3 +126,26 @@ async def test_searches_do_not_wait_for_an_import(jp_fetch):
     assert not upload.done(), "the server and a search answered while the import was still being read"
     report = json.loads((await upload).body)
     assert report["added"] == 6000
+
+
+async def test_the_reference_list_route_formats_live_cells_and_writes_the_bib(jp_fetch, jp_root_dir):
+    cells = [{"cell_type": "markdown", "source": "See [@wang2024resonance; @2303.11643] and [@nope]."},
+             {"cell_type": "code", "source": "'[@li2023otter]'"}]
+    body = json.dumps({"cells": cells, "style": "ieee", "bib": "refs.bib"})
+    result = json.loads((await jp_fetch("jupyter-papers", "references", method="POST", body=body)).body)
+    assert result["cited"] == ["wang2024resonance", "2303.11643", "nope"] and result["missing"] == ["nope"]
+    assert result["listed"] == 2 and result["markdown"].startswith("## References\n\n\\[1\\] S. Wang")
+    bib = (jp_root_dir / "refs.bib").read_text()
+    assert "@inproceedings{wang2024resonance," in bib and "ids = {2303.11643}" in bib and "otter" not in bib
+    code, message = await error_of(jp_fetch("jupyter-papers", "references", method="POST",
+                                            body=json.dumps({"cells": "nope"})))
+    assert code == 400 and "cells must be a list" in message
+
+
+async def test_the_inline_route_cites_several_papers(jp_fetch):
+    body = json.dumps({"ids": ["2403.00071", "2303.11643"], "format": "myst"})
+    result = json.loads((await jp_fetch("jupyter-papers", "inline", method="POST", body=body)).body)
+    assert result["text"] == "{cite:p}`wang2024resonance,tian2023manipulating`"
+    code, message = await error_of(jp_fetch("jupyter-papers", "inline", method="POST",
+                                            body=json.dumps({"ids": ["2403.00071"], "format": "word"})))
+    assert code == 400 and "pandoc, myst, latex" in message

@@ -159,3 +159,11 @@ export function referenceList(
     body: JSON.stringify({ cells, style, bib: bib ?? null })
   });
 }
+
+/** One inline citation of several papers, in a notebook's syntax (pandoc, myst, latex). */
+export function inlineCitation(ids: string[], format: string, narrative = false): Promise<{ text: string }> {
+  return requestAPI<{ text: string }>('inline', {
+    method: 'POST',
+    body: JSON.stringify({ ids, format, narrative })
+  });
+}

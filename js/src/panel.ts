@@ -67,6 +67,15 @@ export class PapersPanel extends Widget {
     references.onclick = () => this.onUpdateReferences();
     header.append(this.input, years, references, this.status, this.suggestion);
 
+    this.selectionBar = element('div', 'jp-papers-selection');
+    this.selectionText = element('span', 'jp-papers-selection-count');
+    const citeSelected = element('button', 'jp-papers-cite-selected jp-mod-styled', 'Cite together');
+    citeSelected.title = 'One inline citation of the selected papers, at the cursor of the Markdown cell being edited';
+    citeSelected.onclick = () => void this.guard(() => this.insertSelectedCitation());
+    const clear = element('button', 'jp-papers-clear-selection jp-mod-styled', 'Clear');
+    clear.onclick = () => this.setChosen([]);
+    this.selectionBar.append(this.selectionText, citeSelected, clear);
+    header.append(this.selectionBar);
     this.list = element('ul', 'jp-papers-results');
     this.list.setAttribute('role', 'listbox');
     this.more = element('button', 'jp-papers-more jp-mod-styled', 'More results');
@@ -81,6 +90,9 @@ export class PapersPanel extends Widget {
   }
 
   settings: IPanelSettings = { ...DEFAULT_SETTINGS };
+  private chosen: api.IPaper[] = [];
+  private selectionBar: HTMLDivElement;
+  private selectionText: HTMLSpanElement;
 
   /** Search again, for instance after papers were indexed. */
   refresh(): void {
@@ -201,10 +213,46 @@ export class PapersPanel extends Widget {
     button('Inline', 'inline', () => this.insertInlineCitation(paper));
     button('BibTeX', 'bibtex', () => this.copyBibtex(paper));
     button('Related', 'related', () => this.showRelated(paper));
+    const choose = element('input', 'jp-papers-choose');
+    choose.type = 'checkbox';
+    choose.checked = this.chosen.some(p => p.id === paper.id);
+    choose.setAttribute('aria-label', 'select to cite together');
+    choose.onclick = event => {
+      event.stopPropagation();
+      this.setChosen(choose.checked ? [...this.chosen, paper] : this.chosen.filter(p => p.id !== paper.id));
+    };
+    title.prepend(choose);
     item.append(title, meta, snippet, actions);
     item.onclick = () => this.select(index);
     item.ondblclick = () => void this.guard(() => this.defaultAction(paper));
     return item;
+  }
+
+  /** The papers ticked to be cited together, in the order they were ticked. */
+  private setChosen(papers: api.IPaper[]): void {
+    this.chosen = papers;
+    this.selectionText.textContent = `${papers.length} selected`;
+    this.selectionBar.classList.toggle('jp-mod-active', papers.length > 0);
+    const ids = new Set(papers.map(p => p.id));
+    this.list.querySelectorAll<HTMLInputElement>('.jp-papers-choose').forEach(box => {
+      box.checked = ids.has((box.closest('.jp-papers-hit') as HTMLElement | null)?.dataset.id ?? '');
+    });
+  }
+
+  async insertSelectedCitation(): Promise<void> {
+    const target = this.inline ?? inlineTarget(this.tracker.currentWidget);
+    if (!target) {
+      throw new Error('click into a Markdown cell you are editing, then choose Cite together');
+    }
+    for (const paper of this.chosen) {
+      await this.keyAfterRecording(paper, target.panel);
+    }
+    const inline = await api.inlineCitation(this.chosen.map(p => p.id), this.settings.inlineFormat);
+    target.offset = insertInline(target, inline.text);
+    this.setChosen([]);
+    if (this.settings.keepReferences) {
+      this.onUpdateReferences();
+    }
   }
 
   private select(index: number): void {

@@ -11,7 +11,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import Markdown, display
 
-from ..cite import abstract_cell, cite
+from ..cite import abstract_cell, cite, inline_citation
 from .. import open_index, read_papers, write_bibliography
 from ..cite import UnknownStyleError
 from ..index import IndexBrokenError, PaperIndex
@@ -66,7 +66,10 @@ class PapersMagics(Magics):
     @argument("query", nargs="*", help="words to search, or a paper id (arXiv id, DOI, citation key)")
     @argument("--cite", action="store_true", help="insert a citation cell for the best match below this cell")
     @argument("--abstract", action="store_true", help="insert an abstract cell for the best match below this cell")
-    @argument("--inline", action="store_true", help="return the inline citation of the best match (see --format)")
+    @argument("--inline", action="store_true",
+              help="return the inline citation of the best match (see --format); several works: QUERY; QUERY")
+    @argument("--narrative", action="store_true", help="with --inline: \"Wang et al. (2024)\", not \"(Wang et al., 2024)\"")
+    @argument("--locator", help='with --inline: where in the work, e.g. "p. 33" (for the first work)')
     @argument("--style", default="apa", help="apa, ieee, chicago, harvard, mla, bibtex, a CSL style name or FILE.csl")
     @argument("--format", default="pandoc", choices=["pandoc", "myst", "latex"], help="inline citation form")
     @argument("--bibliography", action="store_true",
@@ -124,7 +127,7 @@ class PapersMagics(Magics):
         return paper
 
     def _act(self, args, query: str):
-        paper = self._best(query)
+        paper = self._best(query.split(";")[0].strip() if args.inline else query)
         if paper is None:
             return None
         key = paper.key
@@ -132,7 +135,8 @@ class PapersMagics(Magics):
             key = write_bibliography([paper], args.bib).keys[paper.id]
             paper.key = key
         if args.inline:
-            return cite(paper, args.format)
+            papers = [paper] + [p for p in map(self._best, query.split(";")[1:]) if p is not None]
+            return inline_citation(papers, args.format, args.narrative, {paper.id: (args.locator or "").strip("\"'")})
         cell_id = self.bridge.current_cell_id()
         if args.cite:
             self.bridge.insert_cell(cite(paper, args.style, "markdown"), after_cell_id=cell_id)

@@ -7,13 +7,12 @@ import html
 
 import ipywidgets as w
 
-from ..cite import abstract_cell, bibtex_entry, cite
+from ..cite import INLINE as INLINE_FORMATS, abstract_cell, bibtex_entry, cite
 from ..index import PaperIndex
 from ..paper import Paper
 from ..results import SearchResults
 
 STYLES = ["apa", "ieee", "chicago", "harvard", "mla", "bibtex"]
-INLINE_FORMATS = ["pandoc", "myst", "latex"]
 DEBOUNCE_SECONDS = 0.25
 
 

@@ -17,7 +17,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 import jupyter_papers as jp
-from jupyter_papers.cite import FORMATS, BibliographyError, UnknownStyleError
+from jupyter_papers.cite import FORMATS, BibliographyError, UnknownStyleError, inline_citation
 from jupyter_papers.sources import UnknownFormatError
 
 MAX_LIMIT = 100
@@ -56,6 +56,23 @@ class PapersHandler(APIHandler):
         if paper is None:
             raise tornado.web.HTTPError(404, f"no paper with id {paper_id!r} in the index")
         return paper
+
+    def json_request(self, usage: str) -> dict:
+        """The body as a JSON object, or a 400 saying what to send."""
+        try:
+            request = json.loads(self.request.body or b"{}")
+        except (ValueError, RecursionError):
+            raise tornado.web.HTTPError(400, f"the body is not JSON: {usage}") from None
+        if not isinstance(request, dict):
+            raise tornado.web.HTTPError(400, f"the body is not a JSON object: {usage}")
+        return request
+
+    @staticmethod
+    def paper_ids(request: dict, usage: str) -> list[str]:
+        ids = request.get("ids")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+            raise tornado.web.HTTPError(400, f"ids must be a list of paper ids (strings): {usage}")
+        return ids
 
     def write_error(self, status_code, **kwargs):
         """Every error is JSON with a message a person can act on."""
@@ -110,6 +127,27 @@ class CiteHandler(PapersHandler):
             raise tornado.web.HTTPError(400, str(error)) from None
         self.finish({"id": paper.id, "key": paper.key, "style": style, "format": output, "text": text,
                      "bibtex": jp.bibtex_entry(paper)})
+
+
+class InlineHandler(PapersHandler):
+    """One inline citation of several papers (the sidebar's selection)."""
+
+    USAGE = 'send JSON {"ids": ["paper id", ...], "format": "pandoc", "narrative": false, "locators": {"id": "p. 3"}}'
+
+    @tornado.web.authenticated
+    async def post(self):
+        request = self.json_request(self.USAGE)
+        ids = self.paper_ids(request, self.USAGE)
+        locators = request.get("locators") or {}
+        if not isinstance(locators, dict):
+            raise tornado.web.HTTPError(400, f"locators must map paper ids to text: {self.USAGE}")
+        papers = [await self.paper_or_404(i) for i in ids]
+        try:
+            text = inline_citation(papers, str(request.get("format") or "pandoc"), bool(request.get("narrative")),
+                                   {k: str(v) for k, v in locators.items()})
+        except UnknownStyleError as error:
+            raise tornado.web.HTTPError(400, str(error)) from None
+        self.finish({"text": text, "keys": [p.key for p in papers]})
 
 
 class AbstractHandler(PapersHandler):
@@ -195,22 +233,21 @@ class BibliographyHandler(PapersHandler):
             raise tornado.web.HTTPError(400, f"{relative!r} is hidden, and this server does not show hidden files")
         return target
 
+    async def append_to_bib(self, papers, target: Path, aliases: dict | None = None):
+        """Append to the .bib file; an unclosed entry there is a 400 naming its line."""
+        try:
+            return await self.run(jp.write_bibliography, papers, target, aliases)
+        except BibliographyError as error:
+            raise tornado.web.HTTPError(400, str(error).replace(str(target.parent), "").lstrip("/")) from None
+
     @tornado.web.authenticated
     async def post(self):
-        try:
-            request = json.loads(self.request.body or b"{}")
-        except (ValueError, RecursionError):
-            raise tornado.web.HTTPError(400, f"the body is not JSON: {self.USAGE}") from None
-        ids = request.get("ids") if isinstance(request, dict) else None
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
-            raise tornado.web.HTTPError(400, f"ids must be a list of paper ids (strings): {self.USAGE}")
+        request = self.json_request(self.USAGE)
+        ids = self.paper_ids(request, self.USAGE)
         relative = request.get("path", "references.bib")
         target = self.target(relative)
         papers = [await self.paper_or_404(i) for i in ids]
-        try:
-            report = await self.run(jp.write_bibliography, papers, target)
-        except BibliographyError as error:
-            raise tornado.web.HTTPError(400, str(error).replace(str(target.parent), "").lstrip("/")) from None
+        report = await self.append_to_bib(papers, target)
         self.finish({"path": relative, "added": report.added, "present": report.present, "keys": report.keys})
 
 
@@ -224,11 +261,8 @@ class ReferencesHandler(BibliographyHandler):
     async def post(self):
         from jupyter_papers.references import reference_list
 
-        try:
-            request = json.loads(self.request.body or b"{}")
-        except (ValueError, RecursionError):
-            raise tornado.web.HTTPError(400, f"the body is not JSON: {self.USAGE}") from None
-        cells = request.get("cells") if isinstance(request, dict) else None
+        request = self.json_request(self.USAGE)
+        cells = request.get("cells")
         if not isinstance(cells, list) or not all(isinstance(c, dict) and isinstance(c.get("source", ""), (str, list))
                                                   for c in cells):
             raise tornado.web.HTTPError(400, f"cells must be a list of notebook cells: {self.USAGE}")
@@ -240,14 +274,8 @@ class ReferencesHandler(BibliographyHandler):
             raise tornado.web.HTTPError(400, str(error)) from None
         keys = {}
         if target is not None and references.papers:
-            aliases: dict[str, list[str]] = {}
-            for key, paper in references.papers.items():
-                aliases.setdefault(paper.id, []).append(key)
-            papers = list({p.id: p for p in references.papers.values()}.values())
-            try:
-                keys = (await self.run(jp.write_bibliography, papers, target, aliases)).keys
-            except BibliographyError as error:
-                raise tornado.web.HTTPError(400, str(error).replace(str(target.parent), "").lstrip("/")) from None
+            papers, aliases = references.for_bibliography()
+            keys = (await self.append_to_bib(papers, target, aliases)).keys
         self.finish({"markdown": references.markdown, "cited": references.cited, "missing": references.missing,
                      "listed": references.listed, "keys": keys})
 
@@ -262,6 +290,7 @@ def setup_handlers(serverapp) -> None:
         (url_path_join(base, "papers"), AddHandler),
         (url_path_join(base, "bibliography"), BibliographyHandler),
         (url_path_join(base, "references"), ReferencesHandler),
+        (url_path_join(base, "inline"), InlineHandler),
         (base + paper + "/cite", CiteHandler),
         (base + paper + "/abstract", AbstractHandler),
         (base + paper + "/related", RelatedHandler),

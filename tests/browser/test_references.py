@@ -103,3 +103,28 @@ def test_at_completion_in_a_markdown_cell_writes_the_key(page, lab):
     assert cells[0][0] == ("Position encodings [@wang2024resonance] and @tian2023manipulating. "
                            "Write to me@resonance.org")
     assert cells[1][0].startswith("x = 1") and cells[1][0].endswith("\n@reso"), "a code cell keeps what was typed"
+
+
+def test_selected_results_are_cited_together_at_the_cursor(page, lab):
+    open_notebook(page, lab, "together.ipynb", [nbformat.v4.new_markdown_cell("Long contexts are hard.")])
+    cell = page.locator(".jp-Notebook .jp-Cell").first
+    cell.dblclick()
+    editor = cell.locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" See ")
+    page.locator(PANEL_TAB).click()
+    page.fill(".jp-papers-input", "position interpolation rope")
+    hits = page.locator(".jp-papers-hit")
+    expect(hits.nth(1)).to_be_visible()
+    keys = []
+    for n in (0, 1):
+        hits.nth(n).locator(".jp-papers-choose").check()
+        keys.append(lab.api(f"jupyter-papers/papers/{hits.nth(n).get_attribute('data-id')}")["key"])
+    expect(page.locator(".jp-papers-selection")).to_contain_text("2 selected")
+    screenshot(page, "lab-cite-together")
+    page.locator(".jp-papers-cite-selected").click()
+    expect(editor).to_contain_text(f"See [@{keys[0]}; @{keys[1]}]")
+    expect(page.locator(".jp-papers-selection")).to_be_hidden()
+    cells = saved_cells(page, lab, "together.ipynb", 1)
+    assert cells[0][0] == f"Long contexts are hard. See [@{keys[0]}; @{keys[1]}]"

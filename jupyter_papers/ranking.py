@@ -1,0 +1,112 @@
+"""How a search step finds and ranks papers: a time-limited collector over the year range,
+the whole query's scores for a step's candidates (skipping to each, not scoring every
+match), phrase bonuses from the candidates' positions, year facets, and the terms to mark.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from whoosh import query as wq, sorting
+from whoosh.searching import TimeLimit
+
+from .collect import BoundedCollector, YearColumns
+
+SEARCH_TIME_LIMIT = 5.0
+MAX_HIGHLIGHT_EXPANSION = 200
+
+
+def year_filter(years: tuple[int | None, int | None] | None):
+    return wq.NumericRange("year", *years) if years else None
+
+
+def scores(searcher, q: wq.Query, docnums: list[int]) -> dict[int, float]:
+    """The scores ``q`` gives these documents, skipping to each one rather than scoring
+    every match: ranking 50 candidates by their abstracts costs little, finding them that
+    way costs much."""
+    scores: dict[int, float] = {}
+    context = searcher.context()
+    for leaf, offset, local in by_segment(searcher, docnums):
+        matcher = q.matcher(leaf, context)
+        for docnum in local:
+            if at(matcher, docnum):
+                scores[docnum + offset] = matcher.score()
+    return scores
+
+
+def phrase_scores(searcher, phrases: list[wq.Phrase], docnums: list[int]) -> dict[int, float]:
+    """What the phrases add to these documents' scores (as Whoosh scores a phrase: its
+    boost times its words' scores), looking at the positions of the candidates only.
+    Whoosh's phrase matcher checks positions in every document holding all the words, and
+    finding the next candidate among common word pairs cost most of a query's time."""
+    bonus: dict[int, float] = {}
+    context = searcher.context()
+    for leaf, offset, local in by_segment(searcher, docnums):
+        for phrase in phrases:
+            words = [wq.Term(phrase.fieldname, word).matcher(leaf, context) for word in phrase.words]
+            for docnum in local:
+                if not all(at(matcher, docnum) for matcher in words):
+                    continue
+                starts = set(words[0].value_as("positions"))
+                for distance, matcher in enumerate(words[1:], 1):
+                    starts.intersection_update(p - distance for p in matcher.value_as("positions"))
+                if starts:
+                    score = phrase.boost * sum(matcher.score() for matcher in words)
+                    bonus[docnum + offset] = bonus.get(docnum + offset, 0.0) + score
+    return bonus
+
+
+def at(matcher, docnum: int) -> bool:
+    """Moves the matcher to the document; whether the document matches."""
+    if matcher.is_active() and matcher.id() < docnum:
+        matcher.skip_to(docnum)
+    return matcher.is_active() and matcher.id() == docnum
+
+
+def by_segment(searcher, docnums: list[int]):
+    """(leaf searcher, its offset, its documents in order) for the segments holding some."""
+    wanted = sorted(docnums)
+    for leaf, offset in searcher.leaf_searchers():
+        end = offset + leaf.doc_count_all()
+        local = [docnum - offset for docnum in wanted if offset <= docnum < end]
+        if local:
+            yield leaf, offset, local
+
+
+def year_groups(wanted: bool) -> dict | None:
+    return {"year": sorting.FieldFacet("year", maptype=sorting.Count)} if wanted else None
+
+
+def facets(results, wanted: bool) -> dict[str, dict[int, int]]:
+    if not wanted:
+        return {}
+    counts = results.groups("year")
+    return {"year": {int(year): n for year, n in sorted(counts.items(), key=lambda kv: -(kv[0] or 0))
+                     if year}}  # 0: no year
+
+
+def timed_search(searcher, q, limit, years, groups, columns: YearColumns):
+    """Search with a time limit; a search cut short returns what it found so far."""
+    # optimize=False: whoosh's block-quality skipping trips an assertion in its AND-NOT
+    # matcher on some of our queries, and measured no faster (158k papers).
+    bounded = BoundedCollector(searcher.collector(limit=limit, groupedby=groups, optimize=False),
+                               SEARCH_TIME_LIMIT, years, columns)
+    truncated = False
+    try:
+        searcher.search_with_collector(q, bounded)
+    except TimeLimit:
+        truncated = True
+    return bounded.results(), truncated
+
+
+def terms_by_field(plan, searcher) -> dict[str, set[str]]:
+    """The words to mark, by field: the query's terms, with wildcards expanded (bounded)."""
+    query = plan.parsed if plan.parsed is not None else wq.Or(plan.words)
+    found = set(query.all_terms(phrases=True))
+    for leaf in query.leaves():
+        if isinstance(leaf, wq.PatternQuery):
+            found.update(itertools.islice(leaf.expanded_terms(searcher.reader()), MAX_HIGHLIGHT_EXPANSION))
+    terms: dict[str, set[str]] = {}
+    for fieldname, text in found:
+        terms.setdefault(fieldname, set()).add(text.decode("utf-8") if isinstance(text, bytes) else text)
+    return terms
