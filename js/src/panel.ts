@@ -291,7 +291,9 @@ export class PapersPanel extends Widget {
   private onFocusLeaving(event: FocusEvent | null): void {
     const from = event ? (event.target as Node) : document.activeElement;
     const to = event ? (event.relatedTarget as Node | null) : this.node;
-    if (to && this.node.contains(to) && !(from && this.node.contains(from))) {
+    // a node the results just replaced is no longer connected: focus is still within the panel
+    const fromOutside = !from || (from.isConnected && !this.node.contains(from));
+    if (to && this.node.contains(to) && fromOutside) {
       this.inline = inlineTarget(this.tracker.currentWidget);
     }
   }
