@@ -29,8 +29,6 @@ export const DEFAULT_SETTINGS: IPanelSettings = {
   keepReferences: false
 };
 
-const DEBOUNCE_MS = 180;
-
 function element<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   className: string,
@@ -44,6 +42,19 @@ function element<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/** The first three authors, and any author the query matched further down the list
+ * ("Peng Lu" as fifth author), as highlighted HTML (escaped by the server). */
+function shownAuthors(paper: api.IPaper, highlighted: string): string {
+  const names = highlighted ? highlighted.split(', ') : paper.authors.map(api.nameText);
+  if (names.length !== paper.authors.length) {  // a name with ", " inside: show the first three
+    const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return paper.authors.slice(0, 3).map(name => escape(api.nameText(name))).join(', ') +
+      (paper.authors.length > 3 ? ' et al.' : '');
+  }
+  const shown = names.filter((name, index) => index < 3 || name.includes('<mark>'));
+  return shown.join(', ') + (shown.length < names.length ? ' et al.' : '');
+}
+
 export class PapersPanel extends Widget {
   constructor(private tracker: INotebookTracker) {
     super();
@@ -54,12 +65,14 @@ export class PapersPanel extends Widget {
     const header = element('div', 'jp-papers-header');
     this.input = element('input', 'jp-papers-input');
     this.input.type = 'search';
-    this.input.placeholder = 'Search papers: words, "phrases", author:name…';
+    this.input.placeholder = 'Search papers (typos welcome)';
+    this.input.title = 'Words, "a phrase", author:name, title:word, year:2020..2024, an arXiv id or a DOI';
     this.input.setAttribute('aria-label', 'Search papers');
     this.yearFrom = this.yearInput('from');
     this.yearTo = this.yearInput('to');
     const years = element('div', 'jp-papers-years', 'Years ');
-    years.append(this.yearFrom, document.createTextNode(' – '), this.yearTo);
+    this.yearNote = element('span', 'jp-papers-year-note');
+    years.append(this.yearFrom, document.createTextNode(' – '), this.yearTo, this.yearNote);
     this.status = element('div', 'jp-papers-status');
     this.suggestion = element('div', 'jp-papers-suggestion');
     const references = element('button', 'jp-papers-references jp-mod-styled', 'References');
@@ -91,6 +104,9 @@ export class PapersPanel extends Widget {
 
   settings: IPanelSettings = { ...DEFAULT_SETTINGS };
   private chosen: api.IPaper[] = [];
+  private inFlight = false;
+  private pending = false;
+  private yearNote: HTMLSpanElement;
   private selectionBar: HTMLDivElement;
   private selectionText: HTMLSpanElement;
 
@@ -121,16 +137,34 @@ export class PapersPanel extends Widget {
     input.max = '2999';
     input.placeholder = label;
     input.setAttribute('aria-label', `year ${label}`);
-    input.addEventListener('change', () => void this.search(false));
+    input.addEventListener('input', () => this.scheduleSearch());
     return input;
   }
 
+  /** Search as soon as a key arrives when no search is on its way; keys typed meanwhile
+   * are coalesced into one search sent when the answer arrives. No fixed wait. */
   private scheduleSearch(): void {
-    window.clearTimeout(this.timer);
-    this.timer = window.setTimeout(() => void this.search(false), DEBOUNCE_MS);
+    if (this.inFlight) {
+      this.pending = true;
+      return;
+    }
+    void this.search(false);
   }
 
   private async search(more: boolean): Promise<void> {
+    this.inFlight = true;
+    try {
+      await this.runSearch(more);
+    } finally {
+      this.inFlight = false;
+    }
+    if (this.pending) {
+      this.pending = false;
+      void this.search(false);
+    }
+  }
+
+  private async runSearch(more: boolean): Promise<void> {
     const request = ++this.requests;
     const offset = more && this.results ? this.hits.length : 0;
     const year = (input: HTMLInputElement) => (input.value ? Number(input.value) : undefined);
@@ -162,6 +196,8 @@ export class PapersPanel extends Widget {
 
   private render(): void {
     const results = this.results!;
+    const from = Number(this.yearFrom.value), to = Number(this.yearTo.value);
+    this.yearNote.textContent = from && to && from > to ? `(read as ${to}–${from})` : '';
     this.status.textContent = this.hits.length
       ? `${this.hits.length} of ${results.total.toLocaleString('en')}${results.total_exact ? '' : '+'}` +
         (results.truncated ? ' (search cut short)' : '')
@@ -193,9 +229,12 @@ export class PapersPanel extends Widget {
     item.classList.toggle('jp-mod-selected', index === this.selected);
     const title = element('div', 'jp-papers-title');
     appendHighlighted(title, hit.highlights.title ?? '');
-    const names = paper.authors.map(api.nameText);
-    const authors = names.slice(0, 3).join(', ') + (names.length > 3 ? ' et al.' : '');
-    const meta = element('div', 'jp-papers-meta', [authors, paper.year, paper.venue].filter(x => x).join(' · '));
+    const meta = element('div', 'jp-papers-meta');
+    appendHighlighted(meta, shownAuthors(paper, hit.highlights.authors ?? ''));
+    const rest = [paper.year, paper.venue].filter(x => x).join(' · ');
+    if (rest) {
+      meta.append(document.createTextNode((paper.authors.length ? ' · ' : '') + rest));
+    }
     const snippet = element('div', 'jp-papers-snippet');
     appendHighlighted(snippet, hit.highlights.abstract ?? '');
     const actions = element('div', 'jp-papers-actions');
@@ -390,6 +429,5 @@ export class PapersPanel extends Widget {
   private hits: api.IHit[] = [];
   private selected = -1;
   private requests = 0;
-  private timer = 0;
   private inline: IInlineTarget | null = null;
 }

@@ -215,3 +215,33 @@ def test_a_setting_adds_each_citation_to_a_references_bib_beside_the_notebook(pa
         assert cells[1][0].startswith("S. Wang, I. Kobyzev"), "the IEEE style from the settings, a lone reference unnumbered"
     finally:
         lab.set_settings("jupyter-papers:plugin", {})
+
+
+def test_the_sidebar_is_compact_keeps_its_search_box_and_shows_why_a_paper_matched(page, lab):
+    open_notebook(page, lab, "compact.ipynb", [nbformat.v4.new_code_cell("")])
+    open_panel(page)
+    page.fill(".jp-papers-input", "learning")
+    hits = page.locator(".jp-papers-hit")
+    expect(hits.first.locator(".jp-papers-title mark").first).to_contain_text("Learning")
+    expect(hits.nth(9)).to_be_attached()
+    panel = page.locator(".jp-papers-panel").bounding_box()
+    tops = [hits.nth(n).bounding_box()["y"] for n in range(10)]
+    assert sum(top < panel["y"] + panel["height"] for top in tops) >= 5, "five or more results on a screen"
+    assert hits.nth(1).locator(".jp-papers-action").count() == 0 or not hits.nth(1).locator(
+        ".jp-papers-actions").is_visible(), "actions on the selected result only"
+    page.locator(".jp-papers-panel").evaluate("node => node.scrollTo(0, node.scrollHeight)")
+    box = page.locator(".jp-papers-input").bounding_box()
+    assert box["y"] >= panel["y"] - 1 and box["y"] < panel["y"] + 60, "the search box stays in view"
+    screenshot(page, "lab-panel-compact")
+
+    search(page, "Bang Liu", "Resonance RoPE")
+    meta = hits.first.locator(".jp-papers-meta")
+    expect(meta.locator("mark")).to_contain_text(["Bang", "Liu"])
+    expect(meta).to_contain_text("Suyuchen Wang, Ivan Kobyzev, Peng Lu, Bang Liu")
+
+    page.fill(".jp-papers-input", "")
+    page.locator(".jp-papers-year").first.fill("2024")  # no Enter: applied as typed
+    expect(page.locator(".jp-papers-hit .jp-papers-meta").first).to_contain_text("2024")
+    page.locator(".jp-papers-year").nth(1).fill("2023")
+    expect(page.locator(".jp-papers-year-note")).to_have_text("(read as 2023–2024)")
+    expect(hits.first).to_be_visible()
