@@ -245,3 +245,28 @@ def test_the_sidebar_is_compact_keeps_its_search_box_and_shows_why_a_paper_match
     page.locator(".jp-papers-year").nth(1).fill("2023")
     expect(page.locator(".jp-papers-year-note")).to_have_text("(read as 2023–2024)")
     expect(hits.first).to_be_visible()
+
+
+def test_the_demo_notebook_opens_unmodified(page, lab):
+    """JupyterLab writes the kernel's language_info into a notebook's metadata when the
+    kernel connects: a notebook without it (or with another Python) opens as modified."""
+    import platform
+    import shutil
+    from pathlib import Path
+
+    from .conftest import TOKEN
+
+    demo = json.loads((Path(__file__).parent.parent.parent / "binder" / "demo.ipynb").read_text())
+    assert demo["metadata"]["language_info"]["name"] == "python"
+    demo["metadata"]["language_info"]["version"] = platform.python_version()  # the kernel runs this Python
+    (lab.root / "demo-here.ipynb").write_text(json.dumps(demo))
+    shutil.copy(lab.root / "demo-here.ipynb", lab.root / "demo-bare.ipynb")
+    bare = json.loads((lab.root / "demo-bare.ipynb").read_text())
+    del bare["metadata"]["language_info"]
+    (lab.root / "demo-bare.ipynb").write_text(json.dumps(bare))
+    for name, dirty in (("demo-here.ipynb", 0), ("demo-bare.ipynb", 1)):  # a dirty page would ask before leaving
+        page.goto(f"{lab.url}/lab/tree/{name}?reset&token={TOKEN}")
+        expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=60_000)
+        expect(page.locator(".lm-TabBar-tab.jp-mod-dirty")).to_have_count(dirty, timeout=10_000)
+        page.wait_for_timeout(2000)
+        expect(page.locator(".lm-TabBar-tab.jp-mod-dirty")).to_have_count(dirty)
