@@ -176,3 +176,11 @@ def test_wildcards_and_ranges_stand_for_a_bounded_number_of_words(demo_index, qu
 
 def test_a_pattern_matching_everything_lists_every_paper(demo_index):
     assert demo_index.search("*").total == demo_index.search("**").total == len(demo_index)
+
+
+def test_a_bib_file_past_the_stated_limit_is_refused_with_a_reason(monkeypatch):
+    from jupyter_papers.sources import bibtex
+
+    monkeypatch.setattr(bibtex, "MAX_FILE", 1000)
+    reading = jp.read_papers("".join(f"@misc{{k{n}, title={{Paper {n}}}}}\n" for n in range(100)), format="bibtex")
+    assert list(reading) == [] and "split the file" in reading.problems[0].message

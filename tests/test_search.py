@@ -184,3 +184,13 @@ def test_titles_first_then_abstracts_and_total_says_when_it_counted_titles_only(
     in_titles = [h for h in everything if "diffusion" in h.paper.title.lower()]
     assert everything.hits[:len(in_titles)] == in_titles  # pages keep titles first, no shuffle
     assert [h.paper.id for h in everything.hits[:3]] == [h.paper.id for h in titles]
+
+
+def test_latex_in_abstracts_reads_as_text_in_highlights(empty_index):
+    """The sidebar and the terminal render no math: "$4\\times$RTX" showed as "4timesRTX"."""
+    empty_index.add([jp.Paper(id="tex1", title=r"Fast $O(n \log n)$ sorting",
+                              abstract=r"We train on $4\times$RTX 3090 and gain 2.45\% on $D\to\infty$ with It\^oWave.")])
+    hit = empty_index.search("sorting").hits[0]
+    assert "4×RTX 3090" in hit.highlights["abstract"] and "2.45% on D→∞ with ItôWave" in hit.highlights["abstract"]
+    assert "\\" not in hit.highlights["title"] + hit.highlights["abstract"]
+    assert hit.paper.abstract.startswith(r"We train on $4\times$"), "the record keeps the LaTeX (for MathJax)"
