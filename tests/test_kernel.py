@@ -203,3 +203,11 @@ def test_real_kernel_fallback_is_a_markdown_next_input(papers_home):
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def test_the_magic_cites_several_works_narratively_and_with_a_locator(magics):
+    assert magics.papers("--inline resonance rope; property inference") == (
+        "[@wang2024resonance; @tian2023manipulating]")
+    assert magics.papers("--inline --format myst --narrative resonance rope") == "{cite:t}`wang2024resonance`"
+    assert magics.papers('--inline --format latex --locator "p. 33" resonance rope') == (
+        r"\cite[p.~33]{wang2024resonance}")

@@ -134,14 +134,3 @@ def test_several_works_narrative_and_locators_in_each_syntax():
     for syntax in ("pandoc", "myst", "latex"):  # what we write, our parser reads back
         written = inline_citation([a, b], syntax, locators=page)
         assert jp.find_citations(written)[0].keys == ["a2020", "b2021"], syntax
-
-
-def test_the_magic_cites_several_works(demo_index, papers_home):
-    from IPython.testing.globalipapp import start_ipython
-
-    shell = start_ipython()
-    shell.run_line_magic("load_ext", "jupyter_papers")
-    assert shell.run_line_magic("papers", "--inline resonance rope; property inference") == (
-        "[@wang2024resonance; @tian2023manipulating]")
-    assert shell.run_line_magic("papers", '--inline --format latex --locator "p. 33" resonance rope') == (
-        r"\cite[p.~33]{wang2024resonance}")

@@ -2,7 +2,7 @@
  * The `jupyter_papers` comm target: the kernel (%papers, the widget panel) asks the lab
  * to insert a cell below the cell that ran the code. Protocol: DESIGN.md.
  */
-import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { JSONObject } from '@lumino/coreutils';
 
@@ -51,6 +51,26 @@ function handle(panel: NotebookPanel, comm: Kernel.IComm, data: IRequest, refere
 }
 
 const registered = new WeakSet<Kernel.IKernelConnection>();
+/** Kernels (processes: a restart starts a new one) that have been told the lab is here. */
+const announced = new WeakMap<Kernel.IKernelConnection, boolean>();
+
+function isPython(panel: NotebookPanel): boolean {
+  const spec = panel.content.model?.getMetadata('kernelspec') as { language?: string; name?: string } | undefined;
+  const name = panel.sessionContext.session?.kernel?.name ?? spec?.name ?? '';
+  return (spec?.language ?? '').toLowerCase() === 'python' || name.startsWith('python');
+}
+
+/** Tell a Python kernel the lab is here, before the first cell of its process runs: the
+ * request is queued ahead of that cell's own (Run All right after opening, Restart and
+ * Run All), so %papers knows from its first line that cells can be inserted. */
+function announce(panel: NotebookPanel): void {
+  const kernel = panel.sessionContext.session?.kernel;
+  if (!kernel || announced.get(kernel) || !isPython(panel)) {
+    return;
+  }
+  announced.set(kernel, true);
+  kernel.requestExecute({ code: ANNOUNCE, silent: true, store_history: false, stop_on_error: false });
+}
 
 function register(panel: NotebookPanel, references: UpdateReferences): void {
   const kernel = panel.sessionContext.session?.kernel;
@@ -62,15 +82,23 @@ function register(panel: NotebookPanel, references: UpdateReferences): void {
     comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => handle(panel, comm, msg.content.data as IRequest, references);
     handle(panel, comm, open.content.data as IRequest, references);
   });
-  void kernel.info.then(info => {
-    if (info.language_info.name === 'python') {
-      kernel.requestExecute({ code: ANNOUNCE, silent: true, store_history: false, stop_on_error: false });
+  kernel.statusChanged.connect((_, status) => {
+    if (status === 'restarting' || status === 'autorestarting' || status === 'starting') {
+      announced.set(kernel, false);  // a new process: it has to be told again
     }
   });
+  announce(panel);
 }
 
 /** Register the comm target on every notebook's kernel, again after each kernel change. */
 export function registerCommTargets(tracker: INotebookTracker, references: UpdateReferences): void {
+  NotebookActions.executionScheduled.connect((_, { notebook }) => {
+    const panel = tracker.find(candidate => candidate.content === notebook);
+    if (panel) {
+      register(panel, references);
+      announce(panel);
+    }
+  });
   tracker.widgetAdded.connect((_, panel) => {
     panel.sessionContext.kernelChanged.connect(() => register(panel, references));
     void panel.sessionContext.ready.then(() => register(panel, references));

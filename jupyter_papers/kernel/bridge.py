@@ -59,9 +59,14 @@ class Bridge:
             parent = kernel.get_parent("shell")
         return ((parent or {}).get("metadata") or {}).get("cellId")
 
+    def lab_is_here(self) -> bool:
+        """Whether the lab extension answered, or announced itself to this kernel process
+        (which it does before the first cell runs, Restart and Run All included)."""
+        return self.frontend or bool(os.environ.get(FRONTEND_VARIABLE))
+
     def request(self, action: str, **data) -> bool:
         """Ask the lab for an action of the protocol (update_references); False without it."""
-        if not (self.frontend and self.comm is not None):
+        if not (self.lab_is_here() and self.comm is not None):
             return False
         self.comm.send({"action": action, "request_id": uuid.uuid4().hex, **data})
         return True
@@ -72,7 +77,7 @@ class Bridge:
         input. Returns False when neither was possible (the caller shows the text)."""
         message = {"action": "insert_cell", "cell_type": cell_type, "source": source,
                    "after_cell_id": after_cell_id, "request_id": uuid.uuid4().hex}
-        if self.frontend and self.comm is not None:
+        if self.lab_is_here() and self.comm is not None:
             self.comm.send(message)
             return True
         if not executing:
