@@ -327,8 +327,8 @@ class PaperIndex:
 
     def _newest(self, searcher, query, limit, offset, years, with_facets) -> SearchResults:
         facet = sorting.MultiFacet([sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("id")])
-        results = searcher.search(wq.Every(), limit=offset + limit or None, sortedby=facet, filter=ranking.year_filter(years),
-                                  groupedby=ranking.year_groups(with_facets))
+        results, _ = ranking.timed_search(searcher, wq.Every(), offset + limit or None, years,
+                                          ranking.year_groups(with_facets), self._years, sortedby=facet)
         hits = [_listed_hit(hit, 0.0) for hit in results[offset:]]  # sorted, not scored
         return SearchResults(query, hits[:limit], len(results), offset, limit, facets=ranking.facets(results, with_facets))
 

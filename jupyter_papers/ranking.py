@@ -16,10 +16,6 @@ SEARCH_TIME_LIMIT = 5.0
 MAX_HIGHLIGHT_EXPANSION = 200
 
 
-def year_filter(years: tuple[int | None, int | None] | None):
-    return wq.NumericRange("year", *years) if years else None
-
-
 def scores(searcher, q: wq.Query, docnums: list[int]) -> dict[int, float]:
     """The scores ``q`` gives these documents, skipping to each one rather than scoring
     every match: ranking 50 candidates by their abstracts costs little, finding them that
@@ -85,12 +81,14 @@ def facets(results, wanted: bool) -> dict[str, dict[int, int]]:
                      if year}}  # 0: no year
 
 
-def timed_search(searcher, q, limit, years, groups, columns: YearColumns):
-    """Search with a time limit; a search cut short returns what it found so far."""
+def timed_search(searcher, q, limit, years, groups, columns: YearColumns, sortedby=None):
+    """Search with a time limit; a search cut short returns what it found so far. Years
+    are checked per match from the year column (Whoosh's NumericRange on our 16-bit year
+    matched every paper for ranges starting low, such as "up to 2023")."""
     # optimize=False: whoosh's block-quality skipping trips an assertion in its AND-NOT
     # matcher on some of our queries, and measured no faster (158k papers).
-    bounded = BoundedCollector(searcher.collector(limit=limit, groupedby=groups, optimize=False),
-                               SEARCH_TIME_LIMIT, years, columns)
+    collector = searcher.collector(limit=limit, groupedby=groups, optimize=False, sortedby=sortedby)
+    bounded = BoundedCollector(collector, SEARCH_TIME_LIMIT, years, columns)
     truncated = False
     try:
         searcher.search_with_collector(q, bounded)

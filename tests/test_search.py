@@ -194,3 +194,12 @@ def test_latex_in_abstracts_reads_as_text_in_highlights(empty_index):
     assert "4×RTX 3090" in hit.highlights["abstract"] and "2.45% on D→∞ with ItôWave" in hit.highlights["abstract"]
     assert "\\" not in hit.highlights["title"] + hit.highlights["abstract"]
     assert hit.paper.abstract.startswith(r"We train on $4\times$"), "the record keeps the LaTeX (for MathJax)"
+
+
+@pytest.mark.parametrize("options", [{"year_to": 2023}, {"year_from": 2024}, {"year_from": 2021, "year_to": 2021}])
+def test_the_newest_first_listing_keeps_to_the_years(demo_index, options):
+    """Whoosh's NumericRange on the 16-bit year matched every paper for "up to 2023"."""
+    results = demo_index.search("", limit=200, **options)
+    years = [hit.paper.year for hit in results]
+    assert years and all(options.get("year_from", 0) <= y <= options.get("year_to", 9999) for y in years if y)
+    assert years == sorted(years, reverse=True) and results.total == len(years)

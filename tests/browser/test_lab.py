@@ -240,11 +240,12 @@ def test_the_sidebar_is_compact_keeps_its_search_box_and_shows_why_a_paper_match
     expect(meta).to_contain_text("Suyuchen Wang, Ivan Kobyzev, Peng Lu, Bang Liu")
 
     page.fill(".jp-papers-input", "")
-    page.locator(".jp-papers-year").first.fill("2024")  # no Enter: applied as typed
-    expect(page.locator(".jp-papers-hit .jp-papers-meta").first).to_contain_text("2024")
-    page.locator(".jp-papers-year").nth(1).fill("2023")
+    page.locator(".jp-papers-year").nth(1).fill("2023")  # "to", no Enter: applied as typed
+    expect(page.locator(".jp-papers-hit .jp-papers-meta").first).to_contain_text("2023")  # newest first
+    page.locator(".jp-papers-year").first.fill("2024")  # "from" after "to"
     expect(page.locator(".jp-papers-year-note")).to_have_text("(read as 2023–2024)")
-    expect(hits.first).to_be_visible()
+    expect(page.locator(".jp-papers-hit .jp-papers-meta").first).to_contain_text("2024")
+    expect(page.locator(".jp-papers-status")).not_to_contain_text("No papers")
 
 
 def test_the_demo_notebook_opens_unmodified(page, lab):
