@@ -72,6 +72,9 @@ def to_text(text: str) -> str:
     return "".join(piece if index % 2 else _convert(piece, "verbatim") for index, piece in enumerate(pieces))
 
 
+@lru_cache(maxsize=4096)
 def to_plain(text: str) -> str:
-    """Everything as plain text, math too (``$4\\times$`` -> "4×"): where nothing renders math."""
+    """Everything as plain text, math too (``$4\\times$`` -> "4×"): where nothing renders math.
+    Kept for the texts shown lately: an abstract with math costs about 4 ms to read, and a
+    search box shows the same top hits key press after key press."""
     return _convert(text, "text")
