@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .latex import MATH
 from .paper import Name, Paper, key_suffixes, normalize_arxiv_id, normalize_doi, valid_key
+from .sources import decode_as
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
@@ -159,16 +160,6 @@ class BibliographyReport:
     empty: list[str] = field(default_factory=list)       # ids of papers with nothing to cite, not written
 
 
-def _decode(raw: bytes) -> tuple[str, str]:
-    """The file's text and the encoding it is in (UTF-8, else Windows-1252, else Latin-1)."""
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1"), "latin-1"
-
-
 def unclosed_entry_line(text: str) -> int | None:
     """The line of an entry whose braces never close (appending after it would put our
     entries inside it), or None."""
@@ -259,7 +250,7 @@ def write_bibliography(papers, path: str | Path = "references.bib",
         for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a write that was killed
             stale.unlink(missing_ok=True)
         raw = path.read_bytes() if path.exists() else b""
-        existing, encoding = _decode(raw)
+        existing, encoding = decode_as(raw)
         unclosed = unclosed_entry_line(existing)
         if unclosed is not None:
             raise BibliographyError(f"{path}:{unclosed}: this entry is never closed (a missing '}}'); "

@@ -242,6 +242,18 @@ def test_appending_keeps_encoding_and_line_endings(tmp_path):
     assert "Über Zürich" in data.decode("cp1252")
 
 
+def test_appending_to_a_utf16_file_keeps_it_utf16(tmp_path):
+    import codecs
+
+    path = tmp_path / "wide.bib"
+    original = codecs.BOM_UTF16_LE + "@misc{mine, title={Über}}\n".encode("utf-16-le")
+    path.write_bytes(original)
+    jp.write_bibliography([jp.Paper(title="Zürich papers", authors=["Jörg Müller"], year=2020)], path)
+    data = path.read_bytes()
+    assert data.startswith(original) and data.count(codecs.BOM_UTF16_LE) == 1
+    assert [p.title for p in jp.read_papers(path)] == ["Über", "Zürich papers"]
+
+
 def test_refuses_to_append_after_an_unclosed_entry(tmp_path):
     path = tmp_path / "broken.bib"
     path.write_text("@misc{ok, title={Fine}}\n\n@article{broken,\n  title = {Never closed\n")

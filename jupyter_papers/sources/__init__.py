@@ -117,8 +117,8 @@ def read_papers(text_or_path: str | bytes | os.PathLike, format: str | None = No
 
 
 # Byte order marks, UTF-32 first: its little-endian mark begins with UTF-16's.
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+         (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 
 def unicode_bom(raw: bytes) -> str | None:
@@ -131,17 +131,24 @@ def decode(raw: bytes, partial: bool = False) -> str:
     Windows-1252, else Latin-1. ``partial``: the bytes may end inside a character."""
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
+    return decode_as(raw, partial)[0]
+
+
+def decode_as(raw: bytes, partial: bool = False) -> tuple[str, str]:
+    """The text, and the codec that writes more of it the same way (without a byte order
+    mark): what appending to a user's file must keep."""
     wide = unicode_bom(raw)
     if wide:
-        return codecs.getincrementaldecoder(wide)(errors="replace").decode(raw, final=not partial)
+        bom = len(next(bom for bom, encoding in _BOMS if encoding == wide))
+        return codecs.getincrementaldecoder(wide)(errors="replace").decode(raw[bom:], final=not partial), wide
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return raw.decode(encoding)
+            return raw.decode(encoding), encoding.removesuffix("-sig")
         except UnicodeDecodeError as error:
             if partial and encoding == "utf-8-sig" and error.start >= len(raw) - 3:
-                return raw[: error.start].decode(encoding)
+                return raw[: error.start].decode(encoding), "utf-8"
             continue
-    return raw.decode("latin-1")
+    return raw.decode("latin-1"), "latin-1"
 
 
 _BY_SUFFIX = {
