@@ -44,7 +44,7 @@ def inline_citation(papers: list[Paper], format: str = "pandoc", narrative: bool
                     locators: dict[str, str] | None = None) -> str:
     """One citation of several works, in a notebook's citation syntax: pandoc
     (``[@a; @b, p. 33]``, narrative ``@a``), MyST (``{cite:p}`a,b```, ``{cite:t}``) or LaTeX
-    (``\\cite[p.~33]{a,b}``, narrative ``\\citet{a}``). ``locators``: paper id -> "p. 33".
+    (``\\citep[p.~33]{a,b}``, narrative ``\\citet{a}``). ``locators``: paper id -> "p. 33".
     Keys hold only characters every syntax accepts, so nothing can break out of it."""
     if format not in INLINE:
         raise UnknownStyleError(f"an inline citation is {', '.join(INLINE)}, not {format!r}")
@@ -57,7 +57,7 @@ def inline_citation(papers: list[Paper], format: str = "pandoc", narrative: bool
         role = "cite:t" if narrative else "cite:p"
         return f"{{{role}}}`" + ",".join(f"{{}}{key}{{{where}}}" if where else key for key, where in keys) + "`"
     where = next((where for _, where in keys if where), "")
-    command = "citet" if narrative else "cite"
+    command = "citet" if narrative else "citep"
     return f"\\{command}" + (f"[{where.replace(' ', '~')}]" if where else "") + "{" + ",".join(k for k, _ in keys) + "}"
 
 

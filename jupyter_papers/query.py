@@ -189,7 +189,7 @@ class QueryBuilder:
         for position, word in enumerate(typed):
             last = prefix and position == len(typed) - 1
             clause = self._word(word, last, plan)
-            if clause is not None:
+            if clause is not None and clause not in plan.words:  # a word said twice weighs once
                 plan.words.append(clause)
         if not plan.words:  # only stop words: search them in titles
             plan.words = [q for q in (self._field_query("title", w) for w in words) if q is not None]

@@ -41,7 +41,7 @@ def test_chicago_harvard_and_csl_file(resonance, tmp_path):
 def test_inline_forms(resonance):
     assert jp.cite(resonance, "pandoc") == "[@wang2024resonance]"
     assert jp.cite(resonance, "myst") == "{cite:p}`wang2024resonance`"
-    assert jp.cite(resonance, "latex") == r"\cite{wang2024resonance}"
+    assert jp.cite(resonance, "latex") == r"\citep{wang2024resonance}"
 
 
 def test_bibtex_entry(resonance):

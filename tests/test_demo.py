@@ -19,7 +19,7 @@ def test_demo_notebook_runs_without_errors(tmp_path, papers_home):
     assert not [o for o in outputs if o.output_type == "error"]
     text = "\n".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "cited 'Resonance RoPE" in text and "(ieee, key deng2024reflected)" in text
-    assert "[@wang2024resonance]\n{cite:p}`wang2024resonance`\n\\cite{wang2024resonance}" in text
+    assert "[@wang2024resonance]\n{cite:p}`wang2024resonance`\n\\citep{wang2024resonance}" in text
     assert "my-papers.bib: added 3" in text
     assert "RoFormer: Enhanced Transformer with Rotary Position Embedding" in text
     assert (tmp_path / "references.bib").read_text().count("@") == 2

@@ -72,7 +72,7 @@ def test_cite_and_abstract_send_cells_below_the_running_cell(magics, capsys):
 
 def test_inline_forms_and_bib(magics, tmp_path):
     assert magics.papers("--inline --format myst resonance rope") == "{cite:p}`wang2024resonance`"
-    assert magics.papers("--inline --format latex 2403.00071") == r"\cite{wang2024resonance}"
+    assert magics.papers("--inline --format latex 2403.00071") == r"\citep{wang2024resonance}"
     bib = tmp_path / "references.bib"
     magics.papers(f"--cite --bib {bib} 2403.00071")
     assert bib.read_text().startswith("@inproceedings{wang2024resonance")
@@ -210,4 +210,4 @@ def test_the_magic_cites_several_works_narratively_and_with_a_locator(magics):
         "[@wang2024resonance; @tian2023manipulating]")
     assert magics.papers("--inline --format myst --narrative resonance rope") == "{cite:t}`wang2024resonance`"
     assert magics.papers('--inline --format latex --locator "p. 33" resonance rope') == (
-        r"\cite[p.~33]{wang2024resonance}")
+        r"\citep[p.~33]{wang2024resonance}")

@@ -1,5 +1,5 @@
-"""Writing with citations: one parser for pandoc, MyST and LaTeX citations, the notebook's
-reference list, and notebooks that export with their citations resolved."""
+"""Writing with citations: one parser for pandoc, MyST and LaTeX citations, and the
+notebook's reference list (exports: test_exports.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import sys
 import pytest
 
 import jupyter_papers as jp
-from jupyter_papers.csl import _pandoc, style_path
 from jupyter_papers.references import MARKER, find_citations, reference_list
 
 
@@ -94,29 +93,6 @@ def test_the_cli_writes_the_reference_cell_in_place_and_the_bib(tmp_path, papers
     assert "ids = {2303.11643}" in bib, "a paper cited by its arXiv id can be found by it (biber; pandoc too when cited by key)"
 
 
-def test_a_notebook_exports_through_nbconvert_and_pandoc_with_every_citation_resolved(tmp_path, demo_index):
-    notebook = tmp_path / "paper.ipynb"
-    notebook.write_text(json.dumps({"cells": [
-        markdown_cell("# A paper\n\nRoPE scaling [@wang2024resonance, p. 3] and @tian2023manipulating."),
-        markdown_cell("More [@wang2024resonance; @li2023otter]."),
-    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
-    jp.bibliography(notebook, "apa", bib=tmp_path / "references.bib", index=demo_index)
-    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "markdown", str(notebook)],
-                   check=True, capture_output=True)
-    markdown = (tmp_path / "paper.md").read_text()
-    done = subprocess.run([_pandoc(), "paper.md", "--citeproc", "--bibliography", "references.bib",
-                           f"--csl={style_path('apa')}",
-                           "-M", "suppress-bibliography=false", "-t", "html", "--wrap=none"], cwd=tmp_path, capture_output=True,
-                          text=True)
-    assert done.returncode == 0 and "WARNING" not in done.stderr, done.stderr
-    html = done.stdout
-    assert "???" not in html, html[html.find("???") - 300:html.find("???") + 100]
-    assert "(Wang et al., 2024, p. 3)" in html and "Tian et al. (2023)" in html
-    for title in ("Resonance RoPE", "Manipulating Transfer Learning", "Otter: A Multi-Modal Model"):
-        assert html.count(title) >= 1, title
-    assert "[@" not in html and "## References" in markdown
-
-
 def test_several_works_narrative_and_locators_in_each_syntax():
     from jupyter_papers.cite import inline_citation
 
@@ -127,7 +103,7 @@ def test_several_works_narrative_and_locators_in_each_syntax():
     assert inline_citation([a], "pandoc", narrative=True, locators=page) == "@a2020 [p. 33]"
     assert inline_citation([a, b], "myst") == "{cite:p}`a2020,b2021`"
     assert inline_citation([a], "myst", narrative=True) == "{cite:t}`a2020`"
-    assert inline_citation([a], "latex", locators=page) == r"\cite[p.~33]{a2020}"
+    assert inline_citation([a], "latex", locators=page) == r"\citep[p.~33]{a2020}"
     assert inline_citation([a, b], "latex", narrative=True) == r"\citet{a2020,b2021}"
     hostile = inline_citation([a], "pandoc", locators={a.id: "p. 1]; @evil [x"})
     assert [c.keys for c in jp.find_citations(hostile)] == [["a2020"]], "a locator cannot add a citation"

@@ -4,13 +4,17 @@ several processes at once."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 
 import bibtexparser
 import pytest
@@ -221,3 +225,52 @@ def test_a_killed_cli_import_leaves_no_worker_behind(tmp_path):
     again = cli("--index", str(index), "add", str(write_jsonl(tmp_path / "few.jsonl", 0, 300)))
     assert again.wait(120) == 0, again.stderr.read()
     assert count(index) == 300
+
+
+# --- the server ----------------------------------------------------------------------------
+def test_a_server_told_to_stop_during_a_long_upload_stops_at_once(tmp_path):
+    """SIGTERM while a 30 MB upload is being read (about half a minute of work): the server
+    used to wait for the read to end; the index it leaves opens and holds no partial import."""
+    entry = "@article{{key{n},\n  author = {{Ann Author and Bob Writer}},\n  title = {{Paper {n} on things}},\n" \
+            "  journal = {{Journal of Things}},\n  year = {{2020}},\n}}\n"
+    body = "".join(entry.format(n=n) for n in range(200_000)).encode()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "JUPYTER_PAPERS_HOME": str(tmp_path / "home"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    log = tmp_path / "server.log"
+    server = subprocess.Popen([sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}",
+                               "--ip=127.0.0.1", "--ServerApp.token=t", f"--ServerApp.root_dir={tmp_path}",
+                               "--allow-root"], env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/jupyter-papers"
+
+    def call(path, data=None, timeout=60):
+        request = urllib.request.Request(f"{url}/{path}", data=data, method="POST" if data else "GET",
+                                         headers={"Authorization": "token t"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+
+    try:
+        for _ in range(120):
+            try:
+                assert call("search?q=rope")["total"] > 0  # the demo index is built
+                break
+            except OSError:
+                time.sleep(0.5)
+        before = call("search?q=")["total"]
+        def send():
+            with contextlib.suppress(OSError):  # the stopping server closes the connection
+                call("papers?filename=big.bib", body, 600)
+
+        upload = threading.Thread(target=send, daemon=True)
+        upload.start()
+        time.sleep(4)
+        assert upload.is_alive(), "the upload is still being read when the server is told to stop"
+        stopping = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+        assert time.monotonic() - stopping < 15, log.read_text()[-2000:]
+    finally:
+        server.kill()
+    with jp.open_index(tmp_path / "home" / "index") as index:
+        assert len(index) == before

@@ -21,7 +21,7 @@ export function citationText(format: string, key: string, bracketed: boolean, cl
     return bracketed ? `{cite:p}\`${key}\`` : `{cite:t}\`${key}\``;
   }
   if (format === 'latex') {
-    return bracketed ? `\\cite{${key}}` : `\\citet{${key}}`;
+    return bracketed ? `\\citep{${key}}` : `\\citet{${key}}`;
   }
   return bracketed ? `[@${key}${closed ? '' : ']'}` : `@${key}`;
 }

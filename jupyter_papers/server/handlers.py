@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import zlib
 from pathlib import Path
 
@@ -37,7 +38,28 @@ class PapersHandler(APIHandler):
         return settings["jupyter_papers_index"]
 
     async def run(self, function, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(None, lambda: function(*args, **kwargs))
+        """In a daemon thread: a server told to stop stops at once, not when an import of
+        32 MB finishes half a minute later (the executor's threads are joined at exit). Work
+        cut short is left as a killed process leaves it, which the index and .bib survive."""
+        loop = asyncio.get_running_loop()
+        answer = loop.create_future()
+
+        def settle(result, error):
+            if not answer.done():
+                answer.set_exception(error) if error else answer.set_result(result)
+
+        def work():
+            try:
+                outcome = (function(*args, **kwargs), None)
+            except BaseException as error:  # noqa: BLE001 - handed to the awaiting handler
+                outcome = (None, error)
+            try:
+                loop.call_soon_threadsafe(settle, *outcome)
+            except RuntimeError:  # the server stopped meanwhile: nobody waits for the answer
+                pass
+
+        threading.Thread(target=work, name="jupyter-papers", daemon=True).start()
+        return await answer
 
     def int_argument(self, name: str, default: int | None, low: int = 0, high: int | None = None) -> int | None:
         raw = self.get_argument(name, None)
