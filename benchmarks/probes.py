@@ -166,10 +166,10 @@ def mutations(rng: random.Random, count: int) -> list[tuple[str, bytes]]:
             suffix, data = rng.choice(seeds)
             data = bytearray(data)
             for _ in range(rng.randint(1, 40)):
-                at = rng.randrange(len(data))
+                at = rng.randrange(len(data) + 1)
                 choice = rng.random()
                 if choice < 0.4:
-                    data[at] = rng.randrange(256)
+                    data[at:at + 1] = bytes([rng.randrange(256)])
                 elif choice < 0.6:
                     data[at:at] = rng.choice([b"{", b"}", b"@", b"#", b"\"", b",", b"=", b"\\", b"%"]) * rng.randint(1, 2000)
                 elif choice < 0.8:

@@ -62,10 +62,9 @@ class Lab:
         return json.loads((self.root / name).read_text())
 
 
-@pytest.fixture(scope="package")
-def lab(tmp_path_factory):
-    """JupyterLab with our installed extensions, its own papers home and an empty root."""
-    base = tmp_path_factory.mktemp("lab")
+def serve(application: str, base: Path):
+    """A Jupyter server of ``application`` (jupyterlab or notebook) with our installed
+    extensions, its own papers home and an empty root; stopped when the generator ends."""
     root, home = base / "root", base / "papers-home"
     root.mkdir()
     news = base / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
@@ -73,13 +72,13 @@ def lab(tmp_path_factory):
     news.write_text(json.dumps({"fetchNews": "false"}))  # no "Jupyter news?" toast over the screenshots
     port = _free_port()
     env = {**os.environ, "JUPYTER_PAPERS_HOME": str(home), "JUPYTER_RUNTIME_DIR": str(base / "runtime")}
+    app = "LabApp" if application == "jupyterlab" else "JupyterNotebookApp"
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+        [sys.executable, "-m", application, "--no-browser", f"--port={port}", "--ip=127.0.0.1",
          f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={root}", "--allow-root",
-         f"--LabApp.workspaces_dir={base / 'workspaces'}", f"--LabApp.user_settings_dir={base / 'settings'}"],
-        env=env, stdout=open(base / "lab.log", "w"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    instance = Lab(url, root, home)
+         f"--{app}.workspaces_dir={base / 'workspaces'}", f"--{app}.user_settings_dir={base / 'settings'}"],
+        env=env, stdout=open(base / "server.log", "w"), stderr=subprocess.STDOUT)
+    instance = Lab(f"http://127.0.0.1:{port}", root, home)
     for _ in range(120):
         try:
             instance.api("api/status")
@@ -88,10 +87,21 @@ def lab(tmp_path_factory):
             time.sleep(0.5)
     else:
         server.kill()
-        raise RuntimeError(f"JupyterLab did not start: {(base / 'lab.log').read_text()[-2000:]}")
+        raise RuntimeError(f"{application} did not start: {(base / 'server.log').read_text()[-2000:]}")
     yield instance
     server.terminate()
     server.wait(30)
+
+
+@pytest.fixture(scope="package")
+def lab(tmp_path_factory):
+    yield from serve("jupyterlab", tmp_path_factory.mktemp("lab"))
+
+
+@pytest.fixture(scope="package")
+def notebook7(tmp_path_factory):
+    """Notebook 7 (the `notebook` package, in the test extra), same extensions."""
+    yield from serve("notebook", tmp_path_factory.mktemp("notebook7"))
 
 
 @pytest.fixture(scope="package")
@@ -104,17 +114,22 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, lab):
+def new_page(browser):
     context = browser.new_context(viewport={"width": 1500, "height": 950})
     page = context.new_page()
     page.set_default_timeout(30_000)
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("pageerror", lambda error: errors.append(f"{error}\n{error.stack}"))
     page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
     page.errors = errors
+    return page
+
+
+@pytest.fixture
+def page(browser, lab):
+    page = new_page(browser)
     yield page
-    context.close()
+    page.context.close()
 
 
 def screenshot(page, name: str) -> Path:

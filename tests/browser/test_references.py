@@ -87,6 +87,7 @@ def test_at_completion_in_a_markdown_cell_writes_the_key(page, lab):
     expect(options.first).to_contain_text("Resonance RoPE")
     expect(options.first).to_contain_text("Suyuchen Wang et al., 2024")
     screenshot(page, "lab-citation-completion")
+    page.wait_for_timeout(300)  # CodeMirror ignores Enter for 75 ms after the list changes (interactionDelay)
     page.keyboard.press("Enter")
     page.keyboard.type(" and @manipul", delay=40)
     expect(options.first).to_contain_text("Manipulating Transfer Learning")
