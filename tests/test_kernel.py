@@ -31,6 +31,13 @@ class RecordingBridge:
                           "after_cell_id": after_cell_id})
         return True
 
+    def request(self, action, on_reply=None, **data):
+        """The lab answers at once: the inline citation went into a cell being edited."""
+        self.sent.append({"action": action, **data})
+        if on_reply is not None:
+            on_reply({"ok": True, "placed": "cell"})
+        return True
+
 
 @pytest.fixture
 def magics(demo_index):
@@ -105,12 +112,19 @@ def test_panel_types_selects_and_acts(demo_index):
     assert panel.did_you_mean.layout.display == ""
     assert "<mark>" in panel.results_box.children[0].children[1].value
     assert "Resonance RoPE" in panel.details.value
-    for action in ("cite", "abstract", "inline"):
+    rows = panel.results_box.children
+    assert "jp-mod-selected" in rows[0]._dom_classes and rows[0].children[0].description == "✓ selected"
+    rows[1].children[0].click()
+    assert "jp-mod-selected" not in rows[0]._dom_classes and "jp-mod-selected" in rows[1]._dom_classes
+    rows[0].children[0].click()
+    for action in ("cite", "abstract"):
         panel.actions[action].click()
-    assert [m["after_cell_id"] for m in bridge.sent] == ["cell-7"] * 3
+    assert [m["after_cell_id"] for m in bridge.sent] == ["cell-7"] * 2
     assert bridge.sent[0]["source"].startswith("Wang, S.")
     assert bridge.sent[1]["source"].startswith("### [Resonance RoPE")
-    assert bridge.sent[2]["source"] == "[@wang2024resonance]"
+    panel.actions["inline"].click()
+    assert bridge.sent[2] == {"action": "insert_inline", "text": "[@wang2024resonance]"}, "at a cursor, not a cell"
+    assert "went into the Markdown cell you were editing" in panel.status.value
     panel.style.value = "ieee"
     panel.actions["cite"].click()
     assert "S. Wang" in bridge.sent[3]["source"]
@@ -125,8 +139,11 @@ def test_panel_paging_and_years(demo_index):
     panel.next.click()
     assert panel.count.value.startswith("11–20 of")
     assert not set(first) & {h.paper.id for h in panel.results.hits}
-    panel.year_from.value, panel.year_to.value = 2024, 2024
+    assert panel.year_from.value == panel.year_to.value == "", "empty boxes, not 0"
+    panel.year_from.value, panel.year_to.value = "2024", "2024"
     assert {h.paper.year for h in panel.results.hits} == {2024}
+    panel.year_from.value = "20"  # half typed: no bound yet
+    assert {h.paper.year for h in panel.results.hits} > {2024}
 
 
 def test_panel_escapes_hostile_paper_text(empty_index):

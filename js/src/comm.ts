@@ -2,12 +2,13 @@
  * The `jupyter_papers` comm target: the kernel (%papers, the widget panel) asks the lab
  * to insert a cell below the cell that ran the code. Protocol: DESIGN.md.
  */
+import { Clipboard, Notification } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { JSONObject } from '@lumino/coreutils';
 
 import { IReferenceList } from './api';
-import { insertCellBelow } from './notebook';
+import { IInlineTarget, inlineTarget, insertCellBelow, insertInline } from './notebook';
 
 export const COMM_TARGET = 'jupyter_papers';
 /** Set in a Python kernel as soon as it is ready, so that the kernel knows the lab can
@@ -18,6 +19,7 @@ interface IRequest {
   action?: string;
   cell_type?: 'markdown' | 'code';
   source?: string;
+  text?: string;
   after_cell_id?: string | null;
   request_id?: string;
   style?: string;
@@ -30,6 +32,10 @@ function handle(panel: NotebookPanel, comm: Kernel.IComm, data: IRequest, refere
   const reply = (answer: JSONObject) => comm.send({ ...answer, request_id: data.request_id ?? null });
   if (data.action === 'hello') {
     reply({ ok: true, action: 'hello' });
+    return;
+  }
+  if (data.action === 'insert_inline' && typeof data.text === 'string') {
+    reply(placeInline(panel, data.text));
     return;
   }
   if (data.action === 'update_references') {
@@ -48,6 +54,35 @@ function handle(panel: NotebookPanel, comm: Kernel.IComm, data: IRequest, refere
   } catch (error) {
     reply({ ok: false, error: String(error) });
   }
+}
+
+/** The Markdown cell each notebook was last being edited in, and its cursor, kept as focus
+ * leaves it: a click on the kernel panel's "Insert inline" has made its own code cell
+ * active by the time the kernel asks. */
+const lastEdited = new WeakMap<NotebookPanel, IInlineTarget>();
+
+function rememberEditing(panel: NotebookPanel): void {
+  const remember = () => {
+    const target = inlineTarget(panel);
+    if (target) {
+      lastEdited.set(panel, target);
+    }
+  };
+  panel.content.node.addEventListener('mousedown', remember, true);
+  panel.content.node.addEventListener('focusout', remember, true);
+}
+
+/** An inline citation from the kernel: at the cursor of the Markdown cell last edited,
+ * else on the clipboard, saying which. */
+function placeInline(panel: NotebookPanel, text: string): JSONObject {
+  const target = lastEdited.get(panel);
+  if (target && panel.content.widgets.some(cell => cell.model.id === target.cellId)) {
+    target.offset = insertInline(target, text);
+    return { ok: true, placed: 'cell', cell_id: target.cellId };
+  }
+  Clipboard.copyToSystem(text);
+  Notification.info(`Copied ${text}: paste it where you cite`, { autoClose: 4000 });
+  return { ok: true, placed: 'clipboard' };
 }
 
 const registered = new WeakSet<Kernel.IKernelConnection>();
@@ -100,6 +135,7 @@ export function registerCommTargets(tracker: INotebookTracker, references: Updat
     }
   });
   tracker.widgetAdded.connect((_, panel) => {
+    rememberEditing(panel);
     panel.sessionContext.kernelChanged.connect(() => register(panel, references));
     void panel.sessionContext.ready.then(() => register(panel, references));
     register(panel, references);

@@ -75,10 +75,12 @@ export class PapersPanel extends Widget {
     years.append(this.yearFrom, document.createTextNode(' – '), this.yearTo, this.yearNote);
     this.status = element('div', 'jp-papers-status');
     this.suggestion = element('div', 'jp-papers-suggestion');
+    this.error = element('div', 'jp-papers-error');
+    this.error.setAttribute('role', 'alert');
     const references = element('button', 'jp-papers-references jp-mod-styled', 'References');
     references.title = "Update the notebook's References cell: every paper its Markdown cells cite";
     references.onclick = () => this.onUpdateReferences();
-    header.append(this.input, years, references, this.status, this.suggestion);
+    header.append(this.input, years, references, this.status, this.suggestion, this.error);
 
     this.selectionBar = element('div', 'jp-papers-selection');
     this.selectionText = element('span', 'jp-papers-selection-count');
@@ -186,6 +188,7 @@ export class PapersPanel extends Widget {
     if (request !== this.requests) {
       return; // a newer query is on its way: drop this stale answer
     }
+    this.beforeRelated = null;
     this.results = results;
     this.hits = more ? this.hits.concat(results.hits) : results.hits;
     if (!more) {
@@ -316,6 +319,9 @@ export class PapersPanel extends Widget {
     } else if (event.key === 'Escape') {
       event.preventDefault();
       this.returnToNotebook();
+    } else if (event.key === 'Backspace' && this.beforeRelated && event.target !== this.input) {
+      event.preventDefault();
+      this.backFromRelated();
     }
   }
 
@@ -337,11 +343,26 @@ export class PapersPanel extends Widget {
     }
   }
 
+  /** Run an action; what went wrong is shown whole in the panel, where the user is
+   * looking (a toast cuts a long message), until dismissed or the next action. */
   private async guard(run: () => Promise<void>): Promise<void> {
+    this.showError('');
     try {
       await run();
     } catch (error) {
-      Notification.error(`Papers: ${(error as Error).message}`, { autoClose: 5000 });
+      this.showError((error as Error).message);
+    }
+  }
+
+  private showError(message: string): void {
+    this.error.textContent = '';
+    this.error.classList.toggle('jp-mod-active', message !== '');
+    if (message) {
+      const dismiss = element('button', 'jp-papers-error-dismiss jp-mod-styled', '×');
+      dismiss.title = 'Dismiss';
+      dismiss.setAttribute('aria-label', 'Dismiss');
+      dismiss.onclick = () => this.showError('');
+      this.error.append(element('span', 'jp-papers-error-text', message), dismiss);
     }
   }
 
@@ -408,14 +429,36 @@ export class PapersPanel extends Widget {
     Notification.success(`Copied BibTeX for ${citation.key}`, { autoClose: 2500 });
   }
 
+  /** Papers like this one, in place of the results; "Back to results" (or Backspace in
+   * the list) brings the results back as they were, without searching again. */
   private async showRelated(paper: api.IPaper): Promise<void> {
     const results = await api.related(paper.id, this.settings.limit);
     this.requests++;
+    if (!this.beforeRelated && this.results) {
+      this.beforeRelated = { results: this.results, hits: this.hits, selected: this.selected };
+    }
     this.results = { ...results, query: `related to ${paper.title}` };
     this.hits = results.hits;
     this.selected = this.hits.length ? 0 : -1;
     this.render();
-    this.status.textContent = `${this.hits.length} papers related to “${paper.title}”`;
+    this.status.textContent = `${this.hits.length} papers related to “${paper.title}” `;
+    if (this.beforeRelated) {
+      const back = element('button', 'jp-papers-back jp-mod-styled', '← Back to results');
+      back.onclick = () => this.backFromRelated();
+      this.status.append(back);
+    }
+  }
+
+  private backFromRelated(): void {
+    if (!this.beforeRelated) {
+      return;
+    }
+    ({ results: this.results, hits: this.hits, selected: this.selected } = this.beforeRelated);
+    this.beforeRelated = null;
+    this.requests++;
+    this.render();
+    this.select(this.selected);
+    this.input.focus();
   }
 
   private input: HTMLInputElement;
@@ -423,6 +466,8 @@ export class PapersPanel extends Widget {
   private yearTo: HTMLInputElement;
   private status: HTMLDivElement;
   private suggestion: HTMLDivElement;
+  private error: HTMLDivElement;
+  private beforeRelated: { results: api.IResults; hits: api.IHit[]; selected: number } | null = null;
   private list: HTMLUListElement;
   private more: HTMLButtonElement;
   private results: api.IResults | null = null;

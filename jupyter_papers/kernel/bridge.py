@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 
 COMM_TARGET = "jupyter_papers"
 FRONTEND_VARIABLE = "JUPYTER_PAPERS_FRONTEND"
@@ -27,6 +28,7 @@ class Bridge:
         self.comm = None
         self.frontend = bool(os.environ.get(FRONTEND_VARIABLE))
         self._told = False
+        self._waiting: dict[str, Callable[[dict], None]] = {}
 
     def connect(self) -> None:
         """Say hello to the lab extension (its answer arrives before the next cell runs)."""
@@ -41,7 +43,10 @@ class Bridge:
 
     def _on_msg(self, msg) -> None:
         data = msg.get("content", {}).get("data", {})
-        if data.get("action") == "hello":
+        answered = self._waiting.pop(data.get("request_id") or "", None)
+        if answered is not None:
+            answered(data)
+        elif data.get("action") == "hello":
             self.frontend = bool(data.get("ok"))
         elif not data.get("ok", True):
             print(f"jupyter-papers: JupyterLab could not insert the cell: {data.get('error')}")
@@ -64,11 +69,15 @@ class Bridge:
         (which it does before the first cell runs, Restart and Run All included)."""
         return self.frontend or bool(os.environ.get(FRONTEND_VARIABLE))
 
-    def request(self, action: str, **data) -> bool:
-        """Ask the lab for an action of the protocol (update_references); False without it."""
+    def request(self, action: str, on_reply: Callable[[dict], None] | None = None, **data) -> bool:
+        """Ask the lab for an action of the protocol (update_references, insert_inline);
+        False without it. ``on_reply`` gets the lab's answer when it comes."""
         if not (self.lab_is_here() and self.comm is not None):
             return False
-        self.comm.send({"action": action, "request_id": uuid.uuid4().hex, **data})
+        request_id = uuid.uuid4().hex
+        if on_reply is not None:
+            self._waiting[request_id] = on_reply
+        self.comm.send({"action": action, "request_id": request_id, **data})
         return True
 
     def insert_cell(self, source: str, cell_type: str = "markdown", after_cell_id: str | None = None,

@@ -14,6 +14,15 @@ from ..results import SearchResults
 
 STYLES = ["apa", "ieee", "chicago", "harvard", "mla", "bibtex"]
 DEBOUNCE_SECONDS = 0.25
+# ipywidgets sets every HTML widget's line height to a control's height (28 px): text reads
+# double-spaced. Scoped to this panel.
+CSS = """<style>
+.jp-papers-widget .widget-html-content { line-height: 1.35; }
+.jp-papers-widget .jp-papers-widget-row { padding: 2px 4px; border-left: 3px solid transparent; }
+.jp-papers-widget .jp-papers-widget-row.jp-mod-selected { border-left-color: var(--jp-brand-color1);
+  background: var(--jp-layout-color2); }
+.jp-papers-widget .jp-papers-widget-snippet { opacity: .8; }
+</style>"""
 
 
 class SearchPanel(w.VBox):
@@ -29,11 +38,12 @@ class SearchPanel(w.VBox):
         self._pending = None
 
         self.query = w.Text(value=query, placeholder="Search papers (typos welcome)", continuous_update=True,
-                            layout=w.Layout(width="100%"))
-        self.year_from = w.IntText(value=0, description="from", layout=w.Layout(width="150px"))
-        self.year_to = w.IntText(value=0, description="to", layout=w.Layout(width="150px"))
+                            layout=w.Layout(width="auto"))
+        self.year_from = w.Text(placeholder="from", description="years", layout=w.Layout(width="160px"))
+        self.year_to = w.Text(placeholder="to", layout=w.Layout(width="70px"))
         self.count = w.HTML()
-        self.did_you_mean = w.Button(layout=w.Layout(display="none"), tooltip="search this instead")
+        self.did_you_mean = w.Button(layout=w.Layout(display="none", width="auto"), tooltip="search this instead")
+        self.status = w.HTML()
         self.results_box = w.VBox()
         self.details = w.HTML()
         self.style = w.Dropdown(options=STYLES, value=style if style in STYLES else "apa", description="style")
@@ -57,9 +67,9 @@ class SearchPanel(w.VBox):
         self.previous.on_click(lambda _: self.page(-1))
         self.next.on_click(lambda _: self.page(1))
         super().__init__([
-            self.query, w.HBox([self.year_from, self.year_to, self.style, self.inline_format]),
+            w.HTML(CSS), self.query, w.HBox([self.year_from, self.year_to, self.style, self.inline_format]),
             w.HBox([self.count, self.did_you_mean]), self.results_box, w.HBox([self.previous, self.next]),
-            self.details, w.HBox(list(self.actions.values())), self.output,
+            self.details, w.HBox(list(self.actions.values())), self.status, self.output,
         ])
         self.add_class("jp-papers-widget")
         self.search()
@@ -75,9 +85,8 @@ class SearchPanel(w.VBox):
 
     def search(self, offset: int = 0) -> None:
         self.offset = offset
-        self.results = self.index.search(
-            self.query.value, limit=self.limit, offset=offset,
-            year_from=self.year_from.value or None, year_to=self.year_to.value or None)
+        self.results = self.index.search(self.query.value, limit=self.limit, offset=offset,
+                                         year_from=_year(self.year_from.value), year_to=_year(self.year_to.value))
         self._show_results()
 
     def page(self, step: int) -> None:
@@ -97,11 +106,14 @@ class SearchPanel(w.VBox):
             paper = hit.paper
             meta = html.escape(" · ".join(str(x) for x in (", ".join(paper.authors[:3]), paper.year, paper.venue) if x))
             text = w.HTML(f"<b>{hit.highlights.get('title', '')}</b><br><small>{meta}</small>"
-                          f"<div style='opacity:.8'>{hit.highlights.get('abstract', '')}</div>",
-                          layout=w.Layout(width="85%"))
-            choose = w.Button(description="select", layout=w.Layout(width="70px"))
+                          f"<div class='jp-papers-widget-snippet'>{hit.highlights.get('abstract', '')}</div>",
+                          layout=w.Layout(flex="1"))
+            choose = w.Button(description="select", layout=w.Layout(width="100px", flex="none"))
             choose.on_click(lambda _, paper=paper: self.select(paper))
-            rows.append(w.HBox([choose, text]))
+            row = w.HBox([choose, text])
+            row.add_class("jp-papers-widget-row")
+            row.paper_id = paper.id
+            rows.append(row)
         self.results_box.children = rows
         self.previous.disabled = results.offset == 0
         self.next.disabled = results.offset + shown >= results.total and results.total_exact
@@ -109,6 +121,11 @@ class SearchPanel(w.VBox):
 
     def select(self, paper: Paper | None) -> None:
         self.selected = paper
+        for row in self.results_box.children:
+            chosen = paper is not None and row.paper_id == paper.id
+            (row.add_class if chosen else row.remove_class)("jp-mod-selected")
+            row.children[0].description = "✓ selected" if chosen else "select"
+            row.children[0].button_style = "info" if chosen else ""
         for button in self.actions.values():
             button.disabled = paper is None
         if paper is None:
@@ -131,13 +148,24 @@ class SearchPanel(w.VBox):
         if action == "bibtex":
             self._show_text("BibTeX (select and copy):", bibtex_entry(paper))
             return
-        source = {
-            "abstract": lambda: abstract_cell(paper),
-            "inline": lambda: cite(paper, self.inline_format.value),
-            "cite": lambda: cite(paper, self.style.value, "markdown"),
-        }[action]()
+        if action == "inline":
+            self._place_inline(cite(paper, self.inline_format.value))
+            return
+        source = abstract_cell(paper) if action == "abstract" else cite(paper, self.style.value, "markdown")
         if not self.bridge.insert_cell(source, after_cell_id=self.cell_id, executing=False):
             self._show_text("The JupyterLab extension is not active here; copy this into a Markdown cell:", source)
+
+    def _place_inline(self, text: str) -> None:
+        """An inline citation belongs at a cursor, not in a cell of its own: the lab puts it
+        in the Markdown cell last edited, else on the clipboard."""
+        def placed(answer: dict) -> None:
+            where = ("into the Markdown cell you were editing" if answer.get("placed") == "cell"
+                     else "to the clipboard: paste it where you cite")
+            self.status.value = f"<small>{html.escape(text)} went {where}</small>" if answer.get("ok") else \
+                f"<small>{html.escape(str(answer.get('error')))}</small>"
+
+        if not self.bridge.request("insert_inline", on_reply=placed, text=text):
+            self._show_text("Copy this inline citation into your Markdown cell:", text)
 
     def _show_text(self, label: str, text: str) -> None:
         self.output.clear_output()
@@ -146,3 +174,9 @@ class SearchPanel(w.VBox):
 
             display(w.VBox([w.HTML(html.escape(label)),
                             w.Textarea(value=text, layout=w.Layout(width="100%", height="8em"))]))
+
+
+def _year(text: str) -> int | None:
+    """A year box's value: empty, half typed ("20") or not a year means no bound yet."""
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and len(text) == 4 else None

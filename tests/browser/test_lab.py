@@ -186,6 +186,39 @@ def test_kernel_panel_inserts_abstract_and_ieee_citation_below_its_cell(page, la
     assert cells[4][0] == "The end."
 
 
+def test_kernel_panel_reads_well_and_puts_inline_citations_at_the_cursor(page, lab):
+    run_magic(page, lab, "widget.ipynb", "%papers resonanse rope", nbformat.v4.new_markdown_cell("Draft: "))
+    widget = page.locator(".jp-papers-widget")
+    expect(widget).to_contain_text("Resonance RoPE", timeout=60_000)
+    years = widget.locator(".widget-text input[type=text]")
+    assert [years.nth(n).input_value() for n in (1, 2)] == ["", ""], "empty year boxes, not 0"
+    suggestion = widget.locator("button", has_text="did you mean")
+    expect(suggestion).to_have_text("did you mean: resonance rope")
+    assert suggestion.evaluate("b => b.scrollWidth <= b.clientWidth"), "the suggestion is not cut"
+    rows = widget.locator(".jp-papers-widget-row")
+    expect(rows.first).to_have_class(re.compile("jp-mod-selected"))
+    expect(rows.first.locator("button")).to_have_text("✓ selected")
+    assert rows.first.locator("button").evaluate("b => b.scrollWidth <= b.clientWidth"), "the mark is not cut"
+    area = page.locator(".jp-OutputArea-output", has=widget).bounding_box()
+    box = widget.locator(".widget-text").first.bounding_box()
+    assert box["x"] + box["width"] <= area["x"] + area["width"], "the search box stays inside the output area"
+    line = widget.locator(".jp-papers-widget-snippet").first.evaluate(
+        "node => parseFloat(getComputedStyle(node).lineHeight) / parseFloat(getComputedStyle(node).fontSize)")
+    assert line < 1.6, f"snippets are not double-spaced (line height {line:.2f} em)"
+    screenshot(page, "kernel-panel")
+
+    draft = page.locator(".jp-Notebook .jp-Cell").nth(2)
+    draft.click()
+    page.keyboard.press("Enter")  # edit mode
+    expect(draft.locator(".cm-content")).to_be_focused()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("RoPE scaling ")
+    widget.locator("button", has_text="Insert inline").click()
+    expect(widget).to_contain_text("went into the Markdown cell you were editing")
+    cells = saved_cells(page, lab, "widget.ipynb", 3)
+    assert cells[2] == ("Draft: RoPE scaling [@wang2024resonance]", "markdown"), "at the cursor, no new cell"
+
+
 def test_magic_cite_in_lab_inserts_through_the_comm(page, lab):
     run_magic(page, lab, "comm.ipynb", "%papers --cite --style ieee resonance rope", nbformat.v4.new_code_cell("z = 3"))
     expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(4, timeout=60_000)
@@ -271,3 +304,40 @@ def test_the_demo_notebook_opens_unmodified(page, lab):
         expect(page.locator(".lm-TabBar-tab.jp-mod-dirty")).to_have_count(dirty, timeout=10_000)
         page.wait_for_timeout(2000)
         expect(page.locator(".lm-TabBar-tab.jp-mod-dirty")).to_have_count(dirty)
+
+
+def test_related_has_a_way_back(page, lab):
+    open_notebook(page, lab, "related.ipynb", [nbformat.v4.new_code_cell("")])
+    open_panel(page)
+    search(page, "rotary position", "Resonance RoPE")
+    hits = page.locator(".jp-papers-hit")
+    titles = hits.locator(".jp-papers-title").all_inner_texts()
+    hits.nth(1).click()
+    hits.nth(1).locator('[data-action="related"]').click()
+    expect(page.locator(".jp-papers-status")).to_contain_text("papers related to")
+    assert hits.locator(".jp-papers-title").all_inner_texts() != titles
+    page.locator(".jp-papers-back").click()
+    expect(page.locator(".jp-papers-status")).not_to_contain_text("related")
+    assert hits.locator(".jp-papers-title").all_inner_texts() == titles, "the same results, in the same order"
+    expect(hits.nth(1)).to_have_class(re.compile("jp-mod-selected"))
+    expect(page.locator(".jp-papers-input")).to_have_value("rotary position")
+
+
+def test_a_long_error_is_shown_whole_in_the_panel(page, lab):
+    lab.set_settings("jupyter-papers:plugin", {"style": "nosuchstyle"})
+    try:
+        open_notebook(page, lab, "error.ipynb", [nbformat.v4.new_code_cell("")])
+        open_panel(page)
+        search(page, "rotary position", "Resonance RoPE")
+        page.locator(".jp-papers-hit").first.locator('[data-action="cite"]').click()
+        error = page.locator(".jp-papers-error")
+        expect(error).to_contain_text("unknown citation style 'nosuchstyle'")
+        expect(error).to_contain_text("any CSL style name, or a .csl file")  # the end of a 165-character message
+        panel = page.locator(".jp-papers-panel").bounding_box()
+        box = error.bounding_box()
+        assert box["x"] + box["width"] <= panel["x"] + panel["width"] + 1, "wrapped inside the panel"
+        screenshot(page, "lab-panel-error")
+        error.locator(".jp-papers-error-dismiss").click()
+        expect(error).to_be_hidden()
+    finally:
+        lab.set_settings("jupyter-papers:plugin", {})
