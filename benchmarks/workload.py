@@ -59,7 +59,7 @@ def synthetic(count: int, seed: int = 7, vocabulary_from: list[Paper] | None = N
                     year=rng.randint(1990, 2025), venue=rng.choice(["NeurIPS", "ICML", "ICLR", "CVPR", "JMLR"]))
 
 
-def _title_words(paper: Paper) -> list[str]:
+def title_words(paper: Paper) -> list[str]:
     return [w for w in re.findall(r"[A-Za-z][A-Za-z-]{2,}", paper.title) if w.lower() not in STOP]
 
 
@@ -77,11 +77,11 @@ def queries(papers: list[Paper], per_kind: int = 40, seed: int = 11) -> dict[str
     """The fixed query set: ``per_kind`` queries of each kind (as-you-type: every prefix of
     ``per_kind // 4`` real queries, as the panel sends them)."""
     rng = random.Random(seed)
-    usable = [p for p in papers if len(_title_words(p)) >= 3]
+    usable = [p for p in papers if len(title_words(p)) >= 3]
     sample = [rng.choice(usable) for _ in range(per_kind * 3)]
     kinds: dict[str, list[str]] = {kind: [] for kind in KINDS}
     for paper in sample:
-        words = _title_words(paper)
+        words = title_words(paper)
         start = rng.randrange(0, len(words) - 2)
         kinds["one_word"].append(words[start])
         kinds["two_three_words"].append(" ".join(words[start:start + rng.choice((2, 3))]))

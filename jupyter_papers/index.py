@@ -23,13 +23,14 @@ from whoosh import query as wq, sorting
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 
-from . import highlight, postings, ranking
+from . import highlight, postings, ranking, sentence
 from .collect import YearColumns
 from .analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
 from .latex import to_plain
 from .paper import Paper, identifier_in, key_suffixes
 from .query import MAX_QUERY_WORDS, QueryBuilder, extract_years, make_parser
 from .results import Hit, SearchResults
+from .sentence import is_sentence
 from .sources import Problem
 from .storage import MappedStorage
 from .writers import BoundMpWriter
@@ -82,6 +83,7 @@ class PaperIndex:
         self._parser = make_parser(self._ix.schema)
         self._highlighter = highlight.Highlighter(self._ix.schema)
         self._years = YearColumns()
+        self._lengths = sentence.FieldLengths()
 
     # opening ---------------------------------------------------------------------------
     def _open_or_create(self):
@@ -275,10 +277,12 @@ class PaperIndex:
     # searching -------------------------------------------------------------------------
     def search(self, query: str = "", limit: int = 10, offset: int = 0, year_from: int | None = None,
                year_to: int | None = None, prefix: bool | None = None, highlights: bool = True,
-               facets: bool = False) -> SearchResults:
+               facets: bool = False, sentence: bool | None = None) -> SearchResults:
         """Never raises on what a person types. ``prefix`` (default: the query does not end
         in a space) lets the last word match its completions. ``facets`` (counts by year)
-        costs a look at every match, so it is asked for, not default."""
+        costs a look at every match, so it is asked for, not default. ``sentence``: read
+        the text as a claim or a passage (papers for it, not a paper by its name); by
+        default, when it is one (many words, no query syntax)."""
         query = query or ""
         limit, offset = max(0, int(limit)), max(0, int(offset))
         text, year_from, year_to = extract_years(query, year_from, year_to)
@@ -294,6 +298,8 @@ class PaperIndex:
                 return SearchResults(query, [Hit(pinned, 1.0, _plain_highlights(pinned))], 1, offset, limit)
             if not text.strip():
                 return self._newest(searcher, query, limit, offset, years, facets)
+            if (is_sentence(text) if sentence is None else sentence) and not facets:
+                return self._sentence(searcher, query, text, limit, offset, years, highlights)
             builder = QueryBuilder(searcher, searcher.schema, self._parser, self._memo)
             plan = builder.build(text, prefix)
             if plan.empty:
@@ -320,6 +326,23 @@ class PaperIndex:
         else:
             remembered.move_to_end(key)
         return dataclasses.replace(results, query=query)
+
+    def _sentence(self, searcher, query, text, limit, offset, years, with_highlights) -> SearchResults:
+        """A claim, a paragraph's topic or a pasted title, scored term at a time (sentence.py)."""
+        terms = sentence.sentence_terms(searcher.schema, text)
+        remembered = self._memo.setdefault("sentences", OrderedDict())
+        key = (tuple(terms), offset + limit, years)
+        if key not in remembered:
+            remembered[key] = sentence.rank_sentence(searcher, terms, offset + limit, years, self._years, self._lengths)
+            if len(remembered) > REMEMBERED_RESULTS:
+                remembered.popitem(last=False)
+        ranked, total = remembered[key]
+        marked = {"title": set(terms), "abstract": set(terms)} if with_highlights else {}
+        hits = []
+        for score, docnum in ranked[offset:]:
+            paper = _paper(searcher.stored_fields(docnum))
+            hits.append(Hit(paper, score, self._highlights(paper, marked) if with_highlights else {}))
+        return SearchResults(query, hits, total, offset, limit)
 
     def _pinned(self, searcher, text: str) -> Paper | None:
         identifier = identifier_in(text.strip())

@@ -51,7 +51,8 @@ def magics(demo_index):
 
 def test_magic_documents_every_option(magics):
     doc = magics.papers.__doc__
-    for option in ("--cite", "--abstract", "--inline", "--style", "--format", "--add", "--index", "--bib", "--limit", "--year"):
+    for option in ("--for", "--cite", "--abstract", "--inline", "--style", "--format", "--add", "--index", "--bib", "--limit",
+                   "--year"):
         assert option in doc
 
 
@@ -228,3 +229,10 @@ def test_the_magic_cites_several_works_narratively_and_with_a_locator(magics):
     assert magics.papers("--inline --format myst --narrative resonance rope") == "{cite:t}`wang2024resonance`"
     assert magics.papers('--inline --format latex --locator "p. 33" resonance rope') == (
         r"\citep[p.~33]{wang2024resonance}")
+
+
+def test_papers_for_a_passage(magics):
+    results = magics.papers('--for "an adversary who controls the upstream model infers what the victim trained on"')
+    assert results.hits[0].paper.id == "2303.11643"
+    short = magics.papers('--for "upstream model property inference"')  # read as a passage however short
+    assert short.hits[0].paper.id == "2303.11643" and not short.suggestion

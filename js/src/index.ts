@@ -15,6 +15,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { addPapers } from './api';
 import { registerCommTargets } from './comm';
 import { registerCitationCompletion } from './completion';
+import { passageAt } from './notebook';
 import { DEFAULT_SETTINGS, IPanelSettings, PapersPanel } from './panel';
 import { updateReferences } from './references';
 
@@ -25,6 +26,7 @@ namespace CommandIDs {
   export const open = 'jupyter-papers:open';
   export const indexFile = 'jupyter-papers:index-file';
   export const references = 'jupyter-papers:update-references';
+  export const findFor = 'jupyter-papers:find-for-passage';
 }
 
 const papersIcon = new LabIcon({
@@ -70,6 +72,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     palette?.addItem({ command: CommandIDs.open, category: 'Papers' });
+
+    app.commands.addCommand(CommandIDs.findFor, {
+      label: 'Find papers for this sentence',
+      caption: 'Search the papers for the selected text, or the sentence at the cursor, of the active cell',
+      icon: papersIcon,
+      isEnabled: () => tracker.activeCell !== null,
+      execute: () => {
+        const passage = passageAt(tracker.currentWidget);
+        app.shell.activateById(panel.id);
+        window.requestAnimationFrame(() => (passage ? panel.searchFor(passage) : panel.focusInput()));
+      }
+    });
+    palette?.addItem({ command: CommandIDs.findFor, category: 'Papers' });
+    app.contextMenu.addItem({ command: CommandIDs.findFor, selector: '.jp-Notebook .jp-Cell .jp-Editor', rank: 0 });
 
     app.commands.addCommand(CommandIDs.references, {
       label: 'Update the notebook’s references',

@@ -64,6 +64,36 @@ export function inlineTarget(panel: NotebookPanel | null): IInlineTarget | null 
   return { panel, cellId: cell.model.id, offset };
 }
 
+/** What to find papers for in the active cell: its selected text, else the sentence
+ * around the cursor (a sentence ends at ".", "!" or "?" and a space, or a blank line). */
+export function passageAt(panel: NotebookPanel | null): string {
+  const cell = panel?.content.activeCell;
+  const editor = cell?.editor;
+  if (!cell || !editor) {
+    return '';
+  }
+  const source = cell.model.sharedModel.getSource();
+  const selection = editor.getSelection();
+  const start = editor.getOffsetAt(selection.start);
+  const end = editor.getOffsetAt(selection.end);
+  if (start !== end) {
+    return source.slice(Math.min(start, end), Math.max(start, end)).trim();
+  }
+  const boundary = /[.!?]\s+|\n\s*\n/g;
+  let from = 0;
+  let to = source.length;
+  for (let match = boundary.exec(source); match; match = boundary.exec(source)) {
+    const after = match.index + match[0].length;
+    if (after <= start) {
+      from = after;
+    } else {
+      to = match.index + 1;
+      break;
+    }
+  }
+  return source.slice(from, to).trim();
+}
+
 /** Insert text at a remembered cursor; returns the new cursor offset. */
 export function insertInline(target: IInlineTarget, text: string): number {
   const cell = target.panel.content.widgets.find(c => c.model.id === target.cellId);

@@ -117,6 +117,13 @@ export class PapersPanel extends Widget {
     void this.search(false);
   }
 
+  /** Search for a passage the user picked in a notebook (Find papers for this sentence). */
+  searchFor(text: string): void {
+    this.input.value = text;
+    this.scheduleSearch();
+    this.focusInput();
+  }
+
   focusInput(): void {
     this.input.focus();
     this.input.select();
@@ -219,6 +226,7 @@ export class PapersPanel extends Widget {
       this.suggestion.append('Did you mean ', link, '?');
     }
     this.list.textContent = '';
+    this.list.dataset.query = results.query;  // which query the list shows (benchmarks/typing.py)
     this.hits.forEach((hit, index) => this.list.appendChild(this.renderHit(hit, index)));
     const more = this.hits.length < results.total || !results.total_exact;
     this.more.style.display = more ? '' : 'none';

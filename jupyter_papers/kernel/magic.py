@@ -64,6 +64,8 @@ class PapersMagics(Magics):
 
     @magic_arguments()
     @argument("query", nargs="*", help="words to search, or a paper id (arXiv id, DOI, citation key)")
+    @argument("--for", dest="passage", metavar="TEXT",
+              help='papers for a claim or passage you are writing: --for "RoPE fails past its training length"')
     @argument("--cite", action="store_true", help="insert a citation cell for the best match below this cell")
     @argument("--abstract", action="store_true", help="insert an abstract cell for the best match below this cell")
     @argument("--inline", action="store_true",
@@ -100,14 +102,15 @@ class PapersMagics(Magics):
             return self._add(args.add)
         if args.bibliography:
             return self._bibliography("apa" if args.style == "bibtex" else args.style)
-        query = " ".join(args.query).strip().strip("\"'")
+        query = (args.passage or " ".join(args.query)).strip().strip("\"'")
         if args.cite or args.abstract or args.inline:
             return self._act(args, query)
         if not query:
             display(self.panel(limit=args.limit, style=args.style, inline_format=args.format))
             return None
         year_from, year_to = _years(args.year)
-        results = self.index.search(query, limit=args.limit, year_from=year_from, year_to=year_to, prefix=False)
+        results = self.index.search(query, limit=args.limit, year_from=year_from, year_to=year_to, prefix=False,
+                                    sentence=True if args.passage else None)
         if not results.hits:
             print(f"%papers: no papers found for {query!r}"
                   + (f"; did you mean {results.suggestion!r}?" if results.suggestion else ""))

@@ -128,3 +128,24 @@ def test_selected_results_are_cited_together_at_the_cursor(page, lab):
     expect(page.locator(".jp-papers-selection")).to_be_hidden()
     cells = saved_cells(page, lab, "together.ipynb", 1)
     assert cells[0][0] == f"Long contexts are hard. See [@{keys[0]}; @{keys[1]}]"
+
+
+def test_find_papers_for_the_sentence_at_the_cursor_and_cite_it_there(page, lab):
+    claim = "An adversary who controls an upstream model can infer properties of the data a victim tuned on."
+    open_notebook(page, lab, "claim.ipynb", [nbformat.v4.new_markdown_cell(f"Transfer learning is popular. {claim}")])
+    cell = type_into_cell(page, 0, "")  # the cursor at the end of the second sentence
+    page.keyboard.press("Control+Alt+f")
+    expect(page.locator(".jp-papers-input")).to_have_value(claim)
+    expect(page.locator(".jp-papers-hit").first.locator(".jp-papers-title")).to_contain_text("Manipulating Transfer Learning")
+    screenshot(page, "lab-find-for-sentence")
+    page.keyboard.press("Enter")  # the default action, coming from a Markdown cell being edited: cite inline
+    expect(cell.locator(".cm-content")).to_contain_text("[@tian2023manipulating]")
+    cells = saved_cells(page, lab, "claim.ipynb", 1)
+    assert cells[0][0] == f"Transfer learning is popular. {claim}[@tian2023manipulating]"
+
+    cell.click()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Control+Home")
+    page.keyboard.press("Control+Shift+End")  # a selection: the whole cell
+    run_palette_command(page, "Find papers for this sentence")
+    expect(page.locator(".jp-papers-input")).to_have_value(f"Transfer learning is popular. {claim}[@tian2023manipulating]")
