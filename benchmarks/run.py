@@ -191,26 +191,59 @@ def ndcg_at_10(ranked: list[str], relevant: dict[str, int]) -> float:
     return gains / ideal if ideal else 0.0
 
 
-def scifact(work: Path, split: str = "qrels.tsv") -> dict[str, float]:
-    """nDCG@10 on SciFact's test queries, for our index and for FTS5."""
-    corpus = [json.loads(line) for line in gzip.open(workload.SCIFACT / "corpus.jsonl.gz", "rt", encoding="utf-8")]
-    papers = [jp.Paper(id=f"sf{doc['_id']}", title=doc.get("title", ""), abstract=doc.get("text", "")) for doc in corpus]
-    queries = {q["_id"]: q["text"] for q in map(json.loads, open(workload.SCIFACT / "queries.jsonl", encoding="utf-8"))}
+def _qrels(split: str) -> dict[str, dict[str, int]]:
     qrels: dict[str, dict[str, int]] = {}
     for line in open(workload.SCIFACT / split, encoding="utf-8").read().splitlines()[1:]:
         query_id, doc_id, score = line.split("\t")
         qrels.setdefault(query_id, {})[f"sf{doc_id}"] = int(score)
+    return qrels
+
+
+def scifact(work: Path) -> dict:
+    """SciFact: each claim's papers, nDCG@10 on the test split and (what the ranking was
+    tuned on) the train split, and time per claim, for our index and FTS5 in this process."""
+    corpus = [json.loads(line) for line in gzip.open(workload.SCIFACT / "corpus.jsonl.gz", "rt", encoding="utf-8")]
+    papers = [jp.Paper(id=f"sf{doc['_id']}", title=doc.get("title", ""), abstract=doc.get("text", "")) for doc in corpus]
+    queries = {q["_id"]: q["text"] for q in map(json.loads, open(workload.SCIFACT / "queries.jsonl", encoding="utf-8"))}
     index = jp.open_index(work / "scifact-index")
     index.add(papers)
     baseline = fts5.build(papers, work / "scifact.sqlite")
-    ours, theirs = [], []
-    for query_id, relevant in qrels.items():
-        text = queries[query_id]
-        ours.append(ndcg_at_10([h.paper.id for h in index.search(text, limit=10, prefix=False, highlights=False)], relevant))
-        theirs.append(ndcg_at_10([row[0] for row in baseline.search(text, limit=10, prefix=False)], relevant))
+    engines = {"ours": lambda text: [h.paper.id for h in index.search(text, limit=10, prefix=False, highlights=False)],
+               "fts5": lambda text: [row[0] for row in baseline.search(text, limit=10, prefix=False)]}
+    report: dict = {"published_bm25": 0.665}
+    for split, name in (("qrels_train.tsv", "train"), ("qrels.tsv", "test")):
+        qrels = _qrels(split)
+        for engine, search in engines.items():
+            search(queries[next(iter(qrels))])  # warm
+            quality, times = [], []
+            for query_id, relevant in qrels.items():
+                ms, ranked = timed(search, queries[query_id])
+                quality.append(ndcg_at_10(ranked, relevant))
+                times.append(ms)
+            report[f"{engine}_{name}"] = statistics.mean(quality)
+            if name == "test":
+                report[f"{engine}_ms"] = {"mean": statistics.mean(times), "p50": statistics.median(times),
+                                          "p95": percentile(times, 95), "n": len(times)}
+        report["queries"] = len(qrels)
     index.close()
     baseline.close()
-    return {"ours": statistics.mean(ours), "fts5": statistics.mean(theirs), "queries": len(ours), "published_bm25": 0.665}
+    return report
+
+
+def known_item_run(search, ids_of, items: dict[str, list[tuple[str, str]]]) -> tuple[dict, dict]:
+    """Times by kind, and how well each kind finds its paper: MRR and hit@10."""
+    times, quality = {}, {}
+    for kind, pairs in items.items():
+        spent, reciprocal, hits = [], [], 0
+        for query, target in pairs:
+            ms, answer = timed(search, query)
+            ranked = ids_of(answer)
+            spent.append(ms)
+            reciprocal.append(1 / (ranked.index(target) + 1) if target in ranked else 0.0)
+            hits += target in ranked
+        times[kind] = spent
+        quality[kind] = {"mrr": statistics.mean(reciprocal), "hit10": hits / len(pairs), "n": len(pairs)}
+    return times, quality
 
 
 def run_size(size: str, work: Path, per_kind: int, rest: bool) -> dict:
@@ -231,6 +264,13 @@ def run_size(size: str, work: Path, per_kind: int, rest: bool) -> dict:
     our_times, answers = latencies(lambda q: index.search(q, limit=10), query_set, warmup)
     ours = summarize(our_times)
     theirs = summarize(latencies(lambda q: baseline.search(q, limit=10), query_set, warmup)[0])
+    items = workload.known_items(papers, per_kind=per_kind)
+    item_times, our_quality = known_item_run(lambda q: index.search(q, limit=10),
+                                             lambda results: [h.paper.id for h in results.hits], items)
+    fts5_times, fts5_quality = known_item_run(lambda q: baseline.search(q, limit=10),
+                                              lambda rows: [row[0] for row in rows], items)
+    ours.update(summarize(item_times))
+    theirs.update(summarize(fts5_times))
     truncated = sum(answer.truncated for answer in answers)
     index.close()
     baseline.close()
@@ -240,6 +280,7 @@ def run_size(size: str, work: Path, per_kind: int, rest: bool) -> dict:
     result = {
         "size": size, "papers": imported["papers"], "import": imported, "fts5_import_seconds": baseline_seconds,
         "latency": ours, "fts5_latency": theirs, "truncated_queries": truncated,
+        "known_item": {"ours": our_quality, "fts5": fts5_quality},
         "cold_start_ms": statistics.median(cold), "holding_memory_mb": held["peak_mb"],
         "holding_anon_mb": held["RssAnon"], "holding_file_mb": held["RssFile"],
     }
@@ -279,11 +320,28 @@ def markdown(report: dict) -> str:
                          f"{theirs['p50']:.1f} | {theirs['p95']:.1f} | {ratio(ours['p50'], theirs['p50'])} | "
                          f"{ratio(ours['p95'], theirs['p95'])} |")
         lines.append("")
+        if "known_item" in result:
+            found = result["known_item"]
+            lines += ["Known-item quality (each query is for one paper): MRR and hit@10", "",
+                      "| query kind | n | ours MRR | FTS5 MRR | ours hit@10 | FTS5 hit@10 |", "|---|---|---|---|---|---|"]
+            for kind, ours in found["ours"].items():
+                theirs = found["fts5"][kind]
+                lines.append(f"| {kind} | {ours['n']} | {ours['mrr']:.3f} | {theirs['mrr']:.3f} | "
+                             f"{ours['hit10']:.0%} | {theirs['hit10']:.0%} |")
+            lines.append("")
     if "scifact" in report:
         quality = report["scifact"]
-        lines += ["## Search quality: SciFact test split", "",
-                  f"nDCG@10 over {quality['queries']} queries: ours {quality['ours']:.3f}, FTS5 (porter, bm25) "
-                  f"{quality['fts5']:.3f}, published BM25 {quality['published_bm25']:.3f}.", ""]
+        ours_ms, fts5_ms = quality["ours_ms"], quality["fts5_ms"]
+        lines += ["## SciFact: papers for a claim (5,183 abstracts)", "",
+                  f"nDCG@10, test split ({quality['queries']} claims): ours {quality['ours_test']:.3f}, FTS5 (porter, "
+                  f"bm25) {quality['fts5_test']:.3f}, published BM25 {quality['published_bm25']:.3f}. Train split "
+                  f"(what the ranking was tuned on): ours {quality['ours_train']:.3f}, FTS5 {quality['fts5_train']:.3f}.",
+                  "", f"Time per claim (test split): ours mean {ours_ms['mean']:.1f} ms, p50 {ours_ms['p50']:.1f}, "
+                  f"p95 {ours_ms['p95']:.1f}; FTS5 mean {fts5_ms['mean']:.1f} ms, p50 {fts5_ms['p50']:.1f}, "
+                  f"p95 {fts5_ms['p95']:.1f} (ratios: mean {ratio(ours_ms['mean'], fts5_ms['mean'])}, "
+                  f"p95 {ratio(ours_ms['p95'], fts5_ms['p95'])}).", ""]
+    if report.get("previous"):
+        lines += [f"Previous full run, for comparison: [{report['previous']}]({report['previous']}).", ""]
     return "\n".join(lines)
 
 
@@ -297,12 +355,14 @@ def main(argv=None) -> int:
     parser.add_argument("--no-rest", action="store_true")
     parser.add_argument("--no-scifact", action="store_true")
     parser.add_argument("--output", type=Path, default=HERE / "results.md")
+    parser.add_argument("--previous", help="the file holding the run before this one (linked from the report)")
     args = parser.parse_args(argv)
     if args.smoke:
         workload.use_sample()
     sizes = ["demo", "2000"] if args.smoke else args.sizes + ([f"synthetic:{args.synthetic}"] if args.synthetic else [])
     per_kind = 5 if args.smoke else args.per_kind
     report = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M"), "mode": "smoke" if args.smoke else "full",
+              "previous": args.previous,
               "command": "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:]), "sizes": []}
     with tempfile.TemporaryDirectory() as work:
         if not args.no_scifact:

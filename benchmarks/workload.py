@@ -24,6 +24,8 @@ SCIFACT = SHARED / "scifact"
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "bench"
 STOP = set("a an the of for in on and to with from by at as is are via using towards toward its their our we".split())
 KINDS = ("one_word", "two_three_words", "phrase", "field", "year_range", "typo", "as_you_type")
+# What people type when they half-remember a paper (issue 15), each with the paper it is for
+KNOWN_ITEM_KINDS = ("shuffled_title_words", "surname_topic", "rare_words", "typo_in_words", "sentence")
 
 
 def use_sample() -> None:
@@ -99,3 +101,36 @@ def queries(papers: list[Paper], per_kind: int = 40, seed: int = 11) -> dict[str
         typing += [text[:end] for end in range(2, len(text) + 1) if not text[:end].endswith(" ")]
     kinds["as_you_type"] = typing
     return kinds
+
+
+def known_items(papers: list[Paper], per_kind: int = 40, seed: int = 15) -> dict[str, list[tuple[str, str]]]:
+    """(query, id of the paper it is for) by kind: three title words in shuffled order, a
+    first author's surname and two title words, the two rarest words of the abstract, a
+    typo in one of three title words, and a sentence of the abstract (10 to 40 words) as a
+    writer's claim. Seeded: every run asks the same."""
+    rng = random.Random(seed)
+    frequency: dict[str, int] = {}
+    for paper in papers:
+        for word in set(re.findall(r"[a-z]{4,}", paper.abstract.lower())):
+            frequency[word] = frequency.get(word, 0) + 1
+    usable = [p for p in papers if len(title_words(p)) >= 3 and len(p.abstract) > 200]
+    kinds: dict[str, list[tuple[str, str]]] = {kind: [] for kind in KNOWN_ITEM_KINDS}
+    while min(len(found) for found in kinds.values()) < per_kind:
+        paper = rng.choice(usable)
+        words = title_words(paper)
+        three = rng.sample(words, 3)
+        kinds["shuffled_title_words"].append((" ".join(three), paper.id))
+        if paper.authors and paper.authors[0].split():
+            surname = paper.authors[0].split()[-1]
+            kinds["surname_topic"].append((" ".join([surname, *rng.sample(words, 2)]), paper.id))
+        rare = sorted(set(re.findall(r"[a-z]{4,}", paper.abstract.lower())), key=lambda w: (frequency[w], w))[:2]
+        if len(rare) == 2:
+            kinds["rare_words"].append((" ".join(rare), paper.id))
+        long_words = [w for w in three if len(w) >= 6]
+        if long_words:
+            typo = _typo(long_words[0], rng)
+            kinds["typo_in_words"].append((" ".join(typo if w == long_words[0] else w for w in three), paper.id))
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", paper.abstract) if 10 <= len(s.split()) <= 40]
+        if sentences:
+            kinds["sentence"].append((rng.choice(sentences), paper.id))
+    return {kind: found[:per_kind] for kind, found in kinds.items()}

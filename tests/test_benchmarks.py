@@ -16,6 +16,9 @@ def test_smoke_benchmark_reports_every_figure(tmp_path):
     report = output.read_text()
     for kind in ("one_word", "two_three_words", "phrase", "field", "year_range", "typo", "as_you_type"):
         assert report.count(f"| {kind} |") == 2, kind  # demo and 2,000 papers
-    for figure in ("import (2 processes):", "cold start", "holding the index open", "REST round trip", "nDCG@10 over 300 queries"):
+    for kind in ("shuffled_title_words", "surname_topic", "rare_words", "typo_in_words", "sentence"):
+        assert report.count(f"| {kind} |") == 4, kind  # latency and known-item quality, at both sizes
+    for figure in ("import (2 processes):", "cold start", "holding the index open", "REST round trip",
+                   "test split (300 claims): ours 0.", "Train split", "Time per claim (test split): ours mean"):
         assert figure in report
     assert "## 2000: 2,000 papers" in report and "Machine: " in report

@@ -226,7 +226,7 @@ export class PapersPanel extends Widget {
       this.suggestion.append('Did you mean ', link, '?');
     }
     this.list.textContent = '';
-    this.list.dataset.query = results.query;  // which query the list shows (benchmarks/typing.py)
+    this.list.dataset.query = results.query;  // which query the list shows (benchmarks/key_to_results.py)
     this.hits.forEach((hit, index) => this.list.appendChild(this.renderHit(hit, index)));
     const more = this.hits.length < results.total || !results.total_exact;
     this.more.style.display = more ? '' : 'none';

@@ -6,7 +6,7 @@ the first time the result list shows that text or a later one (a list for a late
 shows this key too: keys typed while a search is on its way are coalesced). Reported per
 corpus: p50, p95, p99 and max over every key press.
 
-    python benchmarks/typing.py [--sizes demo 10000] [--queries 12] [--delay 90]
+    python benchmarks/key_to_results.py [--sizes demo 10000] [--queries 12] [--delay 90]
 """
 
 from __future__ import annotations
