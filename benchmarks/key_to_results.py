@@ -6,7 +6,9 @@ the first time the result list shows that text or a later one (a list for a late
 shows this key too: keys typed while a search is on its way are coalesced). Reported per
 corpus: p50, p95, p99 and max over every key press.
 
-    python benchmarks/key_to_results.py [--sizes demo 10000] [--queries 12] [--delay 90]
+    python benchmarks/key_to_results.py [--sizes demo 10000] [--queries 12] [--delay 90] [--write]
+
+--write puts the table in benchmarks/results.md (its own section, replaced on each run).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import random
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -105,17 +108,39 @@ def measure(size: str, count: int, delay: int) -> dict:
             "max_ms": round(every[-1], 1)}
 
 
+SECTION = "## Key to results in the sidebar (a real JupyterLab and Chromium)"
+
+
+def write_section(rows: list[dict], results: Path = HERE / "results.md") -> None:
+    """The figures as a section of results.md, in place of the one a previous run wrote."""
+    lines = [SECTION, "", f"`python benchmarks/key_to_results.py --write`, {time.strftime('%Y-%m-%d %H:%M')}: "
+             "from each key's input event to the first result list showing that text or a later one.", "",
+             "| papers | queries | key presses | ms between keys | p50 ms | p95 ms | p99 ms | max ms |",
+             "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['papers']:,} | {r['queries']} | {r['key_presses']} | {r['delay_ms']} | {r['p50_ms']} | "
+              f"{r['p95_ms']} | {r['p99_ms']} | {r['max_ms']} |" for r in rows]
+    text = results.read_text() if results.exists() else ""
+    before, _, after = text.partition(SECTION)
+    rest = after[after.find("\n## "):] if "\n## " in after else ""
+    results.write_text(before.rstrip() + "\n\n" + "\n".join(lines) + "\n" + rest)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=["demo", "10000"], help="demo or a number of real papers")
     parser.add_argument("--queries", type=int, default=12)
     parser.add_argument("--delay", type=int, default=90, help="ms between key presses")
     parser.add_argument("--sample", action="store_true", help="the repository's sample corpus (2,000 papers)")
+    parser.add_argument("--write", action="store_true", help="put the figures in benchmarks/results.md")
     args = parser.parse_args()
     if args.sample or not workload.MLANTHOLOGY.exists():
         workload.use_sample()
+    rows = []
     for size in args.sizes:
-        print(json.dumps({"size": size, **measure(size, args.queries, args.delay)}), flush=True)
+        rows.append(measure(size, args.queries, args.delay))
+        print(json.dumps({"size": size, **rows[-1]}), flush=True)
+    if args.write:
+        write_section(rows)
 
 
 if __name__ == "__main__":

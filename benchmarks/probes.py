@@ -30,17 +30,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import workload  # noqa: E402
 
+sys.path.insert(0, str(HERE.parent))
+from tests.test_reliability import write_jsonl  # noqa: E402
+
 FIXTURES = HERE.parent / "tests" / "data" / "bib"
 SLOW = 10.0  # seconds: a case slower than this counts as blocking
-
-
-def jsonl(path: Path, start: int, count: int, prefix: str = "mine") -> Path:
-    with open(path, "w", encoding="utf-8") as out:
-        for n in range(start, start + count):
-            out.write(json.dumps({"id": f"{prefix}-{n}", "title": f"Paper {prefix} {n} on topic {n % 17}",
-                                  "abstract": f"Abstract {n} about things", "authors": [f"Ann Author{n % 13}"],
-                                  "year": 2000 + n % 25}) + "\n")
-    return path
 
 
 def cli(index: Path, *args: str) -> subprocess.Popen:
@@ -68,10 +62,10 @@ def kills_during_add(work: Path, trials: int, rng: random.Random) -> dict:
     again to its end: the index must open after the kill, hold only whole papers, and end
     with every paper once."""
     index = work / "kill-add"
-    duration = timed_run(index, "add", str(jsonl(work / "timed.jsonl", 0, 1000, prefix="timed")))
+    duration = timed_run(index, "add", str(write_jsonl(work / "timed.jsonl", 0, 1000, prefix="timed")))
     expected, opened_after_kill, incomplete, partial_imports = 1000, 0, 0, 0
     for trial in range(trials):
-        source = jsonl(work / f"kill-add-{trial}.jsonl", 0, 1000, prefix=f"t{trial}")
+        source = write_jsonl(work / f"kill-add-{trial}.jsonl", 0, 1000, prefix=f"t{trial}")
         process = cli(index, "add", str(source))
         time.sleep(rng.uniform(0.05, duration))
         process.send_signal(signal.SIGKILL)
@@ -89,7 +83,7 @@ def kills_during_add(work: Path, trials: int, rng: random.Random) -> dict:
 
 def kills_during_rebuild(work: Path, trials: int, rng: random.Random) -> dict:
     index = work / "kill-rebuild"
-    assert cli(index, "add", str(jsonl(work / "kill-rebuild.jsonl", 0, 1000))).wait(600) == 0
+    assert cli(index, "add", str(write_jsonl(work / "kill-rebuild.jsonl", 0, 1000))).wait(600) == 0
     duration = timed_run(index, "rebuild")
     kept_all, incomplete = 0, 0
     for _ in range(trials):
@@ -106,7 +100,7 @@ def kills_during_rebuild(work: Path, trials: int, rng: random.Random) -> dict:
 def concurrent_writers(work: Path, writers: int) -> dict:
     index = work / f"writers-{writers}"
     jp.open_index(index).close()
-    files = [jsonl(work / f"w{writers}-{n}.jsonl", 0, 1000, prefix=f"w{n}") for n in range(writers)]
+    files = [write_jsonl(work / f"w{writers}-{n}.jsonl", 0, 1000, prefix=f"w{n}") for n in range(writers)]
     processes = [cli(index, "add", str(path)) for path in files]
     searches, errors = 0, 0
     while any(p.poll() is None for p in processes):

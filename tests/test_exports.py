@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pypandoc
-import pytest
 
 import jupyter_papers as jp
 from jupyter_papers.csl import _pandoc, style_path

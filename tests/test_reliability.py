@@ -24,10 +24,11 @@ from jupyter_papers.index import VERSION_FILE, IndexBrokenError
 from jupyter_papers.rebuild import rebuild_index
 
 
-def write_jsonl(path, start: int, count: int):
+def write_jsonl(path, start: int, count: int, prefix: str = "mine"):
+    """Papers of the user's own, ids ``{prefix}-{n}``, as JSON Lines."""
     with open(path, "w", encoding="utf-8") as out:
         for n in range(start, start + count):
-            out.write(json.dumps({"id": f"mine-{n}", "title": f"Paper number {n} on topic {n % 17}",
+            out.write(json.dumps({"id": f"{prefix}-{n}", "title": f"Paper {prefix} {n} on topic {n % 17}",
                                   "abstract": f"Abstract {n} about things", "authors": [f"Ann Author{n % 13}"],
                                   "year": 2000 + n % 25}) + "\n")
     return path

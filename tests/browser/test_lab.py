@@ -12,13 +12,17 @@ from .conftest import TOKEN, screenshot
 PANEL_TAB = '.jp-SideBar [data-id="jupyter-papers-panel"]'
 
 
-def open_notebook(page, lab, name, cells):
+def open_notebook(page, lab, name, cells, notebook7=False):
+    """Write the notebook, open it (in JupyterLab, or Notebook 7) and wait for its kernel."""
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(notebook, lab.root / name)
-    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={TOKEN}")
+    page.goto(f"{lab.url}/notebooks/{name}?token={TOKEN}" if notebook7 else f"{lab.url}/lab/tree/{name}?reset&token={TOKEN}")
     expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible()
-    expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=60_000)
+    if notebook7:  # no status bar: the kernel indicator in the toolbar
+        expect(page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_have_count(1, timeout=60_000)
+    else:
+        expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=60_000)
 
 
 def saved_cells(page, lab, name, count):

@@ -5,8 +5,8 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import TOKEN, new_page, screenshot
-from .test_lab import saved_cells, search
+from .conftest import new_page, screenshot
+from .test_lab import open_notebook, saved_cells, search
 from .test_references import type_into_cell
 from .test_run_all import MAGIC_CELLS, check_inserted, menu
 
@@ -18,15 +18,6 @@ def page(browser, notebook7):
     page.context.close()
 
 
-def open_in_notebook7(page, server, name, cells):
-    notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nbformat.write(notebook, server.root / name)
-    page.goto(f"{server.url}/notebooks/{name}?token={TOKEN}")
-    expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible()
-    expect(page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_have_count(1, timeout=60_000)
-
-
 def errors_of_ours(page):
     """Page errors raised by our bundle (Notebook 7.6 raises one of its own, "reading
     'schema'", with jupyter-papers disabled too)."""
@@ -34,8 +25,8 @@ def errors_of_ours(page):
 
 
 def test_the_sidebar_cites_into_the_notebook(page, notebook7):
-    open_in_notebook7(page, notebook7, "nb7.ipynb", [nbformat.v4.new_markdown_cell("# Notes"),
-                                                     nbformat.v4.new_code_cell("x = 1")])
+    open_notebook(page, notebook7, "nb7.ipynb", [nbformat.v4.new_markdown_cell("# Notes"),
+                                                 nbformat.v4.new_code_cell("x = 1")], notebook7=True)
     page.locator(".jp-Notebook .jp-Cell").first.click()
     page.keyboard.press("Control+Alt+p")
     expect(page.locator(".jp-papers-input")).to_be_focused()
@@ -50,7 +41,8 @@ def test_the_sidebar_cites_into_the_notebook(page, notebook7):
 
 
 def test_at_completion_writes_the_key(page, notebook7):
-    open_in_notebook7(page, notebook7, "nb7-complete.ipynb", [nbformat.v4.new_markdown_cell("Position encodings ")])
+    open_notebook(page, notebook7, "nb7-complete.ipynb", [nbformat.v4.new_markdown_cell("Position encodings ")],
+                  notebook7=True)
     type_into_cell(page, 0, "[@reso")
     options = page.locator(".cm-tooltip-autocomplete li")
     expect(options.first).to_contain_text("Resonance RoPE")
@@ -63,14 +55,14 @@ def test_at_completion_writes_the_key(page, notebook7):
 
 
 def test_run_all_inserts_markdown_cells(page, notebook7):
-    open_in_notebook7(page, notebook7, "nb7-run-all.ipynb", MAGIC_CELLS)
+    open_notebook(page, notebook7, "nb7-run-all.ipynb", MAGIC_CELLS, notebook7=True)
     menu(page, "Run", "Run All Cells")
     check_inserted(page, notebook7, "nb7-run-all.ipynb")
     assert errors_of_ours(page) == []
 
 
 def test_restart_and_run_all_inserts_markdown_cells(page, notebook7):
-    open_in_notebook7(page, notebook7, "nb7-restart.ipynb", MAGIC_CELLS)
+    open_notebook(page, notebook7, "nb7-restart.ipynb", MAGIC_CELLS, notebook7=True)
     menu(page, "Kernel", "Restart Kernel and Run All Cells")
     page.locator(".jp-Dialog button.jp-mod-accept").click()
     check_inserted(page, notebook7, "nb7-restart.ipynb")
