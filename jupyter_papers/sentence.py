@@ -26,6 +26,10 @@ FIELDS = ("title", "abstract")
 # BM25F, tuned on SciFact's train split (k1 0.9-2.0, b 0.6-0.9, title 1-5: 0.695-0.703)
 K1, B = 1.2, 0.75
 WEIGHTS = {"title": 2.0, "abstract": 1.0}
+# Words in more than this share of the papers are left out: they barely move the top ten
+# and their postings cost most ("model" is in half of an ML corpus). SciFact train nDCG@10:
+# all words 0.703, 0.2 0.703, 0.1 0.688; sentences of 50k abstracts: p95 182 -> 76 ms.
+COMMON_SHARE = 0.2
 TITLE_HOLDS_ALL = 1000.0  # a paper whose title has every word of the query comes first
 PROSE = re.compile(r"[()]|\?(?=\s|$)")
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
@@ -96,10 +100,11 @@ def rank_sentence(searcher, terms: list[str], wanted: int, years, year_columns, 
     words added) lowered it to 0.61-0.695."""
     documents = searcher.doc_count_all()
     reader = searcher.reader()
-    present = [t for t in terms if any((f, t) in reader for f in FIELDS)]
     # a word's rarity in the papers' text: the field where it is most common
-    idf = {t: np.log(1 + (documents - (n := max(searcher.doc_frequency(f, t) for f in FIELDS)) + 0.5) / (n + 0.5))
-           for t in present}
+    frequency = {t: max(searcher.doc_frequency(f, t) for f in FIELDS) for t in terms}
+    present = [t for t in terms if frequency[t]]
+    present = [t for t in present if frequency[t] <= COMMON_SHARE * documents] or present
+    idf = {t: np.log(1 + (documents - frequency[t] + 0.5) / (frequency[t] + 0.5)) for t in present}
     title_terms = sum(1 for t in present if ("title", t) in reader)
     average = {f: (searcher.field_length(f) / documents if documents else 0.0) or 1.0 for f in FIELDS}
     best: list[tuple[float, int]] = []
@@ -108,7 +113,7 @@ def rank_sentence(searcher, terms: list[str], wanted: int, years, year_columns, 
         segment = leaf.reader()
         count = segment.doc_count_all()
         scores = np.zeros(count, dtype=np.float32)
-        frequency = np.zeros(count, dtype=np.float32)  # one word's weighted frequency, summed over fields
+        weighted = np.zeros(count, dtype=np.float32)  # one word's weighted frequency, summed over fields
         in_title = np.zeros(count, dtype=np.int16)
         norms = {f: WEIGHTS[f] / ((1 - B) + B * lengths.of(segment, f) / average[f]) for f in FIELDS}
         for term in present:
@@ -117,15 +122,15 @@ def rank_sentence(searcher, terms: list[str], wanted: int, years, year_columns, 
                 if (fieldname, term) not in segment:
                     continue
                 for ids, tf in _blocks(segment, fieldname, term):
-                    frequency[ids] += tf * norms[fieldname][ids]
+                    weighted[ids] += tf * norms[fieldname][ids]
                     touched.append(ids)
                     if fieldname == "title":
                         in_title[ids] += 1
             if touched:
                 ids = np.unique(np.concatenate(touched))
-                tf = frequency[ids]
+                tf = weighted[ids]
                 scores[ids] += idf[term] * tf * (K1 + 1) / (tf + K1)
-                frequency[ids] = 0
+                weighted[ids] = 0
         if title_terms > 1:
             scores[in_title == title_terms] += TITLE_HOLDS_ALL
         if segment.has_deletions():
