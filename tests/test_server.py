@@ -30,6 +30,13 @@ async def test_search_returns_escaped_highlights_total_suggestion_and_facets(jp_
     assert (await get_json(jp_fetch, "search", q="resonanse rope"))["facets"] == {}
 
 
+async def test_a_query_ending_in_a_space_is_searched_as_typed(jp_fetch):
+    """Tornado strips arguments by default: the trailing space that says "no completion" was lost."""
+    typing = await get_json(jp_fetch, "search", q="rotary reso")
+    typed = await get_json(jp_fetch, "search", q="rotary reso ")
+    assert typed["query"] == "rotary reso " and typed["total"] < typing["total"]
+
+
 async def test_paging_and_year_range(jp_fetch):
     first = await get_json(jp_fetch, "search", q="model", limit="5", offset="0")
     second = await get_json(jp_fetch, "search", q="model", limit="5", offset="5")

@@ -175,12 +175,13 @@ export class PapersPanel extends Widget {
 
   private async runSearch(more: boolean): Promise<void> {
     const request = ++this.requests;
+    const typed = this.input.value;
     const offset = more && this.results ? this.hits.length : 0;
     const year = (input: HTMLInputElement) => (input.value ? Number(input.value) : undefined);
     let results: api.IResults;
     try {
       results = await api.search({
-        q: this.input.value,
+        q: typed,
         limit: this.settings.limit,
         offset,
         year_from: year(this.yearFrom),
@@ -202,6 +203,7 @@ export class PapersPanel extends Widget {
       this.selected = this.hits.length ? 0 : -1;
     }
     this.render();
+    this.list.dataset.query = typed;  // the text the list answers, as typed (benchmarks/key_to_results.py)
   }
 
   private render(): void {
@@ -226,7 +228,6 @@ export class PapersPanel extends Widget {
       this.suggestion.append('Did you mean ', link, '?');
     }
     this.list.textContent = '';
-    this.list.dataset.query = results.query;  // which query the list shows (benchmarks/key_to_results.py)
     this.hits.forEach((hit, index) => this.list.appendChild(this.renderHit(hit, index)));
     const more = this.hits.length < results.total || !results.total_exact;
     this.more.style.display = more ? '' : 'none';

@@ -114,7 +114,7 @@ class SearchHandler(PapersHandler):
     @tornado.web.authenticated
     async def get(self):
         kwargs = dict(
-            query=self.get_argument("q", ""),
+            query=self.get_argument("q", "", strip=False),  # a trailing space says: no completion
             limit=self.int_argument("limit", 10, 1, MAX_LIMIT),
             offset=self.int_argument("offset", 0),
             year_from=self.int_argument("year_from", None, 0, 9999),
