@@ -83,7 +83,7 @@ class PaperIndex:
         self._parser = make_parser(self._ix.schema)
         self._highlighter = highlight.Highlighter(self._ix.schema)
         self._years = YearColumns()
-        self._lengths = sentence.FieldLengths()
+        self._lengths = postings.FieldLengths()
 
     # opening ---------------------------------------------------------------------------
     def _open_or_create(self):

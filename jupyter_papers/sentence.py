@@ -12,12 +12,10 @@ abstract): the cost is the postings read, not the matchers walked (4.6 ms a clai
 from __future__ import annotations
 
 import re
-import weakref
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-from whoosh.util.numeric import byte_to_length
 
+from .postings import FieldLengths, posting_blocks
 from .query import ADVANCED, words_of
 
 SENTENCE_WORDS = 6  # plain words from which a query is read as a sentence
@@ -32,7 +30,6 @@ WEIGHTS = {"title": 2.0, "abstract": 1.0}
 COMMON_SHARE = 0.2
 TITLE_HOLDS_ALL = 1000.0  # a paper whose title has every word of the query comes first
 PROSE = re.compile(r"[()]|\?(?=\s|$)")
-_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
 
 def is_sentence(text: str) -> bool:
@@ -51,45 +48,6 @@ def sentence_terms(schema, text: str) -> list[str]:
     for token in schema["abstract"].analyzer(text, mode="query"):
         seen.setdefault(token.text, None)
     return list(seen)
-
-
-class FieldLengths:
-    """Each segment's title and abstract lengths as arrays, loaded once per reader."""
-
-    def __init__(self):
-        self._lengths: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-    def of(self, reader, fieldname: str) -> np.ndarray:
-        per_field = self._lengths.setdefault(reader, {})
-        if fieldname not in per_field:
-            column, perdoc = _lenfield(fieldname), reader._perdoc  # Whoosh 3's length column: a byte a paper
-            if perdoc.has_column(column):
-                raw = np.frombuffer(bytes(perdoc.column_reader(column, LENGTHS_COLUMN).load()), dtype=np.uint8)
-            else:
-                raw = np.zeros(reader.doc_count_all(), dtype=np.uint8)
-            per_field[fieldname] = _LENGTHS[raw]
-        return per_field[fieldname]
-
-
-def _blocks(reader, fieldname: str, term: str):
-    """(document numbers, term frequencies) of a term's postings in one segment, a block
-    of up to 128 at a time, without Whoosh's per-posting matcher calls. The layout is
-    Whoosh 3's (whoosh-reloaded is pinned): delta-coded ids, and weights as None (all 1),
-    one float for the whole block, or one per posting."""
-    matcher = reader._terms.matcher(fieldname, term.encode("utf-8"), reader.schema[fieldname].format)
-    while matcher.is_active():
-        if matcher._data is None:
-            matcher._read_data()
-        ids, weights = matcher._data[0], matcher._data[1]
-        ids = np.asarray(ids, dtype=np.int64)
-        if not matcher._byteids:
-            ids = np.cumsum(ids)
-        if weights is None or isinstance(weights, float):
-            weights = np.full(len(ids), 1.0 if weights is None else weights, dtype=np.float32)
-        else:
-            weights = np.asarray(weights, dtype=np.float32)
-        yield ids, weights
-        matcher._next_block()
 
 
 def rank_sentence(searcher, terms: list[str], wanted: int, years, year_columns, lengths: FieldLengths):
@@ -121,7 +79,7 @@ def rank_sentence(searcher, terms: list[str], wanted: int, years, year_columns, 
             for fieldname in FIELDS:
                 if (fieldname, term) not in segment:
                     continue
-                for ids, tf in _blocks(segment, fieldname, term):
+                for ids, tf in posting_blocks(segment, fieldname, term):
                     weighted[ids] += tf * norms[fieldname][ids]
                     touched.append(ids)
                     if fieldname == "title":
