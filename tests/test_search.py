@@ -196,6 +196,16 @@ def test_latex_in_abstracts_reads_as_text_in_highlights(empty_index):
     assert hit.paper.abstract.startswith(r"We train on $4\times$"), "the record keeps the LaTeX (for MathJax)"
 
 
+def test_latex_only_in_math_is_read_without_parsing_the_prose():
+    """Most abstracts have LaTeX only in their math: the prose around it is not parsed (half
+    the time), and keeps what pylatexenc drops: "&" is not an alignment tab in an abstract."""
+    from jupyter_papers.latex import to_plain
+
+    text = r"Over C&W attacks at $4\times$ the speed -- with {BERT} and $\alpha$~=~0.5."
+    assert to_plain(text) == "Over C&W attacks at 4× the speed – with BERT and α = 0.5."
+    assert to_plain(r"With \emph{{BERT}} at $4\times$") == "With BERT at 4×", "macros in the prose: the whole is parsed"
+
+
 @pytest.mark.parametrize("options", [{"year_to": 2023}, {"year_from": 2024}, {"year_from": 2021, "year_to": 2021}])
 def test_the_newest_first_listing_keeps_to_the_years(demo_index, options):
     """Whoosh's NumericRange on the 16-bit year matched every paper for "up to 2023"."""
