@@ -84,10 +84,7 @@ class Bridge:
                     executing: bool = True) -> bool:
         """Insert through the lab if it answered; else, while a cell executes, as the next
         input. Returns False when neither was possible (the caller shows the text)."""
-        message = {"action": "insert_cell", "cell_type": cell_type, "source": source,
-                   "after_cell_id": after_cell_id, "request_id": uuid.uuid4().hex}
-        if self.lab_is_here() and self.comm is not None:
-            self.comm.send(message)
+        if self.request("insert_cell", cell_type=cell_type, source=source, after_cell_id=after_cell_id):
             return True
         if not executing:
             return False
