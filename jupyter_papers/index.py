@@ -23,7 +23,7 @@ from whoosh import query as wq, sorting
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 
-from . import highlight, postings, ranking, sentence
+from . import highlight, postings, ranking, sentence, wordsearch
 from .collect import YearColumns
 from .analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
 from .latex import to_plain
@@ -333,7 +333,8 @@ class PaperIndex:
         remembered = self._memo.setdefault("sentences", OrderedDict())
         key = (tuple(terms), offset + limit, years)
         if key not in remembered:
-            remembered[key] = sentence.rank_sentence(searcher, terms, offset + limit, years, self._years, self._lengths)
+            remembered[key] = sentence.rank_sentence(searcher, terms, offset + limit, years, self._years, self._lengths,
+                                                     postings.cached_postings(self._memo))
             if len(remembered) > REMEMBERED_RESULTS:
                 remembered.popitem(last=False)
         ranked, total = remembered[key]
@@ -356,42 +357,23 @@ class PaperIndex:
         return SearchResults(query, hits[:limit], len(results), offset, limit, facets=ranking.facets(results, with_facets))
 
     def _run(self, searcher, query, plan, limit, offset, years, with_highlights, with_facets) -> SearchResults:
-        """Widen step by step until the page is full (Plan.steps: titles and authors first,
-        a tenth of the postings). Each step matches a superset of the one before; hits keep
-        the order in which the steps found them, so pages do not shuffle. A step ranks its
-        best candidates by the whole query, so abstracts still count among title matches."""
+        """Plain words go the numpy way (wordsearch.py); the query language, and words that
+        are phrases ("GLM-130B"), through Whoosh's matchers."""
         wanted = offset + limit
-        ranked: list[tuple[float, int]] = []
-        seen: set[int] = set()
-        truncated = False
-        collected = max(wanted, RANKED_CANDIDATES)
-        for step in plan.steps(short_first=not with_facets):
-            found, cut = ranking.timed_search(searcher, step.finding, collected, years, ranking.year_groups(with_facets),
-                                       self._years)
-            truncated = truncated or cut
-            candidates = [(hit.score or 0.0, hit.docnum) for hit in found if hit.docnum not in seen]
-            docnums = [docnum for _, docnum in candidates]
-            if step.ranking is not None:
-                scores = ranking.scores(searcher, step.ranking, docnums)
-                candidates = [(scores.get(docnum, score), docnum) for score, docnum in candidates]
-            if plan.phrases:
-                bonus = ranking.phrase_scores(searcher, plan.phrases, docnums)
-                candidates = [(score + bonus.get(docnum, 0.0), docnum) for score, docnum in candidates]
-            ranked += sorted(candidates, key=lambda candidate: -candidate[0])
-            seen.update(docnum for _, docnum in candidates)
-            facets = ranking.facets(found, with_facets)
-            # Whoosh drops subqueries that can no longer reach the top hits, so past the
-            # collected number its count is only a lower bound (without facets)
-            exact = step.counts_all and (with_facets or len(found) < collected)
-            total = len(found) if exact else max(len(found), found.estimated_min_length())
-            if len(ranked) >= wanted:
-                break
+        candidates = max(wanted, RANKED_CANDIDATES)
+        clauses = wordsearch.clause_terms(plan) if plan.parsed is None else None
+        if clauses:
+            ranked = wordsearch.rank_words(searcher, plan, clauses, wanted, candidates, not with_facets, with_facets,
+                                           years, self._years, self._lengths, self._memo)
+        else:
+            ranked = ranking.rank_steps(searcher, plan, wanted, candidates, with_facets, years, self._years)
         terms = ranking.terms_by_field(plan, searcher) if with_highlights else {}
         hits = []
-        for score, docnum in ranked[offset:wanted]:
+        for score, docnum in ranked.hits[offset:wanted]:
             paper = _paper(searcher.stored_fields(docnum))
             hits.append(Hit(paper, float(score), self._highlights(paper, terms) if with_highlights else {}))
-        return SearchResults(query, hits, total, offset, limit, plan.suggestion, facets, truncated, exact)
+        return SearchResults(query, hits, ranked.total, offset, limit, plan.suggestion, ranked.facets,
+                             ranked.truncated, ranked.exact)
 
     def _highlights(self, paper: Paper, terms: dict[str, set[str]]) -> dict[str, str]:
         """Highlights of the text as a reader sees it: LaTeX read as text (``$4\\times$`` -> 4×),

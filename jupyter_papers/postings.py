@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import weakref
 from bisect import bisect_left
+from collections import OrderedDict
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
@@ -78,3 +79,38 @@ def posting_blocks(reader, fieldname: str, term: str):
             weights = np.asarray(weights, dtype=np.float32)
         yield ids, weights
         matcher._next_block()
+
+
+class PostingCache:
+    """Decoded posting lists (document numbers, frequencies) of one index snapshot, the
+    most recently used kept up to a memory budget. A search box asks for the same words at
+    every key press, and decoding a list block by block costs far more than scoring it."""
+
+    def __init__(self, budget_bytes: int = 96 * 2**20):
+        self.budget = budget_bytes
+        self._lists: OrderedDict = OrderedDict()
+        self._bytes = 0
+
+    def get(self, reader, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        key = (id(reader), fieldname, term)  # the snapshot's readers live as long as this cache
+        found = self._lists.get(key)
+        if found is not None:
+            self._lists.move_to_end(key)
+            return found
+        blocks = list(posting_blocks(reader, fieldname, term)) if (fieldname, term) in reader else []
+        if blocks:
+            found = (np.concatenate([ids for ids, _ in blocks]).astype(np.int32),
+                     np.concatenate([tf for _, tf in blocks]))
+        else:
+            found = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+        self._lists[key] = found
+        self._bytes += found[0].nbytes + found[1].nbytes
+        while self._bytes > self.budget and len(self._lists) > 1:
+            _, (ids, tf) = self._lists.popitem(last=False)
+            self._bytes -= ids.nbytes + tf.nbytes
+        return found
+
+
+def cached_postings(memo: dict) -> PostingCache:
+    """The posting cache of the index snapshot ``memo`` holds what is known about."""
+    return memo.setdefault("postings", PostingCache())

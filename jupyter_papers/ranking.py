@@ -6,6 +6,7 @@ match), phrase bonuses from the candidates' positions, year facets, and the term
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, field
 
 from whoosh import query as wq, sorting
 from whoosh.searching import TimeLimit
@@ -14,6 +15,48 @@ from .collect import BoundedCollector, YearColumns
 
 SEARCH_TIME_LIMIT = 5.0
 MAX_HIGHLIGHT_EXPANSION = 200
+
+
+@dataclass
+class Ranked:
+    """A search's candidates in the order its steps found them; how many papers the last
+    step matched (a lower bound when not ``exact``); year counts when asked for."""
+
+    hits: list[tuple[float, int]] = field(default_factory=list)
+    total: int = 0
+    facets: dict[str, dict[int, int]] = field(default_factory=dict)
+    truncated: bool = False
+    exact: bool = True
+
+
+def rank_steps(searcher, plan, wanted: int, candidates: int, with_facets: bool, years, columns) -> Ranked:
+    """Widen step by step until ``wanted`` are found (Plan.steps: titles and authors first,
+    a tenth of the postings). Each step matches a superset of the one before; hits keep
+    the order in which the steps found them, so pages do not shuffle. A step ranks its
+    best candidates by the whole query, so abstracts still count among title matches."""
+    ranked = Ranked()
+    seen: set[int] = set()
+    for step in plan.steps(short_first=not with_facets):
+        found, cut = timed_search(searcher, step.finding, candidates, years, year_groups(with_facets), columns)
+        ranked.truncated = ranked.truncated or cut
+        hits = [(hit.score or 0.0, hit.docnum) for hit in found if hit.docnum not in seen]
+        docnums = [docnum for _, docnum in hits]
+        if step.ranking is not None:
+            better = scores(searcher, step.ranking, docnums)
+            hits = [(better.get(docnum, score), docnum) for score, docnum in hits]
+        if plan.phrases:
+            bonus = phrase_scores(searcher, plan.phrases, docnums)
+            hits = [(score + bonus.get(docnum, 0.0), docnum) for score, docnum in hits]
+        ranked.hits += sorted(hits, key=lambda hit: -hit[0])
+        seen.update(docnums)
+        ranked.facets = facets(found, with_facets)
+        # Whoosh drops subqueries that can no longer reach the top hits, so past the
+        # collected number its count is only a lower bound (without facets)
+        ranked.exact = step.counts_all and (with_facets or len(found) < candidates)
+        ranked.total = len(found) if ranked.exact else max(len(found), found.estimated_min_length())
+        if len(ranked.hits) >= wanted:
+            break
+    return ranked
 
 
 def scores(searcher, q: wq.Query, docnums: list[int]) -> dict[int, float]:

@@ -4,7 +4,7 @@ pasted title. Many plain words, no syntax.
 The word-by-word search (query.py) asks Whoosh for matches of every word in every field,
 through a tree of matchers and per-document scoring calls: fine for three words, but a
 SciFact claim took 92 ms there, 9x SQLite FTS5. Here each distinct word's posting lists
-are read whole, block by block, and scored at once with numpy (BM25F over title and
+are read whole (and kept: postings.PostingCache), and scored at once with numpy (BM25F over title and
 abstract): the cost is the postings read, not the matchers walked (4.6 ms a claim, FTS5
 10.1 ms). A paper whose title holds every word of the query (a pasted title) comes first.
 """
@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-from .postings import FieldLengths, posting_blocks
+from .postings import FieldLengths, PostingCache
 from .query import ADVANCED, words_of
 
 SENTENCE_WORDS = 6  # plain words from which a query is read as a sentence
@@ -50,7 +50,8 @@ def sentence_terms(schema, text: str) -> list[str]:
     return list(seen)
 
 
-def rank_sentence(searcher, terms: list[str], wanted: int, years, year_columns, lengths: FieldLengths):
+def rank_sentence(searcher, terms: list[str], wanted: int, years, year_columns, lengths: FieldLengths,
+                  cache: PostingCache):
     """The best ``wanted`` (score, docnum) pairs for the terms and how many papers match.
     ``years``: a (from, to) pair, either end None, or None. Fields are weighted before
     BM25 saturates a word's frequency (BM25F): on SciFact's train split, nDCG@10 0.703
@@ -77,13 +78,11 @@ def rank_sentence(searcher, terms: list[str], wanted: int, years, year_columns, 
         for term in present:
             touched = []
             for fieldname in FIELDS:
-                if (fieldname, term) not in segment:
-                    continue
-                for ids, tf in posting_blocks(segment, fieldname, term):
-                    weighted[ids] += tf * norms[fieldname][ids]
-                    touched.append(ids)
-                    if fieldname == "title":
-                        in_title[ids] += 1
+                ids, tf = cache.get(segment, fieldname, term)
+                weighted[ids] += tf * norms[fieldname][ids]
+                touched.append(ids)
+                if fieldname == "title":
+                    in_title[ids] += 1
             if touched:
                 ids = np.unique(np.concatenate(touched))
                 tf = weighted[ids]
