@@ -37,6 +37,7 @@ STRIP = ".,;:!?()[]{}\"'“”‘’`"
 VOCABULARY_FIELDS = ("words", "authors")
 COMPLETIONS_PER_FIELD = 8
 COMPLETIONS = 8
+SHORT_PREFIX = 4  # a last word shorter than this completes in the short fields only
 COMPLETION_SCAN_LIMIT = 20_000  # words per segment looked at for one prefix
 REMEMBERED_PREFIXES = 5_000
 TYPED_SHARE = 0.25  # see QueryBuilder._most_frequent
@@ -252,13 +253,17 @@ class QueryBuilder:
             return wq.Phrase(fieldname, tokens)
         return wq.And([wq.Term(fieldname, t) for t in tokens])
 
-    def _words_clause(self, words: list[str]) -> wq.Query | None:
+    def _words_clause(self, words: list[str], completions: list[str] = ()) -> wq.Query | None:
         """Any of the words in any text field, each distinct term once (completions often
         share a stem: learning, learned, learns are all title:learn) and only where the
-        index has it: every clause costs a lookup in every segment at every search step."""
+        index has it: every clause costs a lookup in every segment at every search step.
+        Completions of a word of two or three letters are looked for in the short fields
+        only: they are guesses, and their abstract postings, a tenth of the papers each for
+        "re" (representation, reinforcement...), cost the most of a key press's search."""
+        short = len(words[0]) < SHORT_PREFIX if completions else False
         clauses: list[wq.Query] = []
         for fieldname in TEXT_FIELDS:
-            for word in words:
+            for word in [*words, *(completions if fieldname in SHORT_FIELDS or not short else ())]:
                 q = self._field_query(fieldname, word)
                 if q is not None and q not in clauses:
                     clauses.append(q)
@@ -274,13 +279,14 @@ class QueryBuilder:
         return any(self._exists(q) for q in (self._field_query(f, word) for f in TEXT_FIELDS) if q is not None)
 
     def _word(self, word: str, last: bool, plan: Plan) -> wq.Query | None:
-        alternatives = [word] + (self.completions(word) if last else [])
-        if len(alternatives) == 1:
+        completions = self.completions(word) if last else []
+        alternatives = [word]
+        if not completions:
             correction = self._respelling(word)
             if correction:
                 plan.corrections[word] = correction
                 alternatives.append(correction)
-        return self._words_clause(alternatives)
+        return self._words_clause(alternatives, completions)
 
     def _respelling(self, word: str) -> str | None:
         """A correction for a word the index lacks, or for one it has in a few documents

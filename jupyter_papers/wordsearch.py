@@ -63,7 +63,7 @@ class _Segment:
     words each paper has (anywhere, and in the short fields), which papers may be shown."""
 
     def __init__(self, searcher, leaf, offset: int, clauses, memo: dict, years, columns, lengths):
-        reader = leaf.reader()
+        self.reader = reader = leaf.reader()
         self.offset = offset
         count = reader.doc_count_all()
         self.score = np.zeros(count, dtype=np.float32)
@@ -116,6 +116,16 @@ class _Segment:
             local = local[np.argpartition(-self.score[local], candidates - 1)[:candidates]]
         return [(float(self.score[d]), int(d) + self.offset) for d in local]
 
+    def has(self, phrase: wq.Phrase, docnum: int, cache) -> bool:
+        """Whether the paper has every word of the phrase in the phrase's field."""
+        local = docnum - self.offset
+        for word in phrase.words:
+            ids, _ = cache.get(self.reader, phrase.fieldname, word)
+            at = int(np.searchsorted(ids, local))
+            if at == len(ids) or ids[at] != local:
+                return False
+        return True
+
     def matching(self, need: int) -> np.ndarray:
         return self.valid & (self.words >= need)
 
@@ -151,10 +161,10 @@ def rank_words(searcher, plan: Plan, clauses, wanted: int, candidates: int, shor
         found = sorted((hit for segment in segments for hit in segment.best(need, short, candidates)),
                        key=_best_first)[:candidates]
         if phrases:
-            bonus = phrase_scores(searcher, phrases, [docnum for _, docnum in found])
+            bonus = _phrase_bonus(searcher, segments, phrases, [docnum for _, docnum in found], memo)
             found = sorted(((score + bonus.get(docnum, 0.0), docnum) for score, docnum in found), key=_best_first)
         for _, docnum in found:
-            segment = next(s for s in reversed(segments) if s.offset <= docnum)
+            segment = _segment_of(segments, docnum)
             segment.seen[docnum - segment.offset] = True
         ranked.hits += found
         if len(ranked.hits) >= wanted:
@@ -165,6 +175,23 @@ def rank_words(searcher, plan: Plan, clauses, wanted: int, candidates: int, shor
         counts = sum(np.bincount(s.years[m], minlength=65536) for s, m in zip(segments, matching, strict=True))
         ranked.facets = {"year": {int(year): int(counts[year]) for year in np.flatnonzero(counts)[::-1] if year}}
     return ranked
+
+
+def _phrase_bonus(searcher, segments, phrases: list[wq.Phrase], docnums: list[int], memo: dict) -> dict[int, float]:
+    """ranking.phrase_scores, asked only about the papers that have all of a phrase's words
+    in its field (the cached postings tell at once): reading positions costs a posting
+    block decoded per word and paper, 15 ms of a three-word query at 158k papers."""
+    cache = cached_postings(memo)
+    bonus: dict[int, float] = {}
+    for phrase in phrases:
+        possible = [docnum for docnum in docnums if _segment_of(segments, docnum).has(phrase, docnum, cache)]
+        for docnum, score in phrase_scores(searcher, [phrase], possible).items():
+            bonus[docnum] = bonus.get(docnum, 0.0) + score
+    return bonus
+
+
+def _segment_of(segments: list[_Segment], docnum: int) -> _Segment:
+    return next(segment for segment in reversed(segments) if segment.offset <= docnum)
 
 
 def _best_first(hit: tuple[float, int]) -> tuple[float, int]:

@@ -250,3 +250,13 @@ def test_a_changed_paper_is_found_by_its_new_words_only(empty_index):
     assert [hit.paper.id for hit in empty_index.search("attention ")] == []
     assert [hit.paper.id for hit in empty_index.search("graphs ")] == ["p2"]
     assert [hit.paper.title for hit in empty_index.search("sparse ")] == ["Sparse transformers for text"]
+
+
+def test_a_word_of_two_or_three_letters_completes_in_titles_authors_and_keywords(empty_index):
+    """Guesses from two letters are looked for where they are cheap and telling; from four
+    letters on, abstracts too."""
+    empty_index.add([jp.Paper(id="abstract", title="A study", abstract="We learn a representation of graphs."),
+                     jp.Paper(id="title", title="Representation learning", abstract="We study graphs.")])
+    assert [hit.paper.id for hit in empty_index.search("re")] == ["title"]
+    assert [hit.paper.id for hit in empty_index.search("rep")] == ["title"]
+    assert [hit.paper.id for hit in empty_index.search("repr")] == ["title", "abstract"]
