@@ -357,14 +357,14 @@ class PaperIndex:
         return SearchResults(query, hits[:limit], len(results), offset, limit, facets=ranking.facets(results, with_facets))
 
     def _run(self, searcher, query, plan, limit, offset, years, with_highlights, with_facets) -> SearchResults:
-        """Plain words go the numpy way (wordsearch.py); the query language, and words that
-        are phrases ("GLM-130B"), through Whoosh's matchers."""
+        """Words and the query language's terms go the numpy way (wordsearch.py); quoted
+        phrases, NOT, ranges and boosts through Whoosh's matchers."""
         wanted = offset + limit
         candidates = max(wanted, RANKED_CANDIDATES)
-        clauses = wordsearch.clause_terms(plan) if plan.parsed is None else None
-        if clauses:
-            ranked = wordsearch.rank_words(searcher, plan, clauses, wanted, candidates, not with_facets, with_facets,
-                                           years, self._years, self._lengths, self._memo)
+        clauses = wordsearch.clauses_of(plan)
+        if clauses is not None:
+            ranked = wordsearch.rank(searcher, plan, clauses, wanted, candidates, not with_facets, with_facets,
+                                     years, self._years, self._lengths, self._memo)
         else:
             ranked = ranking.rank_steps(searcher, plan, wanted, candidates, with_facets, years, self._years)
         terms = ranking.terms_by_field(plan, searcher) if with_highlights else {}

@@ -1,4 +1,5 @@
-"""A plan of plain words, searched a posting list at a time with numpy.
+"""Plain words, and the query language's terms and phrases, searched a posting list at a
+time with numpy.
 
 Whoosh finds a plan's matches through a tree of matchers, one call per posting per word
 and field, and the last word of a search box stands for up to eight completions in four
@@ -6,11 +7,17 @@ fields: three title words took 255 ms at p95 over 158k papers, 3.5x SQLite FTS5.
 each term's posting list is read once per index snapshot (postings.PostingCache), and
 its BM25F scores are added into one array per segment: the cost is a few numpy
 operations per term, whatever the words' frequencies. Scores are Whoosh's own
-(analysis.PaperBM25F), so the ranking is the one Whoosh's path gives; the widening steps
-are Plan.steps' (every word in the short fields, every word anywhere, two of three, any).
+(analysis.PaperBM25F; the query language's coordination bonus for matching more of an
+OR's words is left out), so the ranking is the one Whoosh's path gives; plain words widen
+as Plan.steps does (every word in the short fields, every word anywhere, two of three, any).
+Quoted phrases stay with Whoosh's matchers: reading the positions of the candidates best
+first was faster for common phrases ("neural network": 113 -> 73 ms at 158k papers) but
+twice as slow for words rarely side by side (8 of 2,700 papers: 86 -> 160 ms).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from whoosh import query as wq
@@ -24,25 +31,49 @@ _BM25 = PaperBM25F()
 K1, B = _BM25.K1, _BM25.B
 
 
-def clause_terms(plan: Plan) -> list[list[tuple[str, list[str]]]] | None:
-    """Each word clause as (field, words a paper must all have there) pairs; None for a
-    clause that is not made of terms and phrases. A phrase (a hyphenated word:
-    "fine-tuning" is title:fine title:tuning) is searched as its words, side by side or
-    not; side by side adds a bonus, positions read for the candidates only (word_phrases).
-    Whoosh's path took 0.2-0.4 s for "Data-Free Backdoor Removal" over 158k papers."""
-    clauses = []
-    for clause in plan.words:
-        leaves = clause.subqueries if isinstance(clause, wq.Or) else [clause]
-        if not all(type(leaf) in (wq.Term, wq.Phrase) for leaf in leaves):
+class Leaf(NamedTuple):
+    """Words a paper must all have in one field: one, or a hyphenated word's ("fine-tuning"
+    is title:fine title:tuning, side by side or not: side by side adds a bonus)."""
+
+    fieldname: str
+    words: tuple[str, ...]
+
+
+class Clauses(NamedTuple):
+    """Each clause any of its leaves; ``need``: how many clauses a match has (None: plain
+    words, widening from all of them to any)."""
+
+    clauses: list[list[Leaf]]
+    need: int | None
+
+
+def clauses_of(plan: Plan) -> Clauses | None:
+    """The plan as clauses of leaves; None for what only Whoosh's matchers search (quoted
+    phrases, NOT, ranges, boosts)."""
+    if plan.parsed is None:
+        clauses = [_leaves(clause, phrases=True) for clause in plan.words]
+        return None if None in clauses else Clauses(clauses, None)
+    parts = plan.parsed.subqueries if isinstance(plan.parsed, wq.And) else [plan.parsed]
+    clauses = [_leaves(part, phrases=False) for part in parts]
+    return None if None in clauses or not clauses else Clauses(clauses, len(clauses))
+
+
+def _leaves(q: wq.Query, phrases: bool) -> list[Leaf] | None:
+    leaves = []
+    for leaf in q.subqueries if isinstance(q, wq.Or) else [q]:
+        if type(leaf) is wq.Term and leaf.boost == 1.0:
+            leaves.append(Leaf(leaf.fieldname, (leaf.text,)))
+        elif type(leaf) is wq.Phrase and phrases and leaf.words:
+            leaves.append(Leaf(leaf.fieldname, tuple(leaf.words)))
+        else:
             return None
-        clauses.append([(leaf.fieldname, [leaf.text] if type(leaf) is wq.Term else list(leaf.words))
-                        for leaf in leaves])
-    return clauses
+    return leaves
 
 
 def word_phrases(plan: Plan) -> list[wq.Phrase]:
-    """The phrases inside the word clauses: where their words are side by side, a paper
-    gets their score once more, as Whoosh would give it to those papers and not others."""
+    """The phrases inside plain word clauses (hyphenated words): where their words are
+    side by side, a paper gets their score once more, as Whoosh gives it to those papers
+    and not to others."""
     return [leaf for clause in plan.words for leaf in (clause.subqueries if isinstance(clause, wq.Or) else [clause])
             if type(leaf) is wq.Phrase]
 
@@ -60,10 +91,11 @@ def steps(words: int, short_first: bool) -> list[tuple[int, bool]]:
 
 class _Segment:
     """One segment's arrays for a plan: the whole query's score per paper, how many of its
-    words each paper has (anywhere, and in the short fields), which papers may be shown."""
+    clauses each paper has (anywhere, and in the short fields), which papers may be shown."""
 
-    def __init__(self, searcher, leaf, offset: int, clauses, memo: dict, years, columns, lengths):
-        self.reader = reader = leaf.reader()
+    def __init__(self, searcher, subsearcher, offset: int, clauses: list[list[Leaf]], memo: dict, years, columns,
+                 lengths):
+        self.reader = reader = subsearcher.reader()
         self.offset = offset
         count = reader.doc_count_all()
         self.score = np.zeros(count, dtype=np.float32)
@@ -72,17 +104,18 @@ class _Segment:
         for leaves in clauses:
             anywhere = np.zeros(count, dtype=bool)
             short = np.zeros(count, dtype=bool)
-            for fieldname, words in leaves:
-                ids = self._add(searcher, reader, fieldname, words, memo, lengths)
+            for leaf in leaves:
+                ids, scores = self._scores(searcher, leaf, memo, lengths)
+                self.score[ids] += scores
                 anywhere[ids] = True
-                if fieldname in SHORT_FIELDS:
+                if leaf.fieldname in SHORT_FIELDS:
                     short[ids] = True
             self.words += anywhere
             self.short_words += short
         self.valid = np.ones(count, dtype=bool)  # not deleted, in the years asked for
         if reader.has_deletions():
             self.valid[np.fromiter(reader.deleted_docs_set, dtype=np.int64)] = False
-        self.years = np.frombuffer(columns.of(leaf), dtype=np.uint16)
+        self.years = np.frombuffer(columns.of(subsearcher), dtype=np.uint16)
         if years is not None:
             low, high = years
             self.valid &= self.years >= (1 if low is None else low)  # 0: no year, outside every range
@@ -90,31 +123,32 @@ class _Segment:
                 self.valid &= self.years <= high
         self.seen = np.zeros(count, dtype=bool)
 
-    def _add(self, searcher, reader, fieldname: str, words: list[str], memo: dict, lengths) -> np.ndarray:
-        """Adds the words' BM25F scores in the field to the papers having all of them there;
-        returns those papers."""
+    def _scores(self, searcher, leaf: Leaf, memo: dict, lengths) -> tuple[np.ndarray, np.ndarray]:
+        """The papers having all the leaf's words in its field, and the BM25F sum of them."""
         cache = cached_postings(memo)
-        lists = [cache.get(reader, fieldname, word) for word in words]
+        lists = [cache.get(self.reader, leaf.fieldname, word) for word in leaf.words]
         ids = lists[0][0]
         for other, _ in lists[1:]:
             ids = np.intersect1d(ids, other, assume_unique=True)
+        scores = np.zeros(len(ids), dtype=np.float32)
         if not len(ids):
-            return ids
-        norms = _norms(searcher, reader, fieldname, memo, lengths)[ids]
-        for word, (word_ids, tf) in zip(words, lists, strict=True):
+            return ids, scores
+        norms = _norms(searcher, self.reader, leaf.fieldname, memo, lengths)[ids]
+        for word, (word_ids, tf) in zip(leaf.words, lists, strict=True):
             if len(lists) > 1:
                 tf = tf[np.searchsorted(word_ids, ids)]
-            weight = FIELD_WEIGHTS.get(fieldname, 1.0) * _idf(searcher, fieldname, word, memo) * (K1 + 1)
-            self.score[ids] += weight * tf / (tf + norms)
-        return ids
+            weight = FIELD_WEIGHTS.get(leaf.fieldname, 1.0) * _idf(searcher, leaf.fieldname, word, memo) * (K1 + 1)
+            scores += weight * tf / (tf + norms)
+        return ids, scores
 
-    def best(self, need: int, short: bool, candidates: int) -> list[tuple[float, int]]:
-        """The best papers not yet found with at least ``need`` words (in the short fields)."""
+    def best(self, need: int, short: bool, candidates: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, document numbers) of the best papers not yet found with at least
+        ``need`` clauses (in the short fields)."""
         words = self.short_words if short else self.words
         local = np.flatnonzero(self.valid & ~self.seen & (words >= need))
         if len(local) > candidates:
             local = local[np.argpartition(-self.score[local], candidates - 1)[:candidates]]
-        return [(float(self.score[d]), int(d) + self.offset) for d in local]
+        return self.score[local], local + self.offset
 
     def has(self, phrase: wq.Phrase, docnum: int, cache) -> bool:
         """Whether the paper has every word of the phrase in the phrase's field."""
@@ -148,33 +182,48 @@ def _norms(searcher, reader, fieldname: str, memo: dict, lengths) -> np.ndarray:
     return norms[key]
 
 
-def rank_words(searcher, plan: Plan, clauses, wanted: int, candidates: int, short_first: bool,
-               with_facets: bool, years, columns, lengths, memo: dict) -> Ranked:
-    """The plan's hits, widening step by step until ``wanted`` are found. Each step ranks
-    its best ``candidates`` (not yet found) by the whole query plus the phrase bonuses."""
-    segments = [_Segment(searcher, leaf, offset, clauses, memo, years, columns, lengths)
-                for leaf, offset in searcher.leaf_searchers()]
+def rank(searcher, plan: Plan, clauses: Clauses, wanted: int, candidates: int, short_first: bool,
+         with_facets: bool, years, columns, lengths, memo: dict) -> Ranked:
+    """The plan's hits. Plain words widen step by step until ``wanted`` are found, each
+    step ranking its best ``candidates`` (not yet found) by the whole query plus the
+    phrase bonuses; the query language's clauses are found in the short fields first."""
+    segments = [_Segment(searcher, subsearcher, offset, clauses.clauses, memo, years, columns, lengths)
+                for subsearcher, offset in searcher.leaf_searchers()]
     ranked = Ranked()
-    need = len(clauses)
+    need = clauses.need or len(clauses.clauses)
     phrases = plan.phrases + word_phrases(plan)
-    for need, short in steps(len(clauses), short_first):
-        found = sorted((hit for segment in segments for hit in segment.best(need, short, candidates)),
-                       key=_best_first)[:candidates]
+    widening = steps(need, short_first) if clauses.need is None else [(need, True), (need, False)][not short_first:]
+    for need, short in widening:
+        found = _best(segments, need, short, candidates)
         if phrases:
             bonus = _phrase_bonus(searcher, segments, phrases, [docnum for _, docnum in found], memo)
             found = sorted(((score + bonus.get(docnum, 0.0), docnum) for score, docnum in found), key=_best_first)
-        for _, docnum in found:
-            segment = _segment_of(segments, docnum)
-            segment.seen[docnum - segment.offset] = True
+        _mark_seen(segments, [docnum for _, docnum in found])
         ranked.hits += found
         if len(ranked.hits) >= wanted:
             break
     matching = [segment.matching(need) for segment in segments]
     ranked.total = sum(int(np.count_nonzero(m)) for m in matching)
     if with_facets:
-        counts = sum(np.bincount(s.years[m], minlength=65536) for s, m in zip(segments, matching, strict=True))
-        ranked.facets = {"year": {int(year): int(counts[year]) for year in np.flatnonzero(counts)[::-1] if year}}
+        ranked.facets = _year_counts(segments, matching)
     return ranked
+
+
+def _best(segments: list[_Segment], need: int, short: bool, candidates: int) -> list[tuple[float, int]]:
+    found = [(float(score), int(docnum)) for segment in segments
+             for score, docnum in zip(*segment.best(need, short, candidates), strict=True)]
+    return sorted(found, key=_best_first)[:candidates]
+
+
+def _mark_seen(segments: list[_Segment], docnums: list[int]) -> None:
+    for docnum in docnums:
+        segment = _segment_of(segments, docnum)
+        segment.seen[docnum - segment.offset] = True
+
+
+def _year_counts(segments: list[_Segment], matching: list[np.ndarray]) -> dict[str, dict[int, int]]:
+    counts = sum(np.bincount(s.years[m], minlength=65536) for s, m in zip(segments, matching, strict=True))
+    return {"year": {int(year): int(counts[year]) for year in np.flatnonzero(counts)[::-1] if year}}
 
 
 def _phrase_bonus(searcher, segments, phrases: list[wq.Phrase], docnums: list[int], memo: dict) -> dict[int, float]:

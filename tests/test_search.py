@@ -220,7 +220,8 @@ def test_the_newest_first_listing_keeps_to_the_years(demo_index, options):
     assert years == sorted(years, reverse=True) and results.total == len(years)
 
 
-def test_plain_words_score_as_whoosh_scores_them(demo_index):
+@pytest.mark.parametrize("query", ["diffusion ", "title:diffusion", "diffusion AND models", "authors:chen"])
+def test_words_and_terms_score_as_whoosh_scores_them(demo_index, query):
     """The numpy path (wordsearch.py) reimplements Whoosh's BM25F: each hit's score is the
     one Whoosh's matchers give the same paper."""
     from whoosh import query as wq
@@ -228,12 +229,12 @@ def test_plain_words_score_as_whoosh_scores_them(demo_index):
     from jupyter_papers.query import QueryBuilder
     from jupyter_papers.ranking import scores
 
-    results = demo_index.search("diffusion ", limit=50, highlights=False)
-    assert results.total > 5
+    results = demo_index.search(query, limit=50, highlights=False)
+    assert results.total >= 2 and results.total_exact
     with demo_index._reading() as searcher:
-        plan = QueryBuilder(searcher, searcher.schema, demo_index._parser, demo_index._memo).build("diffusion ", False)
+        plan = QueryBuilder(searcher, searcher.schema, demo_index._parser, demo_index._memo).build(query, False)
         docnums = [searcher.document_number(id=hit.paper.id) for hit in results]
-        whoosh = scores(searcher, wq.Or(plan.words), docnums)
+        whoosh = scores(searcher, plan.parsed or wq.Or(plan.words), docnums)
     assert [round(hit.score, 3) for hit in results] == [round(whoosh[d], 3) for d in docnums]
 
 
