@@ -78,7 +78,8 @@ def rank_sentence(searcher, terms: list[str], wanted: int, years, year_columns, 
         for term in present:
             touched = []
             for fieldname in FIELDS:
-                ids, tf = cache.get(segment, fieldname, term)
+                postings = cache.get(segment, fieldname, term)
+                ids, tf = postings.ids, postings.tf
                 weighted[ids] += tf * norms[fieldname][ids]
                 touched.append(ids)
                 if fieldname == "title":

@@ -25,7 +25,7 @@ from whoosh import query as wq
 from .analysis import FIELD_WEIGHTS, SHORT_FIELDS, PaperBM25F
 from .postings import cached_postings
 from .query import TITLE_LIKE_WORDS, Plan
-from .ranking import Ranked, phrase_scores
+from .ranking import Ranked
 
 _BM25 = PaperBM25F()
 K1, B = _BM25.K1, _BM25.B
@@ -127,18 +127,16 @@ class _Segment:
         """The papers having all the leaf's words in its field, and the BM25F sum of them."""
         cache = cached_postings(memo)
         lists = [cache.get(self.reader, leaf.fieldname, word) for word in leaf.words]
-        ids = lists[0][0]
-        for other, _ in lists[1:]:
-            ids = np.intersect1d(ids, other, assume_unique=True)
+        ids = lists[0].ids
+        for other in lists[1:]:
+            ids = np.intersect1d(ids, other.ids, assume_unique=True)
         scores = np.zeros(len(ids), dtype=np.float32)
         if not len(ids):
             return ids, scores
         norms = _norms(searcher, self.reader, leaf.fieldname, memo, lengths)[ids]
-        for word, (word_ids, tf) in zip(leaf.words, lists, strict=True):
-            if len(lists) > 1:
-                tf = tf[np.searchsorted(word_ids, ids)]
-            weight = FIELD_WEIGHTS.get(leaf.fieldname, 1.0) * _idf(searcher, leaf.fieldname, word, memo) * (K1 + 1)
-            scores += weight * tf / (tf + norms)
+        for word, postings in zip(leaf.words, lists, strict=True):
+            tf = postings.tf[np.searchsorted(postings.ids, ids)] if len(lists) > 1 else postings.tf
+            scores += _weight(searcher, leaf.fieldname, word, memo) * tf / (tf + norms)
         return ids, scores
 
     def best(self, need: int, short: bool, candidates: int) -> tuple[np.ndarray, np.ndarray]:
@@ -154,7 +152,7 @@ class _Segment:
         """Whether the paper has every word of the phrase in the phrase's field."""
         local = docnum - self.offset
         for word in phrase.words:
-            ids, _ = cache.get(self.reader, phrase.fieldname, word)
+            ids = cache.get(self.reader, phrase.fieldname, word).ids
             at = int(np.searchsorted(ids, local))
             if at == len(ids) or ids[at] != local:
                 return False
@@ -164,11 +162,12 @@ class _Segment:
         return self.valid & (self.words >= need)
 
 
-def _idf(searcher, fieldname: str, term: str, memo: dict) -> float:
-    found = memo.setdefault("idf", {})
+def _weight(searcher, fieldname: str, term: str, memo: dict) -> float:
+    """The term's BM25F weight in the field: the field's weight, idf and K1 + 1."""
+    found = memo.setdefault("weights", {})
     key = (fieldname, term)
     if key not in found:
-        found[key] = _BM25.idf(searcher, fieldname, term)
+        found[key] = FIELD_WEIGHTS.get(fieldname, 1.0) * _BM25.idf(searcher, fieldname, term) * (K1 + 1)
     return found[key]
 
 
@@ -196,7 +195,7 @@ def rank(searcher, plan: Plan, clauses: Clauses, wanted: int, candidates: int, s
     for need, short in widening:
         found = _best(segments, need, short, candidates)
         if phrases:
-            bonus = _phrase_bonus(searcher, segments, phrases, [docnum for _, docnum in found], memo)
+            bonus = _phrase_bonus(searcher, segments, phrases, [docnum for _, docnum in found], memo, lengths)
             found = sorted(((score + bonus.get(docnum, 0.0), docnum) for score, docnum in found), key=_best_first)
         _mark_seen(segments, [docnum for _, docnum in found])
         ranked.hits += found
@@ -226,16 +225,29 @@ def _year_counts(segments: list[_Segment], matching: list[np.ndarray]) -> dict[s
     return {"year": {int(year): int(counts[year]) for year in np.flatnonzero(counts)[::-1] if year}}
 
 
-def _phrase_bonus(searcher, segments, phrases: list[wq.Phrase], docnums: list[int], memo: dict) -> dict[int, float]:
-    """ranking.phrase_scores, asked only about the papers that have all of a phrase's words
-    in its field (the cached postings tell at once): reading positions costs a posting
-    block decoded per word and paper, 15 ms of a three-word query at 158k papers."""
+def _phrase_bonus(searcher, segments, phrases: list[wq.Phrase], docnums: list[int], memo: dict,
+                  lengths) -> dict[int, float]:
+    """What the phrases add to these papers' scores where their words are side by side (as
+    Whoosh scores a phrase: its boost times its words' scores). Positions are read only for
+    the papers holding every word of a phrase in its field (the cached postings tell)."""
     cache = cached_postings(memo)
     bonus: dict[int, float] = {}
     for phrase in phrases:
-        possible = [docnum for docnum in docnums if _segment_of(segments, docnum).has(phrase, docnum, cache)]
-        for docnum, score in phrase_scores(searcher, [phrase], possible).items():
-            bonus[docnum] = bonus.get(docnum, 0.0) + score
+        for docnum in docnums:
+            segment = _segment_of(segments, docnum)
+            local = docnum - segment.offset
+            if not segment.has(phrase, docnum, cache):
+                continue
+            starts = set(cache.positions(segment.reader, phrase.fieldname, phrase.words[0], local))
+            for distance, word in enumerate(phrase.words[1:], 1):
+                starts &= {at - distance for at in cache.positions(segment.reader, phrase.fieldname, word, local)}
+            if starts:
+                norm = _norms(searcher, segment.reader, phrase.fieldname, memo, lengths)[local]
+                for word in phrase.words:
+                    postings = cache.get(segment.reader, phrase.fieldname, word)
+                    tf = postings.tf[np.searchsorted(postings.ids, local)]
+                    bonus[docnum] = bonus.get(docnum, 0.0) + phrase.boost * _weight(
+                        searcher, phrase.fieldname, word, memo) * float(tf / (tf + norm))
     return bonus
 
 
