@@ -1,5 +1,5 @@
-"""Plain words, and the query language's terms and phrases, searched a posting list at a
-time with numpy.
+"""Plain words, and the query language's terms, searched a posting list at a time with
+numpy.
 
 Whoosh finds a plan's matches through a tree of matchers, one call per posting per word
 and field, and the last word of a search box stands for up to eight completions in four
@@ -12,7 +12,8 @@ OR's words is left out), so the ranking is the one Whoosh's path gives; plain wo
 as Plan.steps does (every word in the short fields, every word anywhere, two of three, any).
 Quoted phrases stay with Whoosh's matchers: reading the positions of the candidates best
 first was faster for common phrases ("neural network": 113 -> 73 ms at 158k papers) but
-twice as slow for words rarely side by side (8 of 2,700 papers: 86 -> 160 ms).
+twice as slow for words rarely side by side (8 of 2,700 papers: 86 -> 160 ms), before
+positions were read from the cached postings' blocks (postings.PostingCache.positions).
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ class _Segment:
         self.offset = offset
         count = reader.doc_count_all()
         self.score = np.zeros(count, dtype=np.float32)
-        self.words = np.zeros(count, dtype=np.int8)
-        self.short_words = np.zeros(count, dtype=np.int8)
+        self.words = np.zeros(count, dtype=np.int16)  # a query has up to MAX_QUERY_WORDS
+        self.short_words = np.zeros(count, dtype=np.int16)
         for leaves in clauses:
             anywhere = np.zeros(count, dtype=bool)
             short = np.zeros(count, dtype=bool)

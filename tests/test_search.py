@@ -220,6 +220,14 @@ def test_the_newest_first_listing_keeps_to_the_years(demo_index, options):
     assert years == sorted(years, reverse=True) and results.total == len(years)
 
 
+def test_a_total_counted_in_titles_only_says_it_is_a_lower_bound(demo_index):
+    """Whoosh's path (NOT, phrases) fills a page from titles without counting abstracts."""
+    titles = demo_index.search("language NOT zebra", limit=3)
+    assert not titles.total_exact and titles.total_label == f"{titles.total}+"
+    everything = demo_index.search("language NOT zebra", limit=200)
+    assert everything.total_exact and everything.total == len(everything.hits) > titles.total
+
+
 @pytest.mark.parametrize("query", ["diffusion ", "title:diffusion", "diffusion AND models", "authors:chen"])
 def test_words_and_terms_score_as_whoosh_scores_them(demo_index, query):
     """The numpy path (wordsearch.py) reimplements Whoosh's BM25F: each hit's score is the
