@@ -16,6 +16,8 @@ from array import array
 from whoosh.collectors import WrappingCollector
 from whoosh.searching import TimeLimit
 
+from .postings import column_array
+
 CHECK_CLOCK_EVERY = 256  # matches between looks at the clock
 
 
@@ -31,7 +33,8 @@ class YearColumns:
         years = self._years.get(reader)
         if years is None:
             if reader.has_column("year"):
-                years = array("H", reader.column_reader("year", translate=False).load())
+                column = column_array(reader.column_reader("year", translate=False), reader.doc_count_all())
+                years = array("H", column.astype("H").tobytes())
             else:
                 years = array("H", bytes(2 * reader.doc_count_all()))
             self._years[reader] = years

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.columns import NumericColumn
 from whoosh.matching import ReadTooFar
 from whoosh.util.numeric import byte_to_length
 
@@ -45,6 +46,19 @@ def install() -> None:
     W3LeafMatcher.skip_to = _skip_to
 
 
+def column_array(column, documents: int) -> np.ndarray:
+    """A segment's numeric column (Whoosh 3's NumericColumn: fixed-size big-endian values
+    one after another, the documents past its end at the default) read at once: Whoosh's
+    load() unpacks a value per document, 0.2 s for a column of 158k papers, most of the
+    first search's time."""
+    if not isinstance(column, NumericColumn.Reader):
+        return np.asarray(column.load())
+    raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
+    values = np.frombuffer(raw, dtype=">" + column._typecode).astype(column._typecode)
+    missing = documents - len(values)
+    return np.concatenate([values, np.full(missing, column._default, dtype=values.dtype)]) if missing > 0 else values
+
+
 class FieldLengths:
     """Each segment's title and abstract lengths as arrays, loaded once per reader."""
 
@@ -56,7 +70,7 @@ class FieldLengths:
         if fieldname not in per_field:
             column, perdoc = _lenfield(fieldname), reader._perdoc  # Whoosh 3's length column: a byte a paper
             if perdoc.has_column(column):
-                raw = np.frombuffer(bytes(perdoc.column_reader(column, LENGTHS_COLUMN).load()), dtype=np.uint8)
+                raw = column_array(perdoc.column_reader(column, LENGTHS_COLUMN), reader.doc_count_all())
             else:
                 raw = np.zeros(reader.doc_count_all(), dtype=np.uint8)
             per_field[fieldname] = _LENGTHS[raw]

@@ -269,3 +269,24 @@ def test_a_word_of_two_or_three_letters_completes_in_titles_authors_and_keywords
     assert [hit.paper.id for hit in empty_index.search("re")] == ["title"]
     assert [hit.paper.id for hit in empty_index.search("rep")] == ["title"]
     assert [hit.paper.id for hit in empty_index.search("repr")] == ["title", "abstract"]
+
+
+def test_columns_read_at_once_hold_what_whoosh_reads_a_paper_at_a_time(empty_index):
+    """postings.column_array reads Whoosh's numeric columns (years, field lengths) whole;
+    papers after the last one with a value (no year here) get the default."""
+    import numpy as np
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+    from jupyter_papers.postings import column_array
+
+    empty_index.add([jp.Paper(id=f"p{n}", title="Kernel " * (n + 1), abstract="words " * n,
+                              year=2000 + n if n < 5 else None) for n in range(8)])
+    with empty_index._reading() as searcher:
+        (reader,) = [leaf.reader() for leaf, _ in searcher.leaf_searchers()]
+        year = reader.column_reader("year", translate=False)
+        columns = [year] + [reader._perdoc.column_reader(_lenfield(name), LENGTHS_COLUMN) for name in ("title", "abstract")]
+        for column in columns:
+            whole = column_array(column, reader.doc_count_all())
+            assert len(whole) == 8 and list(whole) == [column[docnum] for docnum in range(8)]
+        assert sorted(column_array(year, 8)) == [0, 0, 0, 2000, 2001, 2002, 2003, 2004]
+        assert len(np.unique(column_array(columns[1], 8))) > 4  # title lengths differ
