@@ -104,7 +104,8 @@ def _plain_sentences(prose: str) -> str:
 
 def _plain_prose(text: str) -> str:
     """Text without macros, as pylatexenc reads it: dashes, quotes, ties, braces dropped."""
-    return text.replace("``", "\u201c").replace("''", "\u201d").replace("---", "\u2014").replace("--", "\u2013").replace("~", "\u00a0").replace("{", "").replace("}", "")
+    return (text.replace("``", "\u201c").replace("''", "\u201d").replace("---", "\u2014").replace("--", "\u2013")
+            .replace("~", "\u00a0").replace("{", "").replace("}", ""))
 
 
 def _same_ends(text: str, converted: str) -> str:

@@ -1,5 +1,7 @@
-"""Reading Whoosh's posting lists fast: skipping inside a block by binary search, and
-whole lists a block at a time as numpy arrays (with each segment's field lengths).
+"""Reading Whoosh's posting lists fast: skipping inside a block by binary search; whole
+lists a block at a time as numpy arrays, kept per index snapshot (PostingCache), with the
+positions of one document read from its block; numeric columns (years, each segment's
+field lengths) read whole.
 
 Intersections (every word of a query, phrases) move each posting list to the next
 candidate with ``skip_to``. Whoosh's W3 reader finds the right block of 128 postings from
