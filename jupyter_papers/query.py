@@ -78,33 +78,44 @@ class Plan:
         return tuple(self.words), tuple(self.phrases), self.parsed, self.suggestion
 
     def steps(self, short_first: bool) -> list[Step]:
-        """The widening steps: every word in the short fields, then anywhere; for three
-        words, two of them; any word in the short fields (for a few words, a title's), then
-        anywhere. More matching words rank higher in the any-word steps. (Two of three words
-        is a union of intersections, cheaper than the union of the words when one is common:
-        "DeepShape Deep Learned" looked at 33k titles holding "learn" to fill its page.)"""
-        if self.parsed is not None:
-            steps = [Step(self.parsed, None)]
-        else:
-            steps = [Step(self._every_word(), None)]
-            if len(self.words) == 3:
-                steps.append(Step(wq.Or([wq.And(pair) for pair in itertools.combinations(self.words, 2)]), None))
-            if len(self.words) > 1:
-                steps.append(Step(wq.Or(self.words, scale=COORDINATION), None))
-        if not short_first:
-            return steps
-        widened = []
-        for number, step in enumerate(steps):
-            short = restrict(step.finding, SHORT_FIELDS)
-            if number and len(self.words) > TITLE_LIKE_WORDS:
-                short = None  # any word of a long description: its abstract answers it
-            if short is not None and short != step.finding:
-                widened.append(Step(short, step.finding, counts_all=False))
-            widened.append(step)
-        return widened
+        """Whoosh's queries for the widening steps (see widening); a parsed query is one
+        step, in the short fields first. (Two of three words is a union of intersections,
+        cheaper than the union of the words when one is common: "DeepShape Deep Learned"
+        looked at 33k titles holding "learn" to fill its page.)"""
+        steps = []
+        for need, short in widening(1 if self.parsed is not None else len(self.words), short_first):
+            finding = self.parsed if self.parsed is not None else self._needing(need)
+            if not short:
+                steps.append(Step(finding, None))
+                continue
+            restricted = restrict(finding, SHORT_FIELDS)
+            if restricted is not None and restricted != finding:
+                steps.append(Step(restricted, finding, counts_all=False))
+        return steps
 
-    def _every_word(self) -> wq.Query:
-        return wq.And(self.words) if len(self.words) > 1 else self.words[0]
+    def _needing(self, need: int) -> wq.Query:
+        """Papers with at least ``need`` of the words (every one, two of three, or any)."""
+        if need == len(self.words):
+            return wq.And(self.words) if need > 1 else self.words[0]
+        if need == 2:
+            return wq.Or([wq.And(pair) for pair in itertools.combinations(self.words, 2)])
+        return wq.Or(self.words, scale=COORDINATION)
+
+
+def widening(words: int, short_first: bool) -> list[tuple[int, bool]]:
+    """(words a paper must have, only in the short fields?) for each step of a search that
+    widens while its page is not full: every word in the short fields, then anywhere; for
+    three words, two of them; any word in the short fields (for a few words, a title's:
+    any word of a long description is looked for anywhere, its abstract answers it), then
+    anywhere. More matching words rank higher in the any-word steps."""
+    needed = [words] + ([2] if words == 3 else []) + ([1] if words > 1 else [])
+    steps = []
+    for number, need in enumerate(needed):
+        if short_first and (number == 0 or words <= TITLE_LIKE_WORDS):
+            steps.append((need, True))
+        steps.append((need, False))
+    return steps
+
 
 
 MAX_YEAR = 65535  # the year column is 16 bits

@@ -25,7 +25,7 @@ from whoosh import query as wq
 
 from .analysis import FIELD_WEIGHTS, SHORT_FIELDS, PaperBM25F
 from .postings import cached_postings
-from .query import TITLE_LIKE_WORDS, Plan
+from .query import Plan, widening
 from .ranking import Ranked
 
 _BM25 = PaperBM25F()
@@ -77,17 +77,6 @@ def word_phrases(plan: Plan) -> list[wq.Phrase]:
     and not to others."""
     return [leaf for clause in plan.words for leaf in (clause.subqueries if isinstance(clause, wq.Or) else [clause])
             if type(leaf) is wq.Phrase]
-
-
-def steps(words: int, short_first: bool) -> list[tuple[int, bool]]:
-    """(words a paper must have, only in the short fields?) for each widening step."""
-    needed = [words] + ([2] if words == 3 else []) + ([1] if words > 1 else [])
-    widening = []
-    for number, need in enumerate(needed):
-        if short_first and (number == 0 or words <= TITLE_LIKE_WORDS):
-            widening.append((need, True))
-        widening.append((need, False))
-    return widening
 
 
 class _Segment:
@@ -192,8 +181,9 @@ def rank(searcher, plan: Plan, clauses: Clauses, wanted: int, candidates: int, s
     ranked = Ranked()
     need = clauses.need or len(clauses.clauses)
     phrases = plan.phrases + word_phrases(plan)
-    widening = steps(need, short_first) if clauses.need is None else [(need, True), (need, False)][not short_first:]
-    for need, short in widening:
+    widened = widening(need, short_first) if clauses.need is None else [
+        (need, short) for _, short in widening(1, short_first)]
+    for need, short in widened:
         found = _best(segments, need, short, candidates)
         if phrases:
             bonus = _phrase_bonus(searcher, segments, phrases, [docnum for _, docnum in found], memo, lengths)
