@@ -13,6 +13,7 @@ import time
 import weakref
 from array import array
 
+import numpy as np
 from whoosh.collectors import WrappingCollector
 from whoosh.searching import TimeLimit
 
@@ -39,6 +40,23 @@ class YearColumns:
                 years = array("H", bytes(2 * reader.doc_count_all()))
             self._years[reader] = years
         return years
+
+
+def shown_papers(subsearcher, years: tuple[int | None, int | None] | None, columns: YearColumns) -> np.ndarray:
+    """Which papers of a segment a search may show: not deleted, and in ``years`` (a (from,
+    to) pair, either end None, or None); a paper without a year (0) is outside every range,
+    as BoundedCollector has it."""
+    reader = subsearcher.reader()
+    shown = np.ones(reader.doc_count_all(), dtype=bool)
+    if reader.has_deletions():
+        shown[np.fromiter(reader.deleted_docs_set, dtype=np.int64)] = False
+    if years is not None:
+        low, high = years
+        column = np.frombuffer(columns.of(subsearcher), dtype=np.uint16)
+        shown &= column >= (1 if low is None else low)
+        if high is not None:
+            shown &= column <= high
+    return shown
 
 
 class BoundedCollector(WrappingCollector):

@@ -16,6 +16,7 @@ import re
 
 import numpy as np
 
+from .collect import shown_papers
 from .postings import FieldLengths, PostingCache
 from .query import ADVANCED, words_of
 
@@ -92,17 +93,7 @@ def rank_sentence(searcher, terms: list[str], wanted: int, years, year_columns, 
                 weighted[ids] = 0
         if title_terms > 1:
             scores[in_title == title_terms] += TITLE_HOLDS_ALL
-        if segment.has_deletions():
-            scores[np.fromiter(segment.deleted_docs_set, dtype=np.int64)] = 0
-        if years is not None:
-            column = np.frombuffer(year_columns.of(leaf), dtype=np.uint16)
-            low, high = years
-            outside = np.zeros(count, dtype=bool)
-            if low is not None:
-                outside |= column < low
-            if high is not None:
-                outside |= column > high
-            scores[outside] = 0
+        scores[~shown_papers(leaf, years, year_columns)] = 0
         hits = np.flatnonzero(scores)
         matched += len(hits)
         if len(hits) > wanted:

@@ -24,6 +24,7 @@ import numpy as np
 from whoosh import query as wq
 
 from .analysis import FIELD_WEIGHTS, SHORT_FIELDS, PaperBM25F
+from .collect import shown_papers
 from .postings import cached_postings
 from .query import Plan, widening
 from .ranking import Ranked
@@ -102,15 +103,8 @@ class _Segment:
                     short[ids] = True
             self.words += anywhere
             self.short_words += short
-        self.valid = np.ones(count, dtype=bool)  # not deleted, in the years asked for
-        if reader.has_deletions():
-            self.valid[np.fromiter(reader.deleted_docs_set, dtype=np.int64)] = False
+        self.valid = shown_papers(subsearcher, years, columns)
         self.years = np.frombuffer(columns.of(subsearcher), dtype=np.uint16)
-        if years is not None:
-            low, high = years
-            self.valid &= self.years >= (1 if low is None else low)  # 0: no year, outside every range
-            if high is not None:
-                self.valid &= self.years <= high
         self.seen = np.zeros(count, dtype=bool)
 
     def _scores(self, searcher, leaf: Leaf, memo: dict, lengths) -> tuple[np.ndarray, np.ndarray]:

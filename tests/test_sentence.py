@@ -59,5 +59,16 @@ def test_years_paging_and_deletions_hold_for_sentences(empty_index):
     assert demo_total(empty_index, claim) == 29
 
 
+def test_a_paper_without_a_year_is_outside_every_year_range_for_sentences_too(empty_index):
+    """As for words (collect.shown_papers): "up to 2023" does not list papers of unknown year."""
+    abstract = "We count quokka colonies on islands and measure how their burrows spread over time."
+    empty_index.add([jp.Paper(id="dated", title="Quokka colonies", year=2010, abstract=abstract),
+                     jp.Paper(id="undated", title="Quokka colonies", abstract=abstract)])
+    claim = "Quokka colonies spread their burrows over islands as time passes."
+    assert {h.paper.id for h in empty_index.search(claim)} == {"dated", "undated"}
+    assert [h.paper.id for h in empty_index.search(claim, year_to=2023)] == ["dated"]
+    assert [h.paper.id for h in empty_index.search(claim + " year:<=2023")] == ["dated"]
+
+
 def demo_total(index, text):
     return index.search(text, limit=1).total
