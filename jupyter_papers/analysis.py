@@ -12,13 +12,7 @@ import math
 import re
 
 from whoosh import scoring
-from whoosh.analysis import (
-    CharsetFilter,
-    LowercaseFilter,
-    RegexTokenizer,
-    StemFilter,
-    StopFilter,
-)
+from whoosh.analysis import StemFilter, StopFilter, Token, Tokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Existence
 from whoosh.support.charset import accent_map
@@ -41,16 +35,44 @@ SHORT_FIELDS = frozenset({"title", "authors", "keywords"})
 FIELD_WEIGHTS = {"title": 0.5, "abstract": 1.0, "authors": 2.0, "venue": 0.5, "keywords": 1.5}
 
 
+class FoldingTokenizer(Tokenizer):
+    """Words as written, lower-cased and accent-folded, in one step: the tokens of Whoosh's
+    RegexTokenizer | LowercaseFilter | CharsetFilter(accent_map), a generator less per
+    filter (a quarter of the analysis, most of an import's time)."""
+
+    def __init__(self):
+        self.expression = re.compile(TOKEN_PATTERN)
+
+    def __call__(self, value: str, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        matches = self.expression.finditer(value) if tokenize else [re.match(r".*", value, re.S)]
+        for position, match in enumerate(matches, start_pos):
+            written = match.group()
+            token.text = written.lower().translate(accent_map)
+            token.boost, token.stopped = 1.0, False
+            if keeporiginal or not tokenize:  # as Whoosh's tokenizer keeps it
+                token.original = written
+            if positions:
+                token.pos = position
+            if chars:
+                token.startchar, token.endchar = start_char + match.start(), start_char + match.end()
+            yield token
+
+
 def folding_analyzer():
     """Words as written, lower-cased and accent-folded: names, venues, spelling vocabulary."""
-    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+    return FoldingTokenizer()
 
 
 def stemming_analyzer(stop_words: bool):
+    """Folded words, stemmed. Each word's stem is worked out once per process (the
+    vocabulary of 158k papers' abstracts is a few hundred thousand words; Whoosh's bounded
+    cache cost more than the stemming it saved)."""
     chain = folding_analyzer()
     if stop_words:
         chain = chain | StopFilter(minsize=1)
-    return chain | StemFilter(cachesize=100_000)
+    return chain | StemFilter(cachesize=-1)
 
 
 class PaperBM25F(scoring.BM25F):

@@ -33,7 +33,7 @@ from .results import Hit, SearchResults
 from .sentence import is_sentence
 from .sources import Problem
 from .storage import MappedStorage
-from .writers import BoundMpWriter
+from .writers import BoundMpWriter, segment_writer
 
 INDEX_NAME = "papers"
 VERSION_FILE = "jupyter-papers-schema"
@@ -187,7 +187,7 @@ class PaperIndex:
             options = dict(timeout=LOCK_TIMEOUT, delay=0.25, limitmb=WRITER_MB, compound=False)
             if procs > 1:  # one segment per process, not merged: merging 158k papers took minutes
                 return BoundMpWriter(self._ix, procs=procs, multisegment=True, **options)
-            return self._ix.writer(**options)
+            return segment_writer(self._ix, **options)
         except LockError as error:
             raise TimeoutError(
                 f"The paper index at {self.path} stayed locked by another process for {LOCK_TIMEOUT:.0f} s; "

@@ -7,6 +7,7 @@ CSL variable a reader finds is kept verbatim, so citations are made from it with
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import re
@@ -280,9 +281,12 @@ class Paper:
         return valid_key(f"{last}{self.year or ''}{first}") or "paper"
 
     def to_dict(self) -> dict:
-        data = dataclasses.asdict(self)
-        data["authors"] = [name.to_csl() for name in self.authors]
-        data["editors"] = [name.to_csl() for name in self.editors]
+        """The record as plain JSON values, sharing nothing mutable with the paper. (Built
+        field by field: dataclasses.asdict deep-copied each name only to have it replaced,
+        a tenth of an import's time.)"""
+        data = {name: getattr(self, name) for name in _FIELD_NAMES}
+        data.update(authors=[name.to_csl() for name in self.authors], editors=[name.to_csl() for name in self.editors],
+                    keywords=list(self.keywords), csl=copy.deepcopy(self.csl), extra=dict(self.extra))
         return data
 
     @classmethod
@@ -310,3 +314,6 @@ class Paper:
         merged["csl"] = {**old.csl, **self.csl}
         merged["extra"] = {**old.extra, **self.extra}
         return Paper(**merged)
+
+
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Paper))

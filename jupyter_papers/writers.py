@@ -1,4 +1,5 @@
-"""Parallel import workers that die with the import that started them.
+"""The index's writers: one segment writer, or parallel import workers that die with the
+import that started them; both made faster at writing postings (see ``write_faster``).
 
 Whoosh's multiprocessing writer forks workers that wait on a queue for documents; when the
 importing process is killed (Ctrl+C twice, a closed terminal, SIGKILL), they wait forever
@@ -13,6 +14,8 @@ import os
 import signal
 
 from whoosh.multiproc import MpWriter, SubWriterTask
+
+from .pool import TermPool
 
 _PR_SET_PDEATHSIG = 1
 
@@ -35,9 +38,17 @@ class _BoundTask(SubWriterTask):
         _die_with(self.parent)
         super().run()
 
+    def _process_file(self, filename, doc_count):
+        write_faster(self.writer)  # Whoosh makes the worker's writer inside run()
+        super()._process_file(filename, doc_count)
+
 
 class BoundMpWriter(MpWriter):
     """Whoosh's multiprocessing writer, with workers bound to this process's life."""
+
+    def __init__(self, ix, **options):
+        super().__init__(ix, **options)
+        write_faster(self)  # the parent merges its workers' runs with its own pool
 
     def _new_task(self):
         task = _BoundTask(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs,
@@ -45,3 +56,39 @@ class BoundMpWriter(MpWriter):
         self.tasks.append(task)
         task.start()
         return task
+
+
+def segment_writer(ix, **options):
+    """Whoosh's writer of one new segment, with a TermPool."""
+    writer = ix.writer(**options)
+    write_faster(writer)
+    return writer
+
+
+def write_faster(writer) -> None:
+    """Make a Whoosh segment writer that has not indexed anything yet keep its postings in
+    a TermPool, and look up each document's field lengths in lists read once per field:
+    Whoosh looks each posting's length up in the column file (a tenth of an import)."""
+    if isinstance(writer.pool, TermPool):
+        return
+    writer.pool = TermPool(writer._tempstorage, writer.newsegment, limitmb=writer.pool.limit // (1024 * 1024))
+    per_document_reader = writer.per_document_reader
+    writer.per_document_reader = lambda: _ListedLengths(per_document_reader())
+
+
+class _ListedLengths:
+    """A segment's per-document reader whose field lengths are read once, into lists."""
+
+    def __init__(self, reader):
+        self._reader = reader
+        self._lengths: dict[str, list] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default=0):
+        lengths = self._lengths.get(fieldname)
+        if lengths is None:
+            read = self._reader.doc_field_length
+            lengths = self._lengths[fieldname] = [read(d, fieldname, default) for d in range(self._reader.doc_count_all())]
+        return lengths[docnum]
+
+    def __getattr__(self, name):
+        return getattr(self._reader, name)

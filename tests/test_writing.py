@@ -1,0 +1,93 @@
+"""The import's speed-ups write what Whoosh's own parts write: the TermPool and the listed
+field lengths the same postings and blocks, the FoldingTokenizer the same tokens."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import whoosh.index
+from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer
+from whoosh.filedb.filestore import FileStorage
+from whoosh.support.charset import accent_map
+
+import jupyter_papers as jp
+from jupyter_papers import index as index_module
+from jupyter_papers import writers
+from jupyter_papers.analysis import TOKEN_PATTERN, FoldingTokenizer
+from jupyter_papers.pool import TermPool
+
+
+def _postings(ix) -> dict:
+    """Every posting of the index, by field and term, with the paper id for the document and
+    the shortest and longest field of its block (what Whoosh bounds block scores with)."""
+    found = {}
+    for leaf, _ in ix.reader().leaf_readers():
+        ids = [leaf.stored_fields(d)["id"] for d in range(leaf.doc_count_all())]
+        for fieldname, term in leaf.all_terms():
+            matcher = leaf.postings(fieldname, term)
+            listed = found.setdefault((fieldname, term), [])
+            while matcher.is_active():
+                listed.append((ids[matcher.id()], matcher.weight(), matcher.value(), matcher.block_min_length(),
+                               matcher.block_max_length()))
+                matcher.next()
+    return found
+
+
+def _random_postings(count: int, seed: int) -> list[tuple]:
+    rng = random.Random(seed)
+    terms = [("abstract", f"w{n}".encode()) for n in range(300)] + [("title", f"t{n}".encode()) for n in range(50)]
+    postings = []
+    for document in range(count):
+        for fieldname, term in rng.sample(terms, 20):
+            postings.append((fieldname, term, document, float(rng.randint(1, 3)), bytes([rng.randint(0, 255)])))
+    return postings
+
+
+def test_postings_come_out_sorted_through_many_runs_and_run_merges(tmp_path):
+    pool = TermPool(FileStorage(str(tmp_path)), None, limitmb=1)
+    pool.limit = 20_000  # a run every hundred-odd postings
+    postings = _random_postings(400, seed=3)
+    for posting in postings:
+        pool.add(posting)
+    assert len(pool.runs) > 40
+    assert list(pool.items(maxfiles=4)) == sorted(postings)  # maxfiles < runs: Whoosh's reduce_to merges some first
+    assert not list(tmp_path.iterdir())  # run files removed once read
+
+
+def test_a_pool_that_never_filled_gives_its_postings_sorted(tmp_path):
+    pool = TermPool(FileStorage(str(tmp_path)), None)
+    postings = _random_postings(50, seed=4)
+    for posting in postings:
+        pool.add(posting)
+    assert not pool.runs and list(pool.items()) == sorted(postings)
+
+
+def test_an_index_written_through_the_term_pool_holds_what_whoosh_s_pool_writes(tmp_path, monkeypatch):
+    papers = list(jp.read_papers(jp.bundled_corpus()))
+    monkeypatch.setattr(index_module, "WRITER_MB", 1)  # a run file every few papers
+    ours = jp.open_index(tmp_path / "ours")
+    ours.add(papers)
+    monkeypatch.setattr(writers, "write_faster", lambda writer: None)
+    whoosh_own = jp.open_index(tmp_path / "whoosh")
+    whoosh_own.add(papers)
+    held = _postings(whoosh.index.open_dir(str(tmp_path / "whoosh"), indexname="papers"))
+    assert len(held) > 5000
+    assert _postings(whoosh.index.open_dir(str(tmp_path / "ours"), indexname="papers")) == held
+    assert [hit.paper.id for hit in ours.search("rotary position embedding")] == [
+        hit.paper.id for hit in whoosh_own.search("rotary position embedding")]
+
+
+TRICKY = ("Schrödinger's CAT-like İstanbul Straße naïve PFGM++ C# GLM-130B don't 0.01 x’y "
+          "ﬁnancial Ångström ÆON résumé — αβγ-decay ǅemal 3×3 _under_score")
+
+
+@pytest.mark.parametrize("options", [{}, {"positions": True, "chars": True, "start_pos": 5, "start_char": 9},
+                                     {"keeporiginal": True}, {"tokenize": False}, {"mode": "query"}])
+def test_the_folding_tokenizer_gives_the_tokens_of_whoosh_s_three_step_chain(options):
+    chain = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+    texts = [TRICKY] + [paper.abstract for paper in jp.read_papers(jp.bundled_corpus())][:40]
+    for text in texts:
+        theirs = [dict(vars(token)) for token in chain(text, **options)]
+        ours = [dict(vars(token)) for token in FoldingTokenizer()(text, **options)]
+        assert ours == theirs and len(ours) >= 1
