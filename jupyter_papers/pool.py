@@ -2,10 +2,10 @@
 
 Whoosh's pool holds each posting as a (field, term, document, weight, value) tuple, sorts
 them by tuple when memory fills, pickles them to a run file one at a time, and merges the
-runs back with a heap, one posting at a time: at 158k papers that was more than a third
-of an import. This pool groups postings by term as they arrive (a paper's postings come
-in document order), writes a run as marshalled chunks of term groups, and merges runs a
-term at a time. The segment it gives Whoosh is the same, posting for posting.
+runs back with a heap, one posting at a time. This pool groups postings by term as they
+arrive (papers come in document order), writes a run as marshalled chunks of term groups,
+and merges runs a term at a time; the segment it gives Whoosh is the same, posting for
+posting. 10,000 papers in 2 processes: 17-19 s with Whoosh's pool, 11-13 s with this one.
 """
 
 from __future__ import annotations
