@@ -25,6 +25,8 @@ SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "bench"
 STOP = set("a an the of for in on and to with from by at as is are via using towards toward its their our we".split())
 KINDS = ("one_word", "two_three_words", "phrase", "field", "year_range", "typo", "as_you_type")
 # What people type when they half-remember a paper (issue 15), each with the paper it is for
+SENTENCE = 20  # words in each sentence of a synthetic abstract
+DRAWS_PER_QUERY = 100  # papers drawn per known-item query wanted, at most
 KNOWN_ITEM_KINDS = ("shuffled_title_words", "surname_topic", "rare_words", "typo_in_words", "sentence")
 
 
@@ -57,7 +59,10 @@ def synthetic(count: int, seed: int = 7, vocabulary_from: list[Paper] | None = N
     surnames = [w.capitalize() for w in vocabulary[500:2500]]
     for n in range(count):
         title = " ".join(rng.choices(vocabulary, cum_weights=cumulative, k=rng.randint(5, 12))).capitalize()
-        abstract = " ".join(rng.choices(vocabulary, cum_weights=cumulative, k=rng.randint(80, 180)))
+        words = rng.choices(vocabulary, cum_weights=cumulative, k=rng.randint(80, 180))
+        # sentences of 20 words (a period is no token: the index holds the same terms), so
+        # the known-item "sentence" kind has sentences to ask with
+        abstract = ". ".join(" ".join(words[at:at + SENTENCE]) for at in range(0, len(words), SENTENCE)) + "."
         authors = [f"{rng.choice(surnames)} {rng.choice(surnames)}" for _ in range(rng.randint(1, 6))]
         yield Paper(id=f"synthetic-{n}", title=title, abstract=abstract, authors=authors,
                     year=rng.randint(1990, 2025), venue=rng.choice(["NeurIPS", "ICML", "ICLR", "CVPR", "JMLR"]))
@@ -117,7 +122,9 @@ def known_items(papers: list[Paper], per_kind: int = 40, seed: int = 15) -> dict
             frequency[word] = frequency.get(word, 0) + 1
     usable = [p for p in papers if len(title_words(p)) >= 3 and len(p.abstract) > 200]
     kinds: dict[str, list[tuple[str, str]]] = {kind: [] for kind in KNOWN_ITEM_KINDS}
-    while min(len(found) for found in kinds.values()) < per_kind:
+    for _ in range(per_kind * DRAWS_PER_QUERY):  # a corpus may lack a kind (no sentences): fewer of it
+        if min(len(found) for found in kinds.values()) >= per_kind:
+            break
         paper = rng.choice(usable)
         words = title_words(paper)
         three = rng.sample(words, 3)
@@ -135,4 +142,4 @@ def known_items(papers: list[Paper], per_kind: int = 40, seed: int = 15) -> dict
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", paper.abstract) if 10 <= len(s.split()) <= 40]
         if sentences:
             kinds["sentence"].append((rng.choice(sentences), paper.id))
-    return {kind: found[:per_kind] for kind, found in kinds.items()}
+    return {kind: found[:per_kind] for kind, found in kinds.items() if found}

@@ -22,3 +22,20 @@ def test_smoke_benchmark_reports_every_figure(tmp_path):
                    "test split (300 claims): ours 0.", "Train split", "Time per claim (test split): ours mean"):
         assert figure in report
     assert "## 2000: 2,000 papers" in report and "Machine: " in report
+
+
+def test_a_synthetic_corpus_has_every_known_item_kind():
+    """The 1M-paper run's corpus: its abstracts have sentences to ask with, and drawing
+    known items ends (it once drew forever on abstracts without a sentence)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    import workload
+
+    workload.use_sample()
+    papers = list(workload.synthetic(300, vocabulary_from=workload.mlanthology(300)))
+    items = workload.known_items(papers, per_kind=10)
+    assert {kind: len(found) for kind, found in items.items()} == {kind: 10 for kind in workload.KNOWN_ITEM_KINDS}
+    assert all(sentence.endswith(".") and len(sentence.split()) == workload.SENTENCE
+               for sentence, _ in items["sentence"])
+    for paper in papers:
+        paper.abstract = paper.abstract.replace(".", "")
+    assert "sentence" not in workload.known_items(papers, per_kind=10)
