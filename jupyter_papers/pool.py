@@ -140,4 +140,3 @@ def _groups(items: Iterable[tuple]) -> Iterator[Group]:
         last = (fieldname, term, [(document, weight, value)])
     if last is not None:
         yield last
-
