@@ -117,7 +117,6 @@ def widening(words: int, short_first: bool) -> list[tuple[int, bool]]:
     return steps
 
 
-
 MAX_YEAR = 65535  # the year column is 16 bits
 MAX_QUERY_WORDS = 200  # past this a query is cut: Whoosh's parser recurses once per word
 MAX_EXPANSION = 50  # words a wildcard, prefix or range of the query language stands for
