@@ -1,7 +1,8 @@
 """Reading Whoosh's posting lists fast: skipping inside a block by binary search; whole
-lists a block at a time as numpy arrays, kept per index snapshot (PostingCache), with the
-positions of one document read from its block; numeric columns (years, each segment's
-field lengths) read whole.
+lists as numpy arrays, kept per index snapshot (PostingCache): sliced from the segment's
+arrays file where its writer listed them (arrays.py), else decoded a block at a time;
+positions of one document read from its block, or of many at once from the arrays (a
+phrase's candidates); numeric columns (years, each segment's field lengths) read whole.
 
 Intersections (every word of a query, phrases) move each posting list to the next
 candidate with ``skip_to``. Whoosh's W3 reader finds the right block of 128 postings from
@@ -25,6 +26,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.columns import NumericColumn
 from whoosh.matching import ReadTooFar
 from whoosh.util.numeric import byte_to_length
+
+from .arrays import arrays_of
 
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
@@ -108,15 +111,19 @@ class _Block(NamedTuple):
 
 class Postings(NamedTuple):
     """A term's postings in one segment: document numbers (sorted), frequencies, and where
-    each block of them starts (in the lists and in the file), to read positions."""
+    each block of them starts (in the lists and in the file), to read positions (None
+    until needed, for a list read from the segment's arrays); from the arrays, all the
+    positions one posting after another."""
 
     ids: np.ndarray
     tf: np.ndarray
-    starts: np.ndarray
-    blocks: list[_Block]
+    starts: np.ndarray | None
+    blocks: list[_Block] | None
+    positions: np.ndarray | None = None
 
 
-_NONE = Postings(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64), [])
+_NONE = Postings(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64), [],
+                 np.zeros(0, dtype=np.uint16))
 
 
 class PostingCache:
@@ -139,18 +146,16 @@ class PostingCache:
         if found is not None:
             self._lists.move_to_end(key)
             return found
-        blocks = list(posting_blocks(reader, fieldname, term)) if (fieldname, term) in reader else []
-        if not blocks:
-            return _NONE
-        sizes = np.array([len(ids) for ids, _, _ in blocks], dtype=np.int64)
-        found = Postings(np.concatenate([ids for ids, _, _ in blocks]).astype(np.int32),
-                         np.concatenate([tf for _, tf, _ in blocks]),
-                         np.concatenate([[0], np.cumsum(sizes)[:-1]]), [where for _, _, where in blocks])
+        found = _listed(reader, fieldname, term)
+        if found is None:
+            found = _decoded(reader, fieldname, term)
+        if found is _NONE:
+            return found
         self._lists[key] = found
-        self._bytes += found.ids.nbytes + found.tf.nbytes
+        self._bytes += _held_bytes(found)
         while self._bytes > self.budget and len(self._lists) > 1:
             _, dropped = self._lists.popitem(last=False)
-            self._bytes -= dropped.ids.nbytes + dropped.tf.nbytes
+            self._bytes -= _held_bytes(dropped)
         return found
 
     def positions(self, reader, fieldname: str, term: str, docnum: int) -> list[int]:
@@ -159,6 +164,11 @@ class PostingCache:
         at = int(np.searchsorted(postings.ids, docnum))
         if at == len(postings.ids) or postings.ids[at] != docnum:
             return []
+        if postings.blocks is None:  # read from the segment's arrays: find the blocks now
+            starts, blocks = _block_map(reader, fieldname, term)
+            postings = postings._replace(starts=starts, blocks=blocks)
+            if (id(reader), fieldname, term) in self._lists:
+                self._lists[id(reader), fieldname, term] = postings
         number = int(np.searchsorted(postings.starts, at, side="right")) - 1
         key = (id(reader), fieldname, term, number)
         values = self._values.get(key)
@@ -169,6 +179,72 @@ class PostingCache:
             if len(self._values) > self._blocks_kept:
                 self._values.popitem(last=False)
         return reader.schema[fieldname].format.decoder("positions")(values[at - int(postings.starts[number])])
+
+    def side_by_side(self, reader, fieldname: str, words, candidates: np.ndarray) -> np.ndarray:
+        """The candidates (sorted documents holding every word in the field) where the words
+        stand in order, side by side, as Whoosh's phrase matcher finds them."""
+        if len(words) < 2 or not len(candidates):
+            return candidates
+        places = None  # document << 32 | where the phrase would start
+        for distance, word in enumerate(words):
+            documents, positions = self._places(reader, fieldname, word, candidates)
+            keep = positions >= distance
+            found = (documents[keep].astype(np.int64) << 32) | (positions[keep].astype(np.int64) - distance)
+            places = found if places is None else np.intersect1d(places, found, assume_unique=True)
+        return np.unique(places >> 32).astype(np.int32)
+
+    def _places(self, reader, fieldname: str, word: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(document, position) of each of the word's positions in the candidates."""
+        postings = self.get(reader, fieldname, word)
+        if postings.positions is None:  # a short list, or a segment without arrays: per document
+            listed = [(document, self.positions(reader, fieldname, word, int(document))) for document in candidates]
+            return (np.repeat(candidates, [len(at) for _, at in listed]),
+                    np.array([p for _, at in listed for p in at], dtype=np.int64))
+        at = np.searchsorted(postings.ids, candidates)
+        counts = postings.tf[at].astype(np.int64)  # the arrays hold positions only where these are their counts
+        firsts = np.cumsum(postings.tf.astype(np.int64))[at] - counts
+        shift = np.repeat(firsts - (np.cumsum(counts) - counts), counts)
+        return np.repeat(candidates, counts), postings.positions[np.arange(int(counts.sum())) + shift]
+
+
+def _listed(reader, fieldname: str, term: str) -> Postings | None:
+    """The postings from the segment's arrays (arrays.py), if it lists the term."""
+    listed = arrays_of(reader)
+    found = listed.get(fieldname, term.encode("utf-8")) if listed is not None else None
+    if found is None:
+        return None
+    ids, tf, positions = found
+    return Postings(ids, tf, None, None, positions)
+
+
+def _decoded(reader, fieldname: str, term: str) -> Postings:
+    """The postings decoded from Whoosh's blocks."""
+    blocks = list(posting_blocks(reader, fieldname, term)) if (fieldname, term) in reader else []
+    if not blocks:
+        return _NONE
+    sizes = np.array([len(ids) for ids, _, _ in blocks], dtype=np.int64)
+    return Postings(np.concatenate([ids for ids, _, _ in blocks]).astype(np.int32),
+                    np.concatenate([tf for _, tf, _ in blocks]),
+                    np.concatenate([[0], np.cumsum(sizes)[:-1]]), [where for _, _, where in blocks])
+
+
+def _block_map(reader, fieldname: str, term: str) -> tuple[np.ndarray, list[_Block]]:
+    """Where each block of the term's postings starts (in the list, in the file), from
+    the block headers alone."""
+    matcher = reader._terms.matcher(fieldname, term.encode("utf-8"), reader.schema[fieldname].format)
+    starts, blocks, start = [], [], 0
+    while matcher.is_active():
+        starts.append(start)
+        blocks.append(_Block(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset, matcher._compression))
+        start += matcher._blocklength
+        matcher._next_block()
+    return np.array(starts, dtype=np.int64), blocks
+
+
+def _held_bytes(postings: Postings) -> int:
+    """Memory a cached list holds: document numbers mapped from the arrays file are the
+    page cache's, not this process's."""
+    return postings.tf.nbytes + (postings.ids.nbytes if postings.ids.flags.owndata else 0)
 
 
 def cached_postings(memo: dict) -> PostingCache:

@@ -15,6 +15,7 @@ import signal
 
 from whoosh.multiproc import MpWriter, SubWriterTask
 
+from .arrays import list_long_postings
 from .pool import TermPool
 
 _PR_SET_PDEATHSIG = 1
@@ -68,9 +69,11 @@ def segment_writer(ix, **options):
 def write_faster(writer) -> None:
     """Make a Whoosh segment writer that has not indexed anything yet keep its postings in
     a TermPool, and look up each document's field lengths in lists read once per field:
-    Whoosh looks each posting's length up in the column file (a tenth of an import)."""
+    Whoosh looks each posting's length up in the column file (a tenth of an import). Its
+    long posting lists are written as arrays too (arrays.py)."""
     if isinstance(writer.pool, TermPool):
         return
+    list_long_postings(writer)
     writer.pool = TermPool(writer._tempstorage, writer.newsegment, limitmb=writer.pool.limit // (1024 * 1024))
     per_document_reader = writer.per_document_reader
     writer.per_document_reader = lambda: _ListedLengths(per_document_reader())

@@ -246,6 +246,29 @@ def test_words_and_terms_score_as_whoosh_scores_them(demo_index, query):
     assert [round(hit.score, 3) for hit in results] == [round(whoosh[d], 3) for d in docnums]
 
 
+@pytest.mark.parametrize("listed", [3, 10_000])  # positions from the arrays file; from Whoosh's blocks
+def test_quoted_phrases_find_and_score_what_whoosh_s_phrase_matcher_does(tmp_path, monkeypatch, listed):
+    """Quoted phrases go the numpy way too (wordsearch.py, postings.PostingCache.side_by_side):
+    the same papers, the same scores, the same totals as Whoosh's SpanNear matchers."""
+    from jupyter_papers import arrays, wordsearch
+
+    monkeypatch.setattr(arrays, "LISTED_POSTINGS", listed)
+    index = jp.open_index(tmp_path / "ix")
+    index.add(list(jp.read_papers(jp.bundled_corpus())))
+    queries = ['"language models"', '"reinforcement learning" agents', 'title:"diffusion models"',
+               '"large language models" AND reasoning', '"in context learning"', '"neural networks"']
+
+    def hits(query):
+        index._memo.clear()
+        results = index.search(query, limit=30, highlights=False)
+        return results.total, [(hit.paper.id, round(hit.score, 3)) for hit in results]
+
+    ours = [hits(query) for query in queries]
+    monkeypatch.setattr(wordsearch, "clauses_of", lambda plan: None)
+    assert ours == [hits(query) for query in queries]
+    assert all(total for total, _ in ours) and sum(total for total, _ in ours) > 60
+
+
 def test_a_hyphenated_word_ranks_its_words_side_by_side_first(empty_index):
     empty_index.add([jp.Paper(id="apart", title="Fine language tuning of models"),
                      jp.Paper(id="together", title="Fine-tuning of language models")])

@@ -13,7 +13,7 @@ from whoosh.support.charset import accent_map
 
 import jupyter_papers as jp
 from jupyter_papers import index as index_module
-from jupyter_papers import writers
+from jupyter_papers import arrays, writers
 from jupyter_papers.analysis import TOKEN_PATTERN, FoldingTokenizer
 from jupyter_papers.pool import TermPool
 
@@ -91,3 +91,54 @@ def test_the_folding_tokenizer_gives_the_tokens_of_whoosh_s_three_step_chain(opt
         theirs = [dict(vars(token)) for token in chain(text, **options)]
         ours = [dict(vars(token)) for token in FoldingTokenizer()(text, **options)]
         assert ours == theirs and len(ours) >= 1
+
+
+def test_long_lists_written_as_arrays_hold_the_posting_file_s_postings(tmp_path, monkeypatch):
+    monkeypatch.setattr(arrays, "LISTED_POSTINGS", 3)
+    index = jp.open_index(tmp_path / "ix")
+    index.add(list(jp.read_papers(jp.bundled_corpus())))
+    reader = whoosh.index.open_dir(str(tmp_path / "ix"), indexname="papers").reader()
+    listed = arrays.arrays_of(reader)
+    checked = 0
+    for fieldname, term in reader.all_terms():
+        matcher = reader.postings(fieldname, term)
+        ids, weights, positions = [], [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            positions.extend(matcher.value_as("positions") if fieldname in arrays.LISTED_FIELDS else [])
+            matcher.next()
+        found = listed.get(fieldname, term)
+        if fieldname not in arrays.LISTED_FIELDS or len(ids) < 3:
+            assert found is None
+            continue
+        assert found[0].tolist() == ids and found[1].tolist() == weights and found[2].tolist() == positions
+        checked += 1
+    assert checked > 500
+
+
+QUERIES = ["rotary position embedding", "diffusion", "languag", "fine-tuning large language models",
+           'title:"language model"', '"large language models"', '"reinforcement learning" agents', "attention is all you need", "reinforcement learning from human feedback"]
+
+
+def test_searches_read_the_same_from_the_arrays_as_from_the_posting_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(arrays, "LISTED_POSTINGS", 3)
+    index = jp.open_index(tmp_path / "ix")
+    index.add(list(jp.read_papers(jp.bundled_corpus())))
+    with_arrays = [[(hit.paper.id, round(hit.score, 4)) for hit in index.search(q, limit=20)] for q in QUERIES]
+    files = list((tmp_path / "ix").glob("*" + arrays.EXTENSION))
+    assert len(files) == 1 and files[0].stat().st_size > 50_000
+    files[0].unlink()  # as an index written before the arrays existed
+    without = [[(hit.paper.id, round(hit.score, 4)) for hit in jp.open_index(tmp_path / "ix").search(q, limit=20)]
+               for q in QUERIES]
+    assert with_arrays == without and all(with_arrays)
+
+
+def test_a_damaged_arrays_file_is_read_around(tmp_path, monkeypatch):
+    monkeypatch.setattr(arrays, "LISTED_POSTINGS", 3)
+    index = jp.open_index(tmp_path / "ix")
+    index.add(list(jp.read_papers(jp.bundled_corpus())))
+    expected = [hit.paper.id for hit in index.search("diffusion models")]
+    file = next((tmp_path / "ix").glob("*" + arrays.EXTENSION))
+    file.write_bytes(file.read_bytes()[:1000])  # cut short
+    assert [hit.paper.id for hit in jp.open_index(tmp_path / "ix").search("diffusion models")] == expected
