@@ -14,6 +14,7 @@ this file existed are read from Whoosh's blocks as before.
 
 from __future__ import annotations
 
+import itertools
 import mmap
 import os
 import pickle
@@ -50,8 +51,7 @@ class ArrayWriter(FieldWriter):
         self._term = b""
         self._ids = array("i")
         self._weights = array("f")
-        self._counts = array("i")
-        self._deltas: list[int] = []
+        self._values: list[bytes] = []  # encoded positions, decoded only for a long list
 
     @property
     def is_closed(self) -> bool:
@@ -67,17 +67,14 @@ class ArrayWriter(FieldWriter):
         self._inner.start_term(btext)
         self._term = btext
         if self._listing:
-            self._ids, self._weights, self._counts, self._deltas = array("i"), array("f"), array("i"), []
+            self._ids, self._weights, self._values = array("i"), array("f"), []
 
     def add(self, docnum, weight, vbytes, length):
         self._inner.add(docnum, weight, vbytes, length)
         if self._listing:
             self._ids.append(docnum)
             self._weights.append(weight)
-            if self._with_positions:  # Whoosh's Positions format: a count, then the pickled gaps
-                gaps = pickle.loads(vbytes[_INT_SIZE:] if vbytes.endswith(b".") else vbytes[_INT_SIZE:] + b".")
-                self._counts.append(len(gaps))
-                self._deltas.extend(gaps)
+            self._values.append(vbytes)
 
     def finish_term(self):
         self._inner.finish_term()
@@ -97,10 +94,14 @@ class ArrayWriter(FieldWriter):
     def _positions(self, weights: np.ndarray) -> np.ndarray | None:
         """The term's positions, posting after posting; None where a posting's frequency is
         not its count of positions (a boosted field: the reader could not split them)."""
-        counts = np.frombuffer(self._counts, dtype=np.int32)
-        if not self._with_positions or not np.array_equal(counts, weights) or not np.all(counts):
+        if not self._with_positions:
             return None
-        gaps = np.array(self._deltas, dtype=np.int64)
+        # Whoosh's Positions format: a count, then the pickled gaps between positions
+        listed = [pickle.loads(v[_INT_SIZE:] if v.endswith(b".") else v[_INT_SIZE:] + b".") for v in self._values]
+        counts = np.fromiter(map(len, listed), dtype=np.int64, count=len(listed))
+        if not np.array_equal(counts, weights) or not np.all(counts):
+            return None
+        gaps = np.fromiter(itertools.chain.from_iterable(listed), dtype=np.int64, count=int(counts.sum()))
         running = np.cumsum(gaps)
         firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         positions = running - np.repeat(running[firsts] - gaps[firsts], counts)
