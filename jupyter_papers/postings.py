@@ -87,8 +87,7 @@ def posting_blocks(reader, fieldname: str, term: str):
     postings in one segment, a block of up to 128 at a time, without Whoosh's per-posting
     matcher calls. The layout is Whoosh 3's (whoosh-reloaded is pinned): delta-coded ids,
     and weights as None (all 1), one float for the whole block, or one per posting."""
-    matcher = reader._terms.matcher(fieldname, term.encode("utf-8"), reader.schema[fieldname].format)
-    while matcher.is_active():
+    for matcher, block in _walk_blocks(reader, fieldname, term):
         if matcher._data is None:
             matcher._read_data()
         ids, weights = matcher._data[0], matcher._data[1]
@@ -99,7 +98,15 @@ def posting_blocks(reader, fieldname: str, term: str):
             weights = np.full(len(ids), 1.0 if weights is None else weights, dtype=np.float32)
         else:
             weights = np.asarray(weights, dtype=np.float32)
-        yield ids, weights, _Block(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset, matcher._compression)
+        yield ids, weights, block
+
+
+def _walk_blocks(reader, fieldname: str, term: str):
+    """(Whoosh's matcher at the block, where the block's data is) for each block of the
+    term's postings in one segment, reading only the block headers."""
+    matcher = reader._terms.matcher(fieldname, term.encode("utf-8"), reader.schema[fieldname].format)
+    while matcher.is_active():
+        yield matcher, _Block(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset, matcher._compression)
         matcher._next_block()
 
 
@@ -231,13 +238,11 @@ def _decoded(reader, fieldname: str, term: str) -> Postings:
 def _block_map(reader, fieldname: str, term: str) -> tuple[np.ndarray, list[_Block]]:
     """Where each block of the term's postings starts (in the list, in the file), from
     the block headers alone."""
-    matcher = reader._terms.matcher(fieldname, term.encode("utf-8"), reader.schema[fieldname].format)
     starts, blocks, start = [], [], 0
-    while matcher.is_active():
+    for matcher, block in _walk_blocks(reader, fieldname, term):
         starts.append(start)
-        blocks.append(_Block(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset, matcher._compression))
+        blocks.append(block)
         start += matcher._blocklength
-        matcher._next_block()
     return np.array(starts, dtype=np.int64), blocks
 
 

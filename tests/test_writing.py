@@ -121,8 +121,11 @@ QUERIES = ["rotary position embedding", "diffusion", "languag", "fine-tuning lar
            'title:"language model"', '"large language models"', '"reinforcement learning" agents', "attention is all you need", "reinforcement learning from human feedback"]
 
 
-def test_searches_read_the_same_from_the_arrays_as_from_the_posting_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("with_positions", [True, False])  # False: as for a boosted field, blocks found from headers
+def test_searches_read_the_same_from_the_arrays_as_from_the_posting_file(tmp_path, monkeypatch, with_positions):
     monkeypatch.setattr(arrays, "LISTED_POSTINGS", 3)
+    if not with_positions:
+        monkeypatch.setattr(arrays.ArrayWriter, "_positions", lambda self, weights: None)
     index = jp.open_index(tmp_path / "ix")
     index.add(list(jp.read_papers(jp.bundled_corpus())))
     with_arrays = [[(hit.paper.id, round(hit.score, 4)) for hit in index.search(q, limit=20)] for q in QUERIES]
