@@ -8,16 +8,19 @@ split on hyphens, so "GLM-130B" and "GLM 130B" give the same terms.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
 from whoosh import scoring
-from whoosh.analysis import StemFilter, StopFilter, Token, Tokenizer
+from whoosh.analysis import STOP_WORDS, StemFilter, StopFilter, Token, Tokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Existence
+from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
 SCHEMA_VERSION = "5"
+CACHED_WORDS = 400_000  # word forms an indexing process keeps the terms of, per way of analysing
 TOKEN_PATTERN = r"\w+(?:[.'’]\w+)*(?:\+\+|#)?"
 # Where a typed word is looked for. Not the venue (asked for as venue:...): "learning",
 # "vision", "conference" are in the venue of most papers of a machine-learning corpus, so
@@ -75,6 +78,79 @@ def stemming_analyzer(stop_words: bool):
     return chain | StemFilter(cachesize=-1)
 
 
+class _IndexTerms(dict):
+    """Each word as written -> its index term (None for a stop word), worked out once per
+    process for one way of analysing: most of an abstract's words were seen before. Holds
+    up to CACHED_WORDS (79k papers of the 158k corpus: 195k forms, 55 MB for all three)."""
+
+    def __init__(self, stop_words: bool, stemmed: bool):
+        super().__init__()
+        self.stops = STOP_WORDS if stop_words else frozenset()
+        self.stemmed = stemmed
+
+    def __missing__(self, written: str) -> str | None:
+        folded = written.lower().translate(accent_map)
+        term = None if folded in self.stops else stem(folded) if self.stemmed else folded
+        if len(self) < CACHED_WORDS:
+            self[written] = term
+        return term
+
+
+_TOKENS = re.compile(TOKEN_PATTERN)
+_index_terms = functools.cache(_IndexTerms)  # one per way of analysing, for the process
+
+
+class PaperText(TEXT):
+    """A text field (positions kept) analysed by folding_analyzer, with stop words out and
+    stems if asked. At import, a paper's terms come from one pass over the regular
+    expression's words and a dictionary of the words seen before, not through the
+    analyzer's generators, a Token each: the same postings (tests/test_writing.py), and
+    analysis was the larger part of an import's time."""
+
+    def __init__(self, stop_words: bool = False, stemmed: bool = False):
+        super().__init__(analyzer=stemming_analyzer(stop_words) if stemmed else folding_analyzer())
+        self.stop_words, self.stemmed = stop_words, stemmed
+
+    def index(self, value, **kwargs):
+        if not isinstance(value, str) or kwargs:  # a list of terms, or options: Whoosh's way
+            yield from super().index(value, **kwargs)
+            return
+        terms = _index_terms(self.stop_words, self.stemmed)
+        places: dict[str, list[int]] = {}
+        position = -1
+        for offset, written in enumerate(_TOKENS.findall(value)):
+            term = terms[written]
+            if term is None:
+                continue
+            # Whoosh's StopFilter numbers the words after the first kept one without the stop words between
+            position = offset if position < 0 else position + 1
+            if term in places:
+                places[term].append(position)
+            else:
+                places[term] = [position]
+        boost, encode = self.format.field_boost, self.format.encode
+        for term, positions in places.items():
+            yield term.encode("utf-8"), len(positions), len(positions) * boost, encode(positions)
+
+
+class WordsField(FieldType):
+    """Whether a paper holds a word, as written (folded): the vocabulary of completions and
+    spelling corrections. Indexed from the distinct words of a paper, folded once per
+    process (see PaperText)."""
+
+    def __init__(self):
+        # scorable only so Whoosh keeps its (never read) length column: without one, indexing
+        # asked the file system whether the column exists for each posting (a third of the time)
+        super().__init__(Existence(), folding_analyzer(), scorable=True)
+
+    def index(self, value, **kwargs):
+        if not isinstance(value, str) or kwargs:
+            return super().index(value, **kwargs)
+        folded = _index_terms(False, False)
+        boost = self.format.field_boost
+        return ((word.encode("utf-8"), 1, boost, b"") for word in {folded[w] for w in set(_TOKENS.findall(value))})
+
+
 class PaperBM25F(scoring.BM25F):
     """BM25 per field, times the field's weight (FIELD_WEIGHTS), with the Robertson/Sparck
     Jones idf. Whoosh's own idf, log(N/(n+1)) + 1, gives a word found in every paper ("the",
@@ -110,18 +186,16 @@ def make_schema() -> Schema:
         id=ID(stored=True, unique=True),
         ids=KEYWORD(lowercase=True),
         key=ID(stored=True),
-        title=TEXT(analyzer=stemming_analyzer(False)),
-        abstract=TEXT(analyzer=stemming_analyzer(True)),
+        title=PaperText(stemmed=True),
+        abstract=PaperText(stop_words=True, stemmed=True),
         # Title and abstract words as written: the vocabulary for completions and spelling
         # corrections, with true document frequencies. (Whoosh's own spelling=True adds a
         # posting per word occurrence, all on document 0: useless frequencies, and an import
         # of 158k papers peaked at 20 GB merging them.)
-        # scorable only so Whoosh keeps its (never read) length column: without one, indexing
-        # asked the file system whether the column exists for each posting (a third of the time)
-        words=FieldType(Existence(), folding_analyzer(), scorable=True),
-        authors=TEXT(analyzer=folding_analyzer()),
-        venue=TEXT(analyzer=folding_analyzer()),
-        keywords=TEXT(analyzer=stemming_analyzer(False)),
+        words=WordsField(),
+        authors=PaperText(),
+        venue=PaperText(),
+        keywords=PaperText(stemmed=True),
         year=NUMERIC(int, bits=16, stored=True, sortable=True, signed=False, default=0),
         data=STORED,
     )

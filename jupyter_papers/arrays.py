@@ -27,12 +27,14 @@ from whoosh.codec.base import FieldWriter
 from whoosh.system import _INT_SIZE
 
 from .analysis import FIELD_WEIGHTS
+from .pool import Pooled
 
 EXTENSION = ".arr"
 LISTED_FIELDS = frozenset(FIELD_WEIGHTS)  # the fields a query scores
 LISTED_POSTINGS = 128  # a list of a block or less decodes as fast as it is sliced
 _FOOTER = struct.Struct("<Q8s")  # where the directory starts, magic
 _MAGIC = b"jparr001"
+_PROTOCOL_2, _STOP = b"\x80\x02", ord(".")  # how Whoosh's Positions format pickles
 
 
 class ArrayWriter(FieldWriter):
@@ -76,6 +78,29 @@ class ArrayWriter(FieldWriter):
             self._weights.append(weight)
             self._values.append(vbytes)
 
+    def add_postings(self, schema, lengths, items):
+        """The segment's postings from a TermPool, a term at a time: each term's blocks
+        filled at once (_fill_blocks) rather than posting by posting through Whoosh's
+        loop, the larger part of writing a segment. Other sources go through that loop."""
+        if not (isinstance(items, Pooled) and hasattr(lengths, "lengths_of")):
+            return super().add_postings(schema, lengths, items)
+        fieldname, field_lengths = None, None
+        for field, term, documents, weights, values in items.groups:
+            if field != fieldname:
+                if fieldname is not None:
+                    self.finish_field()
+                fieldname, field_lengths = field, lengths.lengths_of(field)
+                self.start_field(field, schema[field])
+            self.start_term(term)
+            ids = np.frombuffer(documents, dtype=np.int32)
+            tf = np.frombuffer(weights, dtype=np.float64)
+            _fill_blocks(self._inner._postwriter, ids, tf, values, field_lengths[ids])
+            if self._listing:
+                self._ids, self._weights, self._values = array("i", documents), array("f", tf.astype(np.float32).tobytes()), values
+            self.finish_term()
+        if fieldname is not None:
+            self.finish_field()
+
     def finish_term(self):
         self._inner.finish_term()
         if self._listing and len(self._ids) >= LISTED_POSTINGS:
@@ -96,8 +121,7 @@ class ArrayWriter(FieldWriter):
         not its count of positions (a boosted field: the reader could not split them)."""
         if not self._with_positions:
             return None
-        # Whoosh's Positions format: a count, then the pickled gaps between positions
-        listed = [pickle.loads(v[_INT_SIZE:] if v.endswith(b".") else v[_INT_SIZE:] + b".") for v in self._values]
+        listed = _decoded_positions(self._values)
         counts = np.fromiter(map(len, listed), dtype=np.int64, count=len(listed))
         if not np.array_equal(counts, weights) or not np.all(counts):
             return None
@@ -117,6 +141,36 @@ class ArrayWriter(FieldWriter):
         self._file.write(directory)
         self._file.write(_FOOTER.pack(self._written, _MAGIC))
         self._file.close()
+
+
+def _decoded_positions(values: list[bytes]) -> list[list[int]]:
+    """Each posting's gaps between positions, in one unpickling for the term rather than
+    one a posting: Whoosh's Positions format is a count, then the gaps pickled with
+    protocol 2 (a value read back from a segment may have lost the pickle's final ".");
+    the pickles' bodies, joined, are the body of one list of lists."""
+    start = _INT_SIZE + len(_PROTOCOL_2)
+    bodies = b"".join(value[start:-1] if value[-1] == _STOP else value[start:] for value in values)
+    return pickle.loads(_PROTOCOL_2 + b"](" + bodies + b"e.")
+
+
+def _fill_blocks(postwriter, ids: np.ndarray, weights: np.ndarray, values: list[bytes], lengths: np.ndarray) -> None:
+    """A term's postings into Whoosh 3's postings writer (whoosh-reloaded is pinned) as
+    whole blocks: each block's buffers and statistics set as its add_posting() would have
+    left them, every full block written, the last left for finish_postings()."""
+    limit = postwriter._blocklimit
+    for start in range(0, len(ids), limit):
+        if start:
+            postwriter._write_block()
+        end = start + limit
+        block_weights, block_lengths = weights[start:end], lengths[start:end]
+        postwriter._ids = array("I", ids[start:end].astype(np.uint32).tobytes())
+        postwriter._weights = array("f", block_weights.astype(np.float32).tobytes())
+        postwriter._values = [value for value in values[start:end] if value]
+        heaviest = float(block_weights.max())
+        postwriter._maxweight = heaviest if heaviest > 0 else 0
+        counted = block_lengths[block_lengths > 0]
+        postwriter._minlength = int(counted.min()) if counted.size else None
+        postwriter._maxlength = int(counted.max()) if counted.size else 0
 
 
 def list_long_postings(writer) -> None:

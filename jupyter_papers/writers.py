@@ -13,6 +13,8 @@ import ctypes
 import os
 import signal
 
+import numpy as np
+
 from whoosh.multiproc import MpWriter, SubWriterTask
 
 from .arrays import list_long_postings
@@ -87,11 +89,18 @@ class _ListedLengths:
         self._lengths: dict[str, list] = {}
 
     def doc_field_length(self, docnum: int, fieldname: str, default=0):
-        lengths = self._lengths.get(fieldname)
-        if lengths is None:
+        return self._listed(fieldname, default)[docnum]
+
+    def lengths_of(self, fieldname: str) -> np.ndarray:
+        """Every document's length in the field (0 where it has none), for a term's
+        postings at once."""
+        return np.asarray([length or 0 for length in self._listed(fieldname, 0)], dtype=np.int64)
+
+    def _listed(self, fieldname: str, default) -> list:
+        if fieldname not in self._lengths:
             read = self._reader.doc_field_length
-            lengths = self._lengths[fieldname] = [read(d, fieldname, default) for d in range(self._reader.doc_count_all())]
-        return lengths[docnum]
+            self._lengths[fieldname] = [read(d, fieldname, default) for d in range(self._reader.doc_count_all())]
+        return self._lengths[fieldname]
 
     def __getattr__(self, name):
         return getattr(self._reader, name)

@@ -3,30 +3,37 @@ field lengths the same postings and blocks, the FoldingTokenizer the same tokens
 
 from __future__ import annotations
 
+import functools
 import random
 
 import pytest
 import whoosh.index
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer
+from whoosh.fields import FieldType
 from whoosh.filedb.filestore import FileStorage
 from whoosh.support.charset import accent_map
 
 import jupyter_papers as jp
 from jupyter_papers import index as index_module
 from jupyter_papers import arrays, writers
-from jupyter_papers.analysis import TOKEN_PATTERN, FoldingTokenizer
+from jupyter_papers.analysis import TOKEN_PATTERN, FoldingTokenizer, PaperText, WordsField, make_schema
 from jupyter_papers.pool import TermPool
 
 
 def _postings(ix) -> dict:
     """Every posting of the index, by field and term, with the paper id for the document and
-    the shortest and longest field of its block (what Whoosh bounds block scores with)."""
+    the shortest and longest field of its block (what Whoosh bounds block scores with),
+    after the term's statistics."""
     found = {}
     for leaf, _ in ix.reader().leaf_readers():
         ids = [leaf.stored_fields(d)["id"] for d in range(leaf.doc_count_all())]
         for fieldname, term in leaf.all_terms():
+            info = leaf.term_info(fieldname, term)
             matcher = leaf.postings(fieldname, term)
-            listed = found.setdefault((fieldname, term), [])
+            listed = found.setdefault((fieldname, term), [(
+                info.doc_frequency(), info.weight(), info.min_length(), info.max_length(), info.max_weight(),
+                ids[info.min_id()], ids[info.max_id()])])
             while matcher.is_active():
                 listed.append((ids[matcher.id()], matcher.weight(), matcher.value(), matcher.block_min_length(),
                                matcher.block_max_length()))
@@ -63,9 +70,11 @@ def test_a_pool_that_never_filled_gives_its_postings_sorted(tmp_path):
     assert not pool.runs and list(pool.items()) == sorted(postings)
 
 
-def test_an_index_written_through_the_term_pool_holds_what_whoosh_s_pool_writes(tmp_path, monkeypatch):
+@pytest.mark.parametrize("block", [128, 8])  # 8: many terms of many blocks, filled a block at a time
+def test_an_index_written_through_the_term_pool_holds_what_whoosh_s_pool_writes(tmp_path, monkeypatch, block):
     papers = list(jp.read_papers(jp.bundled_corpus()))
     monkeypatch.setattr(index_module, "WRITER_MB", 1)  # a run file every few papers
+    monkeypatch.setattr(W3Codec, "__init__", functools.partialmethod(W3Codec.__init__, blocklimit=block))
     ours = jp.open_index(tmp_path / "ours")
     ours.add(papers)
     monkeypatch.setattr(writers, "write_faster", lambda writer: None)
@@ -91,6 +100,27 @@ def test_the_folding_tokenizer_gives_the_tokens_of_whoosh_s_three_step_chain(opt
         theirs = [dict(vars(token)) for token in chain(text, **options)]
         ours = [dict(vars(token)) for token in FoldingTokenizer()(text, **options)]
         assert ours == theirs and len(ours) >= 1
+
+
+def test_fields_index_the_terms_their_analyzers_give(tmp_path):
+    """PaperText and WordsField work out a paper's terms without the analyzer's generators;
+    Whoosh's own FieldType.index runs the analyzer. Same terms, frequencies, weights and
+    positions (stop words renumbered as Whoosh's StopFilter does)."""
+    schema = make_schema()
+    fields = {name: schema[name] for name in schema.names() if isinstance(schema[name], (PaperText, WordsField))}
+    assert set(fields) == {"title", "abstract", "words", "authors", "venue", "keywords"}
+    papers = list(jp.read_papers(jp.bundled_corpus()))
+    texts = [TRICKY, "The of a the", "", "the the cat of the hat"] + [
+        text for paper in papers for text in (paper.title, paper.abstract, ", ".join(paper.authors))]
+    compared = 0
+    for name, field in fields.items():
+        for text in texts:
+            ours, theirs = list(field.index(text)), list(FieldType.index(field, text))
+            assert sorted(ours) == sorted(theirs), (name, text)
+            compared += len(ours)
+    assert compared > 40_000
+    stopped = dict((term, positions) for term, _, _, positions in fields["abstract"].index("the cat of the hat sat"))
+    assert fields["abstract"].format.decode_positions(stopped[b"hat"]) == [2]  # "the" before "cat" keeps its place
 
 
 def test_long_lists_written_as_arrays_hold_the_posting_file_s_postings(tmp_path, monkeypatch):
