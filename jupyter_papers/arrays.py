@@ -39,7 +39,8 @@ _PROTOCOL_2, _STOP = b"\x80\x02", ord(".")  # how Whoosh's Positions format pick
 
 class ArrayWriter(FieldWriter):
     """A segment's field writer that also writes its long lists of the listed fields as
-    arrays. Wraps Whoosh's (W3) field writer; the posting file it writes is unchanged."""
+    arrays, and takes a TermPool's postings a term at a time. Wraps Whoosh's (W3) field
+    writer; the posting file it writes is unchanged."""
 
     def __init__(self, inner, storage, segment):
         self._inner = inner

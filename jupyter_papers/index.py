@@ -253,7 +253,7 @@ class PaperIndex:
         papers sharing a base cost a thousand look-ups, not half a million."""
         def free(candidate: str) -> bool:
             owner = keys.get(candidate)
-            if owner is None:
+            if owner is None and searcher.doc_count_all():  # a first import has nothing to ask
                 stored = searcher.document(key=candidate)
                 owner = stored["id"] if stored else None
             return owner is None or owner == paper.id

@@ -94,6 +94,8 @@ def identifier_in(text: str) -> str | None:
 
 def fold(text: str) -> str:
     """Lower-case ASCII approximation: "Schrödinger" -> "schrodinger"."""
+    if text.isascii():  # most titles and names: nothing to decompose (an import folds one per paper)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 

@@ -11,7 +11,6 @@ and falls back to plain words when it cannot be parsed.
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import itertools
 import re
@@ -19,9 +18,9 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import NamedTuple
 
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 from whoosh import query as wq
-from whoosh.automata.fsa import find_all_matches
-from whoosh.automata.lev import levenshtein_automaton
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup
 from whoosh.support.levenshtein import damerau_levenshtein
 
@@ -358,27 +357,30 @@ class QueryBuilder:
         return ranked
 
     def _terms_within(self, fieldname: str, token: str, maxdist: int) -> list[str]:
-        """Words of the field within ``maxdist`` edits (same first letter), found by walking
-        a Levenshtein automaton over the field's vocabulary held in memory: Whoosh walks it
-        over the on-disk dictionary, a binary search of the file per step (about 0.1 s per
-        typo at 158k papers, in each segment)."""
-        words = self._vocabulary(fieldname)
+        """Words of the field within ``maxdist`` edits (Levenshtein) that share the first
+        letter: RapidFuzz's distance over the vocabulary's words of that letter and of a
+        length within reach. (Whoosh walks a Levenshtein automaton over the on-disk
+        dictionary, a binary search of the file per step: about 0.1 s per typo at 158k
+        papers; walked over the vocabulary in memory it was still a quarter of the time of
+        a query of rare words, each of which is checked for being a typo.)"""
+        lengths = self._vocabulary(fieldname).get(token[:1], {})
+        candidates = [word for length in range(len(token) - maxdist, len(token) + maxdist + 1)
+                      for word in lengths.get(length, ())]
+        return [word for word, _, _ in process.extract(token, candidates, scorer=Levenshtein.distance,
+                                                        score_cutoff=maxdist, limit=None)]
 
-        def first_from(text: str) -> str | None:
-            at = bisect.bisect_left(words, text)
-            return words[at] if at < len(words) else None
-
-        automaton = levenshtein_automaton(token, maxdist, prefix=1).to_dfa()
-        return list(find_all_matches(automaton, first_from))
-
-    def _vocabulary(self, fieldname: str) -> list[str]:
-        """The field's words of every segment, sorted; read once per index snapshot."""
+    def _vocabulary(self, fieldname: str) -> dict[str, dict[int, list[str]]]:
+        """The field's words of every segment, by first letter and length; read once per
+        index snapshot."""
         vocabularies = self._memo.setdefault("vocabulary", {})
         if fieldname not in vocabularies:
             words: set[bytes] = set()
             for leaf, _ in self.reader.leaf_readers():
                 words.update(leaf.lexicon(fieldname))
-            vocabularies[fieldname] = sorted(word.decode("utf-8") for word in words)
+            grouped: dict[str, dict[int, list[str]]] = {}
+            for word in map(bytes.decode, words):
+                grouped.setdefault(word[:1], {}).setdefault(len(word), []).append(word)
+            vocabularies[fieldname] = grouped
         return vocabularies[fieldname]
 
     def correction(self, word: str, maxdist: int | None = None, min_documents: int = 1) -> str | None:

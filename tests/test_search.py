@@ -1,5 +1,7 @@
 """Every query behaviour the search box promises, on the bundled demo corpus."""
 
+import bisect
+
 import pytest
 
 import jupyter_papers as jp
@@ -226,6 +228,38 @@ def test_a_total_counted_in_titles_only_says_it_is_a_lower_bound(demo_index):
     assert not titles.total_exact and titles.total_label == f"{titles.total}+"
     everything = demo_index.search("language NOT zebra", limit=200)
     assert everything.total_exact and everything.total == len(everything.hits) > titles.total
+
+
+def test_spelling_neighbours_are_the_words_a_levenshtein_automaton_accepts(demo_index):
+    """The words a typo may stand for come from RapidFuzz's distance over the vocabulary;
+    Whoosh's Levenshtein automaton (first letter kept, as Whoosh's fuzzy terms do), walked
+    over the same vocabulary, accepts the same words."""
+    import random
+
+    from whoosh.automata.fsa import find_all_matches
+    from whoosh.automata.lev import levenshtein_automaton
+
+    from jupyter_papers.query import VOCABULARY_FIELDS, QueryBuilder
+
+    rng = random.Random(5)
+    compared = 0
+    with demo_index._reading() as searcher:
+        builder = QueryBuilder(searcher, searcher.schema, demo_index._parser, demo_index._memo)
+        for fieldname in VOCABULARY_FIELDS:
+            words = sorted(w.decode() for w in searcher.reader().lexicon(fieldname))
+
+            def first_from(text, words=words):
+                at = bisect.bisect_left(words, text)
+                return words[at] if at < len(words) else None
+
+            typed = [w for w in rng.sample(words, 150) if len(w) >= 3]
+            typed += [w[:2] + w[3:] for w in typed[:60]] + [w[:3] + "x" + w[3:] for w in typed[60:120]] + ["atention"]
+            for token in typed:
+                for maxdist in (1, 2):
+                    expected = list(find_all_matches(levenshtein_automaton(token, maxdist, prefix=1).to_dfa(), first_from))
+                    assert sorted(builder._terms_within(fieldname, token, maxdist)) == expected, (token, maxdist)
+                    compared += len(expected)
+    assert compared > 1000
 
 
 @pytest.mark.parametrize("query", ["diffusion ", "title:diffusion", "diffusion AND models", "authors:chen"])
