@@ -90,7 +90,11 @@ class PaperIndex:
         version_file = self.path / VERSION_FILE
         self.path.mkdir(parents=True, exist_ok=True)
         storage = MappedStorage(str(self.path))
-        if not storage.index_exists(INDEX_NAME):
+        try:
+            exists = storage.index_exists(INDEX_NAME)
+        except Exception as error:  # a table of contents Whoosh cannot read: damaged, or a later version's schema
+            raise IndexBrokenError(f"The paper index at {self.path} cannot be read ({error!r}): {REBUILD_HINT}.") from error
+        if not exists:
             ix = storage.create_index(make_schema(), indexname=INDEX_NAME)
             version_file.write_text(SCHEMA_VERSION)
             return ix

@@ -80,6 +80,23 @@ def test_a_rebuild_after_a_schema_change_keeps_every_paper(thousand):
     assert report.papers == 1000 and not report.problems and count(thousand) == 1000
 
 
+def test_an_index_whose_schema_this_version_cannot_read_says_to_rebuild(tmp_path):
+    """A later version's index may name field classes this one lacks: Whoosh fails while
+    unpickling its table of contents; the user is told to rebuild, and the rebuild keeps
+    every paper (it reads the segments with this version's schema)."""
+    path = tmp_path / "ix"
+    with jp.open_index(path) as index:
+        index.add(list(jp.read_papers(jp.bundled_corpus())))
+    toc = next(path.glob("_papers_*.toc"))
+    assert b"PaperText" in toc.read_bytes()
+    toc.write_bytes(toc.read_bytes().replace(b"PaperText", b"PaperTexx"))
+    with pytest.raises(IndexBrokenError, match="jupyter-papers rebuild"):
+        jp.open_index(path)
+    report = rebuild_index(path)
+    assert report.papers == 139 and not report.problems
+    assert len(jp.open_index(path)) == 139
+
+
 def test_a_damaged_segment_costs_only_its_own_papers(thousand):
     with jp.open_index(thousand) as index:
         index.add([jp.Paper(title=f"Late paper {n}", key=f"late{n}") for n in range(10)])
