@@ -1,5 +1,6 @@
-"""The import's speed-ups write what Whoosh's own parts write: the TermPool and the listed
-field lengths the same postings and blocks, the FoldingTokenizer the same tokens."""
+"""The import's speed-ups write what Whoosh's own parts write: the TermPool, the listed
+field lengths and the block-at-a-time writing the same postings, blocks and term
+statistics, the FoldingTokenizer the same tokens, PaperText and WordsField the same terms."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import random
 
 import pytest
 import whoosh.index
-from whoosh.codec.whoosh3 import W3Codec
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import FieldType
 from whoosh.filedb.filestore import FileStorage
 from whoosh.support.charset import accent_map
@@ -102,7 +103,7 @@ def test_the_folding_tokenizer_gives_the_tokens_of_whoosh_s_three_step_chain(opt
         assert ours == theirs and len(ours) >= 1
 
 
-def test_fields_index_the_terms_their_analyzers_give(tmp_path):
+def test_fields_index_the_terms_their_analyzers_give():
     """PaperText and WordsField work out a paper's terms without the analyzer's generators;
     Whoosh's own FieldType.index runs the analyzer. Same terms, frequencies, weights and
     positions (stop words renumbered as Whoosh's StopFilter does)."""
