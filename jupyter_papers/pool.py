@@ -113,8 +113,8 @@ class TermPool(PostingPool):
 
     # The three methods Whoosh's SortingPool reads and writes runs with (reduce_to, the
     # multiprocessing writer's sub-segments)
-    def _write_run(self, file, items) -> None:
-        self._write_groups(file, items.groups if isinstance(items, Pooled) else _groups(items))
+    def _write_run(self, file, items: Pooled) -> None:
+        self._write_groups(file, items.groups)
 
     def _read_run(self, path) -> Pooled:
         return Pooled(self._read_groups(path))
@@ -154,16 +154,3 @@ def _joined(parts: list[Group]) -> Group:
         documents, weights, values = documents[order], weights[order], [values[i] for i in order]
     return fieldname, term, documents.tobytes(), weights.tobytes(), values
 
-
-def _groups(items: Iterable[tuple]) -> Iterator[Group]:
-    last = None
-    for fieldname, term, document, weight, value in items:
-        if last is None or last[0] != fieldname or last[1] != term:
-            if last is not None:
-                yield last[0], last[1], last[2].tobytes(), last[3].tobytes(), last[4]
-            last = (fieldname, term, array("i"), array("d"), [])
-        last[2].append(document)
-        last[3].append(weight)
-        last[4].append(value)
-    if last is not None:
-        yield last[0], last[1], last[2].tobytes(), last[3].tobytes(), last[4]
