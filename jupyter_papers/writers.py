@@ -5,6 +5,12 @@ Whoosh's multiprocessing writer forks workers that wait on a queue for documents
 importing process is killed (Ctrl+C twice, a closed terminal, SIGKILL), they wait forever
 and the next import meets their half-written files. These workers ask the kernel to kill
 them when their parent dies (Linux's PR_SET_PDEATHSIG; elsewhere nothing changes).
+
+Whoosh's workers also share one queue of batches: which worker indexes which batch, and
+so which paper gets which document number, was a race, and papers of equal score (946
+ids of the 158k corpus come twice) came out in a different order after each import.
+Here batches are dealt in turn (batch i to worker i mod n) and the workers' segments
+join the index in worker order, so an import numbers the papers the same way each time.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import os
 import signal
 
 import numpy as np
+
+from multiprocessing import Queue
 
 from whoosh.multiproc import MpWriter, SubWriterTask
 
@@ -46,16 +54,49 @@ class _BoundTask(SubWriterTask):
         super()._process_file(filename, doc_count)
 
 
+class _Dealer:
+    """Whoosh's job and result queues, as MpWriter uses them (put a batch or a None per
+    worker, get a result per worker), over one pair of queues per worker: batches dealt
+    in turn, the Nones one to each worker, results taken in worker order."""
+
+    def __init__(self):
+        self.jobs: list[Queue] = []
+        self.results: list[Queue] = []
+        self._dealt = self._stopped = self._collected = 0
+
+    def add_worker(self) -> tuple[Queue, Queue]:
+        self.jobs.append(Queue(4))
+        self.results.append(Queue())
+        return self.jobs[-1], self.results[-1]
+
+    def put(self, job) -> None:
+        if job is None:
+            self.jobs[self._stopped].put(None)
+            self._stopped += 1
+        else:  # MpWriter starts worker i just before batch i, so batch i goes to it
+            self.jobs[self._dealt % len(self.jobs)].put(job)
+            self._dealt += 1
+
+    def get(self, timeout: float):
+        worker = self._collected
+        self._collected += 1  # a worker whose result never comes is passed over, as by Whoosh
+        return self.results[worker].get(timeout=timeout)
+
+
 class BoundMpWriter(MpWriter):
-    """Whoosh's multiprocessing writer, with workers bound to this process's life."""
+    """Whoosh's multiprocessing writer, with workers bound to this process's life and
+    batches dealt to them in turn."""
 
     def __init__(self, ix, **options):
         super().__init__(ix, **options)
+        for shared in (self.jobqueue, self.resultqueue):
+            shared.close()
+        self.jobqueue = self.resultqueue = _Dealer()
         write_faster(self)  # the parent merges its workers' runs with its own pool
 
     def _new_task(self):
-        task = _BoundTask(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs,
-                          self.multisegment)
+        jobs, results = self.jobqueue.add_worker()
+        task = _BoundTask(self.storage, self.indexname, jobs, results, self.subargs, self.multisegment)
         self.tasks.append(task)
         task.start()
         return task

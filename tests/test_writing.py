@@ -176,3 +176,25 @@ def test_a_damaged_arrays_file_is_read_around(tmp_path, monkeypatch):
     file = next((tmp_path / "ix").glob("*" + arrays.EXTENSION))
     file.write_bytes(file.read_bytes()[:1000])  # cut short
     assert [hit.paper.id for hit in jp.open_index(tmp_path / "ix").search("diffusion models")] == expected
+
+
+def test_a_parallel_import_numbers_the_papers_in_the_same_order_each_time(tmp_path):
+    """Batches of 100 papers dealt to 2 workers in turn, the workers' segments in worker
+    order: worker 0's batches 0, 2, 4 ..., then worker 1's. With Whoosh's shared queue
+    the order depended on which worker was free first."""
+    demo = list(jp.read_papers(jp.bundled_corpus()))
+    papers = []
+    for copy in range(11):  # 1529 papers: 16 batches
+        for paper in demo:
+            twin = jp.Paper.from_dict(paper.to_dict())
+            twin.id, twin.key = f"{paper.id}-{copy}", f"{paper.key}{copy}"
+            papers.append(twin)
+    batches = [[paper.id for paper in papers[start:start + 100]] for start in range(0, len(papers), 100)]
+    expected = [paper_id for batch in batches[0::2] + batches[1::2] for paper_id in batch]
+    for attempt in ("first", "second"):
+        index = jp.open_index(tmp_path / attempt)
+        index.add(papers, procs=2)
+        with index._reading() as searcher:
+            numbered = [searcher.stored_fields(docnum)["id"] for docnum in range(searcher.doc_count_all())]
+            segments = len(searcher.reader().leaf_readers())
+        assert segments == 2 and numbered == expected, attempt
