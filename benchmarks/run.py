@@ -126,14 +126,14 @@ def import_index(size: str, path: Path) -> dict:
 
 
 def latencies(search, queries: dict[str, list[str]], warmup: dict[str, list[str]]) -> tuple[dict[str, list[float]], list]:
-    """Each query's time, by kind, and what each search returned. The warm-up queries are
-    others than the timed ones: they warm the OS page cache and the index's per-snapshot
-    memory, and must not answer the timed queries in advance."""
-    for kind_queries in warmup.values():
-        for query in kind_queries:
-            search(query)
+    """Each query's time, by kind, and what each search returned. Each kind's warm-up
+    queries, others than the timed ones, run just before it: they warm the OS page cache
+    (which this machine empties of files not read for a minute) and the index's
+    per-snapshot memory, and must not answer the timed queries in advance."""
     measured, answers = {}, []
     for kind, kind_queries in queries.items():
+        for query in warmup.get(kind, []):
+            search(query)
         times = []
         for query in kind_queries:
             ms, answer = timed(search, query)
@@ -242,10 +242,14 @@ def scifact(work: Path) -> dict:
     return report
 
 
-def known_item_run(search, ids_of, items: dict[str, list[tuple[str, str]]]) -> tuple[dict, dict]:
-    """Times by kind, and how well each kind finds its paper: MRR and hit@10."""
+def known_item_run(search, ids_of, items: dict[str, list[tuple[str, str]]],
+                   warmup: dict[str, list[tuple[str, str]]]) -> tuple[dict, dict]:
+    """Times by kind, and how well each kind finds its paper: MRR and hit@10. Warmed up
+    kind by kind, as ``latencies``."""
     times, quality = {}, {}
     for kind, pairs in items.items():
+        for query, _ in warmup.get(kind, []):
+            search(query)
         spent, reciprocal, hits = [], [], 0
         for query, target in pairs:
             ms, answer = timed(search, query)
@@ -277,10 +281,11 @@ def run_size(size: str, work: Path, per_kind: int, rest: bool) -> dict:
     ours = summarize(our_times)
     theirs = summarize(latencies(lambda q: baseline.search(q, limit=10), query_set, warmup)[0])
     items = workload.known_items(papers, per_kind=per_kind)
+    warm_items = workload.known_items(papers, per_kind=5, seed=WARMUP_SEED)
     item_times, our_quality = known_item_run(lambda q: index.search(q, limit=10),
-                                             lambda results: [h.paper.id for h in results.hits], items)
+                                             lambda results: [h.paper.id for h in results.hits], items, warm_items)
     fts5_times, fts5_quality = known_item_run(lambda q: baseline.search(q, limit=10),
-                                              lambda rows: [row[0] for row in rows], items)
+                                              lambda rows: [row[0] for row in rows], items, warm_items)
     ours.update(summarize(item_times))
     theirs.update(summarize(fts5_times))
     truncated = sum(answer.truncated for answer in answers)
