@@ -126,10 +126,13 @@ def import_index(size: str, path: Path) -> dict:
 
 
 def latencies(search, queries: dict[str, list[str]], warmup: dict[str, list[str]]) -> tuple[dict[str, list[float]], list]:
-    """Each query's time, by kind, and what each search returned. Each kind's warm-up
-    queries, others than the timed ones, run just before it: they warm the OS page cache
-    (which this machine empties of files not read for a minute) and the index's
-    per-snapshot memory, and must not answer the timed queries in advance."""
+    """Each query's time, by kind, and what each search returned. The warm-up queries,
+    others than the timed ones, run first, and each kind's again just before it: they
+    warm the OS page cache (which this machine empties of files not read for a minute)
+    and the index's per-snapshot memory, and must not answer the timed queries in advance."""
+    for kind_queries in warmup.values():
+        for query in kind_queries:
+            search(query)
     measured, answers = {}, []
     for kind, kind_queries in queries.items():
         for query in warmup.get(kind, []):
