@@ -7,10 +7,11 @@ and the next import meets their half-written files. These workers ask the kernel
 them when their parent dies (Linux's PR_SET_PDEATHSIG; elsewhere nothing changes).
 
 Whoosh's workers also share one queue of batches: which worker indexes which batch, and
-so which paper gets which document number, was a race, and papers of equal score (946
-ids of the 158k corpus come twice) came out in a different order after each import.
-Here batches are dealt in turn (batch i to worker i mod n) and the workers' segments
-join the index in worker order, so an import numbers the papers the same way each time.
+so which paper gets which document number, was a race, and papers of equal score (the
+158k corpus holds many records of the same text) came out in another order after each
+import. Here batches are dealt in turn (batch i to worker i mod n) and the workers'
+segments join the index in worker order, so an import numbers the papers the same way
+each time.
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
-
-import numpy as np
-
 from multiprocessing import Queue
 
+import numpy as np
 from whoosh.multiproc import MpWriter, SubWriterTask
 
 from .arrays import list_long_postings
