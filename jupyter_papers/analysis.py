@@ -137,10 +137,8 @@ class PaperText(TEXT):
                 places[term] = [position]
         boost, encode = self.format.field_boost, self.format.encode
         for term, positions in places.items():
-            if len(positions) == 1:
-                yield term, 1, boost, _one_position(encode, positions[0])
-            else:
-                yield term, len(positions), len(positions) * boost, encode(positions)
+            value = _one_position(encode, positions[0]) if len(positions) == 1 else encode(positions)
+            yield term, len(positions), len(positions) * boost, value
 
 
 class WordsField(FieldType):
