@@ -93,7 +93,7 @@ class PaperIndex:
         try:
             exists = storage.index_exists(INDEX_NAME)
         except Exception as error:  # a table of contents Whoosh cannot read: damaged, or a later version's schema
-            raise IndexBrokenError(f"The paper index at {self.path} cannot be read ({error!r}): {REBUILD_HINT}.") from error
+            raise self._unreadable(error) from error
         if not exists:
             ix = storage.create_index(make_schema(), indexname=INDEX_NAME)
             version_file.write_text(SCHEMA_VERSION)
@@ -106,7 +106,11 @@ class PaperIndex:
         try:
             return storage.open_index(INDEX_NAME)
         except Exception as error:  # whoosh raises many types for damaged files
-            raise IndexBrokenError(f"The paper index at {self.path} cannot be read ({error}): {REBUILD_HINT}.") from error
+            raise self._unreadable(error) from error
+
+    def _unreadable(self, error: Exception) -> IndexBrokenError:
+        return IndexBrokenError(f"The paper index at {self.path} cannot be read ({type(error).__name__}: "
+                                f"{error}): {REBUILD_HINT}.")
 
     @contextmanager
     def _reading(self):
@@ -116,8 +120,7 @@ class PaperIndex:
             try:
                 yield self._current_searcher()
             except _DAMAGE as error:
-                raise IndexBrokenError(f"The paper index at {self.path} cannot be read ({type(error).__name__}: "
-                                       f"{error}): {REBUILD_HINT}.") from error
+                raise self._unreadable(error) from error
 
     def _current_searcher(self):
         """The shared searcher, refreshed if another writer committed since it opened."""
@@ -131,7 +134,7 @@ class PaperIndex:
                 self._searcher = self._ix.searcher(weighting=PaperBM25F())
                 self._memo = {}  # what queries worked out about this snapshot (query.QueryBuilder)
         except Exception as error:
-            raise IndexBrokenError(f"The paper index at {self.path} cannot be read ({error}): {REBUILD_HINT}.") from error
+            raise self._unreadable(error) from error
         return self._searcher
 
     def close(self) -> None:
