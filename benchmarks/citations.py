@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 
 import jupyter_papers as jp
-from jupyter_papers.csl import format_references, style_path, to_csl
+from jupyter_papers.citations.csl import format_references, style_path, to_csl
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "data" / "bib"
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .cite import STYLES, abstract_cell, bibtex_entry, cite, write_bibliography
+from .citations.cite import STYLES, abstract_cell, bibtex_entry, cite, write_bibliography
 from .paper import Name, Paper
 from .config import bundled_corpus, default_index_dir
 from .index import AddReport, IndexBrokenError, PaperIndex
 
 from .results import Hit, SearchResults
-from .references import Citation, ReferenceList, find_citations
+from .citations.references import Citation, ReferenceList, find_citations
 from .sources import Problem, read_papers
 
 __version__ = "0.1.0"
@@ -42,7 +42,7 @@ def bibliography(notebook: str | Path, style: str = "apa", bib: str | Path | Non
                  index: PaperIndex | None = None) -> ReferenceList:
     """Write the reference list cell of a saved notebook (every citation in its Markdown
     cells, in ``style``) and, with ``bib``, the cited papers into that .bib file."""
-    from .references import bibliography as write_references
+    from .citations.references import bibliography as write_references
 
     return write_references(notebook, index or open_index(), style, bib)
 

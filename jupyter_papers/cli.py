@@ -12,13 +12,11 @@ import sys
 from pathlib import Path
 
 from . import bibliography, bundled_corpus, cite, read_papers, write_bibliography
-from .cite import BibliographyError, UnknownStyleError
-from .csl import EngineError
+from .citations.cite import BibliographyError, UnknownStyleError
+from .citations.csl import EngineError
 from .config import default_index_dir
-from .index import IndexBrokenError
+from .index import IndexBrokenError, parse_year_range, rebuild_index
 from .paper import Name
-from .rebuild import rebuild_index
-from .query import parse_year_range
 from .sources import UnknownFormatError
 
 OK, NOT_FOUND, BAD_INPUT = 0, 1, 2

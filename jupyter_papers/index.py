@@ -23,17 +23,18 @@ from whoosh import query as wq, sorting
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 
-from . import highlight, postings, ranking, sentence, wordsearch
-from .collect import YearColumns
-from .analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
-from .latex import to_plain
+from .backends.whoosh import highlight, postings, ranking, sentence, wordsearch
+from .backends.whoosh.analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
+from .backends.whoosh.collect import YearColumns
+from .backends.whoosh.query import MAX_QUERY_WORDS, QueryBuilder, extract_years, make_parser, parse_year_range
+from .backends.whoosh.rebuild import rebuild_index
+from .backends.whoosh.sentence import is_sentence
+from .backends.whoosh.storage import MappedStorage
+from .backends.whoosh.writers import BoundMpWriter, segment_writer
+from .citations.latex import to_plain
 from .paper import Paper, identifier_in, key_suffixes
-from .query import MAX_QUERY_WORDS, QueryBuilder, extract_years, make_parser
 from .results import Hit, SearchResults
-from .sentence import is_sentence
 from .sources import Problem
-from .storage import MappedStorage
-from .writers import BoundMpWriter, segment_writer
 
 INDEX_NAME = "papers"
 VERSION_FILE = "jupyter-papers-schema"
@@ -45,8 +46,6 @@ REBUILD_HINT = "rebuild it with `jupyter-papers rebuild`"
 # What Whoosh raises reading damaged files (a truncated column gives a UnicodeError).
 _DAMAGE = (UnicodeError, EOFError, struct.error, zlib.error, OSError, pickle.UnpicklingError)
 
-
-postings.install()
 
 
 class IndexBrokenError(RuntimeError):
@@ -408,8 +407,6 @@ class PaperIndex:
     def rebuild(self) -> int:
         """Index every stored paper again into a fresh index built beside this one (after
         an upgrade or damage); returns how many papers it holds."""
-        from .rebuild import rebuild_index
-
         with self._write_lock, self._lock:
             self.close()
             report = rebuild_index(self.path)

@@ -18,7 +18,7 @@ import bibtexparser
 import pytest
 
 import jupyter_papers as jp
-from jupyter_papers.csl import _pandoc, format_references, style_path, to_csl
+from jupyter_papers.citations.csl import _pandoc, format_references, style_path, to_csl
 
 from .conftest import BIB
 

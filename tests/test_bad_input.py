@@ -165,7 +165,7 @@ def test_no_field_can_break_out_of_a_bibtex_entry(tmp_path):
 def test_wildcards_and_ranges_stand_for_a_bounded_number_of_words(demo_index, query):
     from collections import Counter
 
-    from jupyter_papers.query import MAX_EXPANSION, QueryBuilder
+    from jupyter_papers.backends.whoosh.query import MAX_EXPANSION, QueryBuilder
 
     with demo_index._reading() as searcher:
         plan = QueryBuilder(searcher, searcher.schema, demo_index._parser, {}).build(query, prefix=False)

@@ -12,8 +12,8 @@ import bibtexparser
 import pytest
 
 import jupyter_papers as jp
-from jupyter_papers.bibfile import BibliographyError, bibtex_entry
-from jupyter_papers.csl import _pandoc, format_references, to_csl
+from jupyter_papers.citations.bibfile import BibliographyError, bibtex_entry
+from jupyter_papers.citations.csl import _pandoc, format_references, to_csl
 
 from .conftest import BIB
 

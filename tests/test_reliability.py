@@ -21,7 +21,7 @@ import pytest
 
 import jupyter_papers as jp
 from jupyter_papers.index import VERSION_FILE, IndexBrokenError
-from jupyter_papers.rebuild import rebuild_index
+from jupyter_papers.backends.whoosh.rebuild import rebuild_index
 
 
 def write_jsonl(path, start: int, count: int, prefix: str = "mine"):

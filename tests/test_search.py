@@ -203,7 +203,7 @@ def test_latex_in_abstracts_reads_as_text_in_highlights(empty_index):
 def test_latex_only_in_math_is_read_without_parsing_the_prose():
     """Most abstracts have LaTeX only in their math: the prose around it is not parsed (half
     the time), and keeps what pylatexenc drops: "&" is not an alignment tab in an abstract."""
-    from jupyter_papers.latex import to_plain
+    from jupyter_papers.citations.latex import to_plain
 
     text = r"Over C&W attacks at $4\times$ the speed -- with {BERT} and $\alpha$~=~0.5."
     assert to_plain(text) == "Over C&W attacks at 4× the speed – with BERT and α = 0.5."
@@ -239,7 +239,7 @@ def test_spelling_neighbours_are_the_words_a_levenshtein_automaton_accepts(demo_
     from whoosh.automata.fsa import find_all_matches
     from whoosh.automata.lev import levenshtein_automaton
 
-    from jupyter_papers.query import VOCABULARY_FIELDS, QueryBuilder
+    from jupyter_papers.backends.whoosh.query import VOCABULARY_FIELDS, QueryBuilder
 
     rng = random.Random(5)
     compared = 0
@@ -268,8 +268,8 @@ def test_words_and_terms_score_as_whoosh_scores_them(demo_index, query):
     one Whoosh's matchers give the same paper."""
     from whoosh import query as wq
 
-    from jupyter_papers.query import QueryBuilder
-    from jupyter_papers.ranking import scores
+    from jupyter_papers.backends.whoosh.query import QueryBuilder
+    from jupyter_papers.backends.whoosh.ranking import scores
 
     results = demo_index.search(query, limit=50, highlights=False)
     assert results.total >= 2 and results.total_exact
@@ -284,7 +284,7 @@ def test_words_and_terms_score_as_whoosh_scores_them(demo_index, query):
 def test_quoted_phrases_find_and_score_what_whoosh_s_phrase_matcher_does(tmp_path, monkeypatch, listed):
     """Quoted phrases go the numpy way too (wordsearch.py, postings.PostingCache.side_by_side):
     the same papers, the same scores, the same totals as Whoosh's SpanNear matchers."""
-    from jupyter_papers import arrays, wordsearch
+    from jupyter_papers.backends.whoosh import arrays, wordsearch
 
     monkeypatch.setattr(arrays, "LISTED_POSTINGS", listed)
     index = jp.open_index(tmp_path / "ix")
@@ -334,7 +334,7 @@ def test_columns_read_at_once_hold_what_whoosh_reads_a_paper_at_a_time(empty_ind
     import numpy as np
     from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 
-    from jupyter_papers.postings import column_array
+    from jupyter_papers.backends.whoosh.postings import column_array
 
     empty_index.add([jp.Paper(id=f"p{n}", title="Kernel " * (n + 1), abstract="words " * n,
                               year=2000 + n if n < 5 else None) for n in range(8)])

@@ -17,9 +17,9 @@ from whoosh.support.charset import accent_map
 
 import jupyter_papers as jp
 from jupyter_papers import index as index_module
-from jupyter_papers import arrays, writers
-from jupyter_papers.analysis import TOKEN_PATTERN, FoldingTokenizer, PaperText, WordsField, make_schema
-from jupyter_papers.pool import TermPool
+from jupyter_papers.backends.whoosh import arrays, writers
+from jupyter_papers.backends.whoosh.analysis import TOKEN_PATTERN, FoldingTokenizer, PaperText, WordsField, make_schema
+from jupyter_papers.backends.whoosh.pool import TermPool
 
 
 def _postings(ix) -> dict:

@@ -11,13 +11,11 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import Markdown, display
 
-from ..cite import abstract_cell, cite, inline_citation
 from .. import open_index, read_papers, write_bibliography
-from ..cite import UnknownStyleError
-from ..index import IndexBrokenError, PaperIndex
+from ..citations.cite import UnknownStyleError, abstract_cell, cite, inline_citation
+from ..citations.references import reference_list
+from ..index import IndexBrokenError, PaperIndex, parse_year_range
 from ..paper import Paper
-from ..query import parse_year_range
-from ..references import reference_list
 from ..results import SearchResults
 from ..sources import UnknownFormatError
 from .bridge import Bridge

@@ -7,7 +7,7 @@ import html
 
 import ipywidgets as w
 
-from ..cite import INLINE as INLINE_FORMATS, abstract_cell, bibtex_entry, cite
+from ..citations.cite import INLINE as INLINE_FORMATS, abstract_cell, bibtex_entry, cite
 from ..index import PaperIndex
 from ..paper import Paper
 from ..results import SearchResults

@@ -18,7 +18,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 import jupyter_papers as jp
-from jupyter_papers.cite import FORMATS, BibliographyError, UnknownStyleError, inline_citation
+from jupyter_papers.citations.cite import FORMATS, BibliographyError, UnknownStyleError, inline_citation
 from jupyter_papers.sources import UnknownFormatError
 
 MAX_LIMIT = 100
@@ -281,7 +281,7 @@ class ReferencesHandler(BibliographyHandler):
 
     @tornado.web.authenticated
     async def post(self):
-        from jupyter_papers.references import reference_list
+        from jupyter_papers.citations.references import reference_list
 
         request = self.json_request(self.USAGE)
         cells = request.get("cells")

@@ -16,7 +16,7 @@ from bibtexparser.library import Library
 from bibtexparser.middlewares.names import split_multiple_persons_names
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry
 
-from ..latex import to_text
+from ..citations.latex import to_text
 from ..paper import Name, Paper, normalize_arxiv_id
 from . import Problem, Report, Source, clean
 

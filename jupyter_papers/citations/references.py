@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .csl import format_references, style_path, to_csl
 from .markup import escape_markdown
-from .paper import Paper
+from ..paper import Paper
 
 MARKER = "jupyter_papers"  # the reference list cell's metadata: {"jupyter_papers": {"references": true}}
 HEADING = "## References"
@@ -192,6 +192,6 @@ def bibliography(notebook: str | Path, index, style: str = "apa", bib: str | Pat
 
 
 def _read_bib(path: Path) -> list[Paper]:
-    from .sources import read_papers
+    from ..sources import read_papers
 
     return list(read_papers(path))

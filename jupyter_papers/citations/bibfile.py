@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .latex import MATH
-from .paper import Name, Paper, key_suffixes, normalize_arxiv_id, normalize_doi, valid_key
-from .sources import decode_as
+from ..paper import Name, Paper, key_suffixes, normalize_arxiv_id, normalize_doi, valid_key
+from ..sources import decode_as
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}

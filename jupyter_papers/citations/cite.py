@@ -13,7 +13,7 @@ import re
 from .bibfile import BibliographyError, BibliographyReport, bibtex_entry, write_bibliography
 from .csl import FORMATS, STYLES, UnknownStyleError, format_references, to_csl
 from .markup import escape_markdown, markdown_with_math, safe_url
-from .paper import Paper, valid_key
+from ..paper import Paper, valid_key
 
 INLINE = ("pandoc", "myst", "latex")
 

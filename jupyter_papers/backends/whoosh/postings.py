@@ -8,8 +8,8 @@ Intersections (every word of a query, phrases) move each posting list to the nex
 candidate with ``skip_to``. Whoosh's W3 reader finds the right block of 128 postings from
 its header, then steps through the block one posting at a time, three method calls per
 step: a quarter of the time of a two-word query at 158k papers. Same results, found by
-bisecting the block's (sorted) document numbers instead. Whoosh-reloaded is pinned, so the
-reader this replaces a method of is known.
+bisecting the block's (sorted) document numbers instead (SkippingLeafMatcher, through
+SkippingCodec). Whoosh-reloaded is pinned, so the matcher this subclasses is known.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections import OrderedDict
 from typing import NamedTuple
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, _lenfield
 from whoosh.columns import NumericColumn
 from whoosh.matching import ReadTooFar
 from whoosh.util.numeric import byte_to_length
@@ -32,23 +32,37 @@ from .arrays import arrays_of
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
 
-def _skip_to(self, targetid):
-    if not self.is_active():
-        raise ReadTooFar
-    if targetid <= self.id():
-        return
-    if targetid > self._maxid:
-        self._skip_to_block(lambda: targetid > self._maxid)
+class SkippingLeafMatcher(W3LeafMatcher):
+    """Whoosh 3's posting list matcher, whose ``skip_to`` bisects inside a block."""
+
+    def skip_to(self, targetid):
         if not self.is_active():
+            raise ReadTooFar
+        if targetid <= self.id():
             return
-        if self._ids is None:
-            self._read_ids()
-    # the block's last id is >= targetid, so the position found is inside the block
-    self._i = bisect_left(self._ids, targetid, self._i)
+        if targetid > self._maxid:
+            self._skip_to_block(lambda: targetid > self._maxid)
+            if not self.is_active():
+                return
+            if self._ids is None:
+                self._read_ids()
+        # the block's last id is >= targetid, so the position found is inside the block
+        self._i = bisect_left(self._ids, targetid, self._i)
 
 
-def install() -> None:
-    W3LeafMatcher.skip_to = _skip_to
+class SkippingCodec(W3Codec):
+    """Whoosh 3's codec, reading posting lists with SkippingLeafMatcher. The segments of
+    our indexes are read with it (storage.MappedFile); it pickles as Whoosh's own W3Codec,
+    so the files stay Whoosh's and no other user of Whoosh in the process is affected."""
+
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        if terminfo.is_inlined():
+            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+        offset, length = terminfo.extent()
+        return SkippingLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
+    def __reduce__(self):
+        return W3Codec, (self._blocklimit, self._compression, self._inlinelimit)
 
 
 def column_array(column, documents: int) -> np.ndarray:

@@ -5,15 +5,33 @@ Whoosh's default storage either copies each part of a compound segment into memo
 files, reads every term-dictionary probe with a seek and a read system call (typo
 correction walks the dictionary: 4 million calls for 40 queries). Mapping each file once
 gives both: no copies, and probes that are slices of memory.
+
+The storage is also where an index's table of contents is read, so it is where our index
+gets its own reading of Whoosh's files without changing Whoosh for the whole process: the
+segments' codec is read as postings.SkippingCodec, and the schema is ours (analysis.py), not
+the pickled one, whose classes may have moved between versions (the schema version file
+says whether the index was written alike).
 """
 
 from __future__ import annotations
 
 import mmap
 import os
+import pickle
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
+from whoosh.index import _DEF_INDEX_NAME
+
+from .analysis import make_schema
+from .postings import SkippingCodec
+
+
+class _OurCodec(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) == ("whoosh.codec.whoosh3", "W3Codec"):
+            return SkippingCodec
+        return super().find_class(module, name)
 
 
 class MappedFile(StructFile):
@@ -27,10 +45,16 @@ class MappedFile(StructFile):
     def get(self, position: int, length: int) -> bytes:
         return self.file[position:position + length]
 
+    def read_pickle(self):
+        return _OurCodec(self.file).load()
+
 
 class MappedStorage(FileStorage):
     """A folder of index files whose files are opened as MappedFile (empty ones cannot be
-    mapped and are opened as usual)."""
+    mapped and are opened as usual), and whose index is opened with our schema."""
+
+    def open_index(self, indexname=_DEF_INDEX_NAME, schema=None, indexclass=None):
+        return super().open_index(indexname, schema or make_schema(), indexclass)
 
     def open_file(self, name, **kwargs):
         path = self._fpath(name)

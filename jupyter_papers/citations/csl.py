@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .latex import MATH, to_plain
-from .paper import Paper
+from ..paper import Paper
 
 STYLES = {
     "apa": "apa",

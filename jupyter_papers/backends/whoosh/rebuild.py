@@ -22,7 +22,7 @@ from whoosh.index import TOC
 from whoosh.reading import SegmentReader
 
 from .analysis import make_schema
-from .paper import Paper
+from ...paper import Paper
 from .storage import MappedStorage
 
 INDEX_NAME = "papers"
@@ -106,7 +106,7 @@ def _newer_than(path: Path, generation: int) -> None:
     current = _generations(storage)[0]
     if current > generation:
         return
-    toc = TOC.read(storage, INDEX_NAME, current)
+    toc = TOC.read(storage, INDEX_NAME, current, schema=make_schema())
     toc.generation = generation + 1
     toc.write(storage, INDEX_NAME)
     storage.delete_file(TOC._filename(INDEX_NAME, current))
@@ -116,7 +116,7 @@ def rebuild_index(path: str | Path, fallback: Iterable[Paper] | None = None) -> 
     """Re-create the index at ``path`` from the papers it holds (``fallback``'s papers when
     it holds none that can be read). The old folder is deleted once the new one is in
     place, unless part of it could not be read: then it is kept beside, and named."""
-    from .index import PaperIndex, holding_write_lock
+    from ...index import PaperIndex, holding_write_lock
 
     path = Path(path).expanduser().absolute()
     path.mkdir(parents=True, exist_ok=True)
