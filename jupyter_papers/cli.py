@@ -14,8 +14,9 @@ from pathlib import Path
 from . import bibliography, bundled_corpus, cite, read_papers, write_bibliography
 from .citations.cite import BibliographyError, UnknownStyleError
 from .citations.csl import EngineError
+from .citations.references import NotebookError
 from .config import default_index_dir
-from .index import IndexBrokenError, parse_year_range, rebuild_index
+from .index import IndexBrokenError, WorkerFailed, parse_year_range, rebuild_index
 from .paper import Name
 from .sources import UnknownFormatError
 
@@ -169,6 +170,8 @@ def cmd_bib(index, args) -> int:
 
 def cmd_bibliography(index, args) -> int:
     notebook = Path(args.notebook)
+    if not notebook.exists():
+        raise UsageError(f"{args.notebook}: no such file")
     if not notebook.is_file() or notebook.suffix != ".ipynb":
         raise UsageError(f"{args.notebook}: not a notebook (.ipynb) file")
     references = bibliography(notebook, args.style, args.bib, index)
@@ -277,8 +280,8 @@ def _main(argv: list[str] | None) -> int:
             return args.run(index, args)
     except BrokenPipeError:
         raise
-    except (UsageError, UnknownStyleError, BibliographyError, EngineError, IndexBrokenError, TimeoutError,
-            OSError) as error:
+    except (UsageError, UnknownStyleError, BibliographyError, NotebookError, EngineError, IndexBrokenError,
+            WorkerFailed, TimeoutError, OSError) as error:
         print(f"jupyter-papers: {error}", file=sys.stderr)
         return BAD_INPUT
 

@@ -27,10 +27,10 @@ from .backends.whoosh import highlight, postings, ranking, sentence, wordsearch
 from .backends.whoosh.analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
 from .backends.whoosh.collect import YearColumns
 from .backends.whoosh.query import MAX_QUERY_WORDS, QueryBuilder, extract_years, make_parser, parse_year_range
-from .backends.whoosh.rebuild import rebuild_index
+from .backends.whoosh.rebuild import rebuild_index, restore_aside
 from .backends.whoosh.sentence import is_sentence
 from .backends.whoosh.storage import MappedStorage
-from .backends.whoosh.writers import BoundMpWriter, segment_writer
+from .backends.whoosh.writers import BoundMpWriter, WorkerFailed, segment_writer
 from .citations.latex import to_plain
 from .paper import Paper, identifier_in, key_suffixes
 from .results import Hit, SearchResults
@@ -87,6 +87,7 @@ class PaperIndex:
     # opening ---------------------------------------------------------------------------
     def _open_or_create(self):
         version_file = self.path / VERSION_FILE
+        restore_aside(self.path)
         self.path.mkdir(parents=True, exist_ok=True)
         storage = MappedStorage(str(self.path))
         try:

@@ -146,6 +146,8 @@ export interface IReferenceList {
   missing: string[];
   listed: number;
   keys: { [id: string]: string };
+  /** The reference list cell to write: the list, then what the user wrote in the cell. */
+  cell: { source: string; marker: { [key: string]: unknown } };
 }
 
 /** The reference list of these cells (as the notebook holds them now, saved or not). */

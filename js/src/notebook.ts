@@ -113,8 +113,13 @@ export function insertInline(target: IInlineTarget, text: string): number {
 /** The metadata that marks the reference list cell, so that it is found again. */
 export const REFERENCES_MARKER = 'jupyter_papers';
 
-/** Update the notebook's reference list cell, or add it at the end; returns its index. */
-export function upsertReferenceCell(notebook: Notebook, markdown: string): number {
+/** Update the notebook's reference list cell, or add it at the end; returns its index. The
+ * marker (from the server) remembers which lines we wrote, so the user's own are kept. */
+export function upsertReferenceCell(
+  notebook: Notebook,
+  markdown: string,
+  marker: { [key: string]: unknown } = { references: true }
+): number {
   const model = notebook.model;
   if (!model) {
     throw new Error('the notebook has no model yet');
@@ -126,12 +131,13 @@ export function upsertReferenceCell(notebook: Notebook, markdown: string): numbe
   });
   if (at >= 0) {
     cells[at].setSource(markdown);
+    cells[at].setMetadata(REFERENCES_MARKER, marker);
   } else {
     at = cells.length;
     model.sharedModel.insertCell(at, {
       cell_type: 'markdown',
       source: markdown,
-      metadata: { [REFERENCES_MARKER]: { references: true } }
+      metadata: { [REFERENCES_MARKER]: marker }
     });
   }
   const cell = notebook.widgets[at];

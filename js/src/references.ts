@@ -26,7 +26,7 @@ export async function updateReferences(
     ? PathExt.join(PathExt.dirname(panel.context.path), settings.bibliographyFile)
     : undefined;
   const result = await referenceList(cellsOf(panel.content), chosen, bib);
-  upsertReferenceCell(panel.content, result.markdown);
+  upsertReferenceCell(panel.content, result.cell.source, result.cell.marker);
   if (bib) {
     panel.content.model?.sharedModel.setMetadata('bibliography', settings.bibliographyFile);
   }

@@ -11,20 +11,28 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
+import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .latex import MATH
+from .texmath import is_safe_math
+from ..cslitem import checked_variables
 from ..paper import Name, Paper, key_suffixes, normalize_arxiv_id, normalize_doi, valid_key
 from ..sources import decode_as
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+# BibTeX counts every brace, escaped or not, to find a value's end: an unbalanced one is
+# written as a command whose own braces balance.
+_UNBALANCED_SPECIAL = {**_LATEX_SPECIAL, "{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
 _CASE_MATTERS = re.compile(r".[A-Z]")
-# A DOI or URL written verbatim: nothing that could end the field or the entry.
-_VERBATIM_SAFE = re.compile(r"^[^\s{}\\\"]+$")
+# A DOI or URL written verbatim: nothing that could end the field or the entry, start a
+# command, or spell one with TeX's ^^ escapes.
+_VERBATIM_SAFE = re.compile(r"^[^\s{}\\\"^]+$")
 LOCK_TIMEOUT = 60.0
 _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 
@@ -34,11 +42,11 @@ class BibliographyError(ValueError):
 
 
 def escape_latex(text: str) -> str:
-    """Text as a LaTeX/BibTeX value renders it: specials escaped, math spans kept as math."""
-    if text.count("{") != text.count("}"):
-        text = text.replace("{", "").replace("}", "")  # an unmatched brace would end the field
+    """Text as a LaTeX/BibTeX value renders it: specials escaped, so that nothing in it runs
+    a TeX command; math spans kept as math only when they are harmless (texmath.py)."""
+    special = _LATEX_SPECIAL if text.count("{") == text.count("}") else _UNBALANCED_SPECIAL
     pieces = MATH.split(text)
-    return "".join(piece if index % 2 else "".join(_LATEX_SPECIAL.get(c, c) for c in piece)
+    return "".join(piece if index % 2 and is_safe_math(piece) else "".join(special.get(c, c) for c in piece)
                    for index, piece in enumerate(pieces))
 
 
@@ -88,15 +96,15 @@ def entry_type(paper: Paper) -> str:
     if kind == "chapter":
         return "incollection" if paper.venue else "inbook"
     if kind == "thesis":
-        return "mastersthesis" if "master" in paper.csl.get("genre", "").lower() else "phdthesis"
+        return "mastersthesis" if "master" in str(paper.csl.get("genre", "")).lower() else "phdthesis"
     return {"book": "book", "report": "techreport", "manuscript": "unpublished", "pamphlet": "booklet"}.get(
         kind, "misc")
 
 
 def _fields(paper: Paper, kind: str) -> list[tuple[str, str]]:
-    csl = paper.csl
+    csl = checked_variables(paper.csl)[0]  # records indexed before they were checked on reading
     text = lambda name: escape_latex(str(csl[name])) if csl.get(name) else ""  # noqa: E731
-    fields = [("title", _protected_title(paper, paper.title, csl.get("title", "")))] if paper.title else []
+    fields = [("title", _protected_title(paper, paper.title, str(csl.get("title", ""))))] if paper.title else []
     if paper.authors:
         fields.append(("author", " and ".join(bibtex_name(n) for n in paper.authors)))
     if paper.editors:
@@ -113,7 +121,7 @@ def _fields(paper: Paper, kind: str) -> list[tuple[str, str]]:
     publisher = {"phdthesis": "school", "mastersthesis": "school", "techreport": "institution"}.get(kind, "publisher")
     number = csl.get("issue") if kind == "article" else csl.get("number") or csl.get("collection-number")
     for name, value in (("volume", text("volume")), ("number", escape_latex(str(number or ""))),
-                        ("pages", str(csl.get("page", "")).replace("-", "--").replace("----", "--")),
+                        ("pages", escape_latex(str(csl.get("page", ""))).replace("-", "--").replace("----", "--")),
                         ("series", _protected_title(paper, str(csl.get("collection-title", "")))),
                         ("edition", text("edition")), (publisher, text("publisher")),
                         ("address", text("publisher-place")), ("type", text("genre") if kind in (
@@ -178,11 +186,8 @@ def unclosed_entry_line(text: str) -> int | None:
     return opened_at if depth else None
 
 
-def _existing(text: str):
+def _existing(library):
     """Keys taken, and the key of each identity (DOI, arXiv id) the file holds."""
-    import bibtexparser
-
-    library = bibtexparser.parse_string(text) if text.strip() else None
     taken: dict[str, object] = {}
     by_identity: dict[str, str] = {}
     for entry in library.entries if library else []:
@@ -207,11 +212,54 @@ def _same_paper(paper: Paper, fields: dict) -> bool:
         words(fields["title"]) == words(paper.title))
 
 
+def _parsed(text: str):
+    """The file's entries' keys in order and how many blocks failed to parse (bibtexparser),
+    with the library itself (None for an empty file)."""
+    import bibtexparser
+
+    library = bibtexparser.parse_string(text) if text.strip() else None
+    return ([entry.key for entry in library.entries], len(library.failed_blocks)) if library else ([], 0), library
+
+
+def _check_reads_back(path: Path, before: tuple[list[str], int], after: str, added: list[str]) -> None:
+    """Refuse a write after which the file would not read as it did plus the new entries:
+    the user's .bib is theirs, and a file that stops parsing loses every entry in it."""
+    (keys_before, failed_before), ((keys_after, failed_after), _) = before, _parsed(after)
+    if keys_after != keys_before + added or failed_after != failed_before:
+        raise BibliographyError(f"{path}: the entries for {', '.join(added)} would not read back as written; "
+                                "the file was left as it was")
+
+
 def _lock(path: Path):
+    """The lock of one .bib file, in a folder only this user can write: in the shared temp
+    folder, anyone who creates the lock file first would block every write of the .bib,
+    or plant a link there."""
     from filelock import FileLock
 
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
-    return FileLock(os.path.join(tempfile.gettempdir(), f"jupyter-papers-bib-{digest}.lock"), timeout=LOCK_TIMEOUT)
+    return FileLock(str(_private_folder() / f"bib-{digest}.lock"), timeout=LOCK_TIMEOUT)
+
+
+def _private_folder() -> Path:
+    """Our folder in the user's runtime directory (else cache directory), made readable and
+    writable by the user alone, and refused if it is a link or someone else's."""
+    import platformdirs
+
+    tried, bases = [], [platformdirs.user_cache_dir("jupyter-papers")]
+    if os.environ.get("XDG_RUNTIME_DIR") or sys.platform in ("darwin", "win32"):  # else a guess in the shared /tmp
+        bases.insert(0, platformdirs.user_runtime_dir("jupyter-papers"))
+    for base in bases:
+        folder = Path(base) / "locks"
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            info = folder.lstat()
+        except OSError as error:
+            tried.append(f"{folder} ({error.strerror})")
+            continue
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o077:
+            return folder
+        tried.append(f"{folder} (not a private folder of this user)")
+    raise BibliographyError("No private folder for the .bib file's lock: " + "; ".join(tried))
 
 
 def _encoded(text: str, encoding: str) -> bytes:
@@ -223,7 +271,9 @@ def _encoded(text: str, encoding: str) -> bytes:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path``, then rename it over ``path``: a reader
-    or a crash sees the old file or the new one, never half of one."""
+    or a crash sees the old file or the new one, never half of one. Where ``path`` is a
+    symbolic link, its target is what is replaced."""
+    path = Path(os.path.realpath(path))  # a link (to a shared library, say) stays a link: its target is written
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
@@ -247,7 +297,8 @@ def write_bibliography(papers, path: str | Path = "references.bib",
     path = Path(path)
     report = BibliographyReport(path)
     with _lock(path):
-        for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a write that was killed
+        target = Path(os.path.realpath(path))
+        for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a write that was killed
             stale.unlink(missing_ok=True)
         raw = path.read_bytes() if path.exists() else b""
         existing, encoding = decode_as(raw)
@@ -255,7 +306,8 @@ def write_bibliography(papers, path: str | Path = "references.bib",
         if unclosed is not None:
             raise BibliographyError(f"{path}:{unclosed}: this entry is never closed (a missing '}}'); "
                                     "fix it before adding references after it")
-        taken, by_identity = _existing(existing)
+        read, library = _parsed(existing)
+        taken, by_identity = _existing(library)
         numbering: dict = {}
         new_entries = []
         for paper in papers:
@@ -283,5 +335,6 @@ def write_bibliography(papers, path: str | Path = "references.bib",
             separator = "" if not existing or existing.endswith(newline * 2) else (
                 newline if existing.endswith(newline) else newline * 2)
             addition = separator + (newline * 2).join(e.replace("\n", newline) for e in new_entries) + newline
+            _check_reads_back(path, read, existing + addition, report.added)
             write_atomically(path, raw + _encoded(addition, encoding if raw else "utf-8"))
     return report

@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .latex import MATH, to_plain
+from ..cslitem import checked_variables
 from ..paper import Paper
 
 STYLES = {
@@ -49,7 +50,7 @@ class EngineError(RuntimeError):
 def to_csl(paper: Paper, item_id: str = "item") -> dict:
     """The paper as a CSL-JSON item (what pandoc, Zotero and every CSL engine read)."""
     item = {"id": item_id, "type": paper.type}
-    item.update({k: v for k, v in paper.csl.items() if k not in ("id", "type")})
+    item.update({k: v for k, v in checked_variables(paper.csl)[0].items() if k not in ("id", "type")})
     if paper.title and "title" not in item:
         item["title"] = paper.title
     if paper.authors:

@@ -11,12 +11,10 @@ import re
 from urllib.parse import quote
 
 from .latex import MATH, to_text
+from .texmath import is_safe_math
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}#|~$<>])")
 _MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
-# Math that MathJax may render: no HTML, no Markdown structure, none of MathJax's commands
-# that make links, classes, styles or HTML ids.
-_SAFE_MATH = re.compile(r"^\$(?![^$]*\\(?:href|url|class|style|cssId|data|html|unicode|require))[^$<>`\n]{1,500}\$$")
 
 
 def escape_markdown(text: str, line_start: bool = False) -> str:
@@ -27,8 +25,9 @@ def escape_markdown(text: str, line_start: bool = False) -> str:
 
 
 def math_for_markdown(span: str) -> str:
-    """A math span as MathJax will render it, or escaped when it holds more than math."""
-    return span if _SAFE_MATH.match(span) else escape_markdown(span)
+    """A math span as MathJax will render it, or escaped as text when it holds more than
+    harmless math (texmath.py): any renderer's MathJax, and LaTeX after nbconvert, read it."""
+    return span if is_safe_math(span) else escape_markdown(span)
 
 
 def markdown_with_math(text: str, line_start: bool = False) -> str:

@@ -10,8 +10,10 @@ numeric styles. Notebooks are read as plain JSON: this module imports no Jupyter
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,13 +160,50 @@ def reference_list(cells: list[dict], lookup, style: str = "apa") -> ReferenceLi
     return ReferenceList("\n".join(lines).rstrip() + "\n", cited, missing, papers)
 
 
-def upsert_reference_cell(cells: list[dict], markdown: str) -> int:
-    """Update the marked reference list cell, or add one at the end; its position."""
+def _fingerprint(line: str) -> str:
+    return hashlib.sha1(line.strip().encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def _user_lines(cell: dict) -> list[str]:
+    """The lines of a reference list cell that we did not write (its marker keeps the
+    fingerprints of the lines we wrote), blank lines kept between them."""
+    marker = (cell.get("metadata") or {}).get(MARKER) or {}
+    generated = marker.get("generated")
+    if not isinstance(generated, list):
+        return []  # a cell written before lines were fingerprinted: all of it was ours
+    source = cell.get("source", "")
+    lines = ("".join(source) if isinstance(source, list) else str(source)).splitlines()
+    kept = [line for line in lines if not line.strip() or _fingerprint(line) not in generated]
+    while kept and not kept[0].strip():
+        kept.pop(0)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return kept
+
+
+def reference_cell(cells: list[dict], markdown: str) -> tuple[str, dict]:
+    """The source and marker of the reference list cell: ``markdown`` followed by whatever
+    the user wrote in the cell (a note, an entry for a key not found), which is kept."""
+    old = next((cell for cell in cells if isinstance(cell, dict) and is_reference_list(cell)), None)
+    kept = _user_lines(old) if old else []
+    source = markdown + ("\n" + "\n".join(kept) + "\n" if kept else "")
+    generated = sorted({_fingerprint(line) for line in markdown.splitlines() if line.strip()})
+    return source, {"references": True, "generated": generated}
+
+
+def upsert_reference_cell(cells: list[dict], markdown: str, cell_ids: bool = True) -> int:
+    """Update the marked reference list cell, or add one at the end (with an ``id`` where
+    the notebook's format has them, nbformat 4.5 on); its position."""
+    source, marker = reference_cell(cells, markdown)
     for number, cell in enumerate(cells):
         if is_reference_list(cell):
-            cell["source"] = markdown
+            cell["source"] = source
+            cell.setdefault("metadata", {})[MARKER] = marker
             return number
-    cells.append({"cell_type": "markdown", "metadata": {MARKER: {"references": True}}, "source": markdown})
+    cell = {"cell_type": "markdown", "metadata": {MARKER: marker}, "source": source}
+    if cell_ids:
+        cell = {"id": uuid.uuid4().hex[:8], **cell}
+    cells.append(cell)
     return len(cells) - 1
 
 
@@ -175,20 +214,73 @@ def bibliography(notebook: str | Path, index, style: str = "apa", bib: str | Pat
     from .bibfile import write_atomically, write_bibliography
 
     path = Path(notebook)
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = read_notebook(path)
     bib_path = Path(bib) if bib is not None else None
     known = {p.key.lower(): p for p in _read_bib(bib_path)} if bib_path and bib_path.exists() else {}
     lookup = lambda key: index.get(key) or known.get(key.lower())  # noqa: E731
     references = reference_list(document.get("cells", []), lookup, style)
-    upsert_reference_cell(document.setdefault("cells", []), references.markdown)
+    upsert_reference_cell(document["cells"], references.markdown, cell_ids=_has_cell_ids(document))
     if bib_path is not None and references.papers:
         papers, aliases = references.for_bibliography()
         write_bibliography(papers, bib_path, aliases)
         relative = bib_path.resolve().relative_to(path.resolve().parent) if bib_path.resolve().is_relative_to(
             path.resolve().parent) else bib_path.resolve()
         document.setdefault("metadata", {})["bibliography"] = str(relative)
-    write_atomically(path, (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
+    try:
+        text = json.dumps(document, indent=1, ensure_ascii=False)
+        data = (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate the notebook held as an escape: kept as one
+        data = (json.dumps(document, indent=1) + "\n").encode("utf-8")
+    write_atomically(path, data)
     return references
+
+
+class NotebookError(ValueError):
+    """A file that is not a notebook this module can read; the message says what is wrong."""
+
+
+def read_notebook(path: Path) -> dict:
+    """A notebook file as JSON, its cells checked for the shape nbformat gives them; what
+    is wrong is said in one line, naming the file (and the cell)."""
+    try:
+        document = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise NotebookError(f"{path}: no such file") from None
+    except UnicodeDecodeError as error:
+        raise NotebookError(f"{path}: not a notebook: not UTF-8 text (byte {error.start})") from None
+    except json.JSONDecodeError as error:
+        raise NotebookError(f"{path}: not a notebook: not JSON ({error.msg}, line {error.lineno})") from None
+    except RecursionError:
+        raise NotebookError(f"{path}: not a notebook: JSON nested too deeply") from None
+    if not isinstance(document, dict):
+        raise NotebookError(f"{path}: not a notebook: it must be a JSON object with a list of cells")
+    problem = cells_problem(document.setdefault("cells", []))
+    if problem is None and not isinstance(document.get("metadata", {}), dict):
+        problem = "its metadata is not a JSON object"
+    if problem:
+        raise NotebookError(f"{path}: not a notebook: {problem}")
+    return document
+
+
+def cells_problem(cells) -> str | None:
+    """What keeps ``cells`` from being a notebook's cells as nbformat shapes them, or None."""
+    if not isinstance(cells, list):
+        return "its cells are not a list"
+    for number, cell in enumerate(cells, 1):
+        source = cell.get("source", "") if isinstance(cell, dict) else None
+        if not (isinstance(source, str) or (isinstance(source, list) and all(isinstance(s, str) for s in source))):
+            return f"cell {number} is not a cell with text as its source"
+        if not isinstance(cell.get("metadata", {}), dict) or not isinstance(cell.get("cell_type", ""), str):
+            return f"cell {number}: its metadata is not a JSON object, or its type not a name"
+    return None
+
+
+def _has_cell_ids(document: dict) -> bool:
+    """Cells have ids from nbformat 4.5 on (and in a notebook whose cells already have them)."""
+    version = (document.get("nbformat"), document.get("nbformat_minor"))
+    if all(isinstance(v, int) for v in version) and version >= (4, 5):
+        return True
+    return any(isinstance(cell, dict) and "id" in cell for cell in document["cells"])
 
 
 def _read_bib(path: Path) -> list[Paper]:

@@ -281,13 +281,13 @@ class ReferencesHandler(BibliographyHandler):
 
     @tornado.web.authenticated
     async def post(self):
-        from jupyter_papers.citations.references import reference_list
+        from jupyter_papers.citations.references import cells_problem, reference_cell, reference_list
 
         request = self.json_request(self.USAGE)
         cells = request.get("cells")
-        if not isinstance(cells, list) or not all(isinstance(c, dict) and isinstance(c.get("source", ""), (str, list))
-                                                  for c in cells):
-            raise tornado.web.HTTPError(400, f"cells must be a list of notebook cells: {self.USAGE}")
+        problem = cells_problem(cells)
+        if problem:
+            raise tornado.web.HTTPError(400, f"cells must be a list of notebook cells ({problem}): {self.USAGE}")
         style = request.get("style") or "apa"
         target = self.target(request["bib"]) if request.get("bib") else None
         try:
@@ -298,8 +298,9 @@ class ReferencesHandler(BibliographyHandler):
         if target is not None and references.papers:
             papers, aliases = references.for_bibliography()
             keys = (await self.append_to_bib(papers, target, aliases)).keys
+        source, marker = reference_cell(cells, references.markdown)
         self.finish({"markdown": references.markdown, "cited": references.cited, "missing": references.missing,
-                     "listed": references.listed, "keys": keys})
+                     "listed": references.listed, "keys": keys, "cell": {"source": source, "marker": marker}})
 
 
 def setup_handlers(serverapp) -> None:

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 
+from ..cslitem import checked_date, checked_variables
 from ..paper import CSL_TYPES, Paper, names
 from . import Problem, Report, Source, clean
 
@@ -37,8 +38,13 @@ def _kept(value) -> bool:
         isinstance(value, (list, dict)) and bool(value))
 
 
-def paper_from_csl(item: dict) -> Paper:
+def paper_from_csl(item: dict, dropped: list[str] | None = None) -> Paper:
+    """The paper of a CSL-JSON item; values of the wrong shape are repaired or left out,
+    each said in ``dropped``."""
     key = item.get("citation-key") or item.get("id")
+    csl, left_out = checked_variables({k: v for k, v in item.items() if k not in _OWN and _kept(v)})
+    if dropped is not None:
+        dropped += left_out
     keywords = item.get("keyword") or ""
     kind = item.get("type")
     arxiv = item.get("arxiv") if isinstance(item.get("arxiv"), str) else ""
@@ -49,7 +55,7 @@ def paper_from_csl(item: dict) -> Paper:
         abstract=clean(item.get("abstract")),
         authors=names(item.get("author")),
         editors=names(item.get("editor")),
-        year=_year(item.get("issued")),
+        year=_year(checked_date(item.get("issued"))),
         venue=clean(item.get("container-title")),
         doi=clean(item.get("DOI")),
         arxiv_id=arxiv,
@@ -57,7 +63,7 @@ def paper_from_csl(item: dict) -> Paper:
         keywords=[clean(k) for k in re.split(r"[,;]", keywords) if clean(k)] if isinstance(keywords, str) else [],
         key=str(key) if isinstance(key, (str, int)) and not isinstance(key, bool) else "",
         type=kind if isinstance(kind, str) and kind in CSL_TYPES else "article",
-        csl={k: v for k, v in item.items() if k not in _OWN and isinstance(k, str) and _kept(v)},
+        csl=csl,
     )
 
 
@@ -79,11 +85,14 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
         if not isinstance(item, dict):
             report(Problem(origin, None, f"item {number} is not an object; skipped"))
             continue
+        dropped: list[str] = []
         try:
-            paper = paper_from_csl(item)
+            paper = paper_from_csl(item, dropped)
         except (TypeError, ValueError, AttributeError) as error:
             report(Problem(origin, None, f"item {number} skipped: {error}"))
             continue
+        for line in dropped:
+            report(Problem(origin, None, f"item {number}: {line}"))
         if not paper.title:
             report(Problem(origin, None, f"item {number} has no title; skipped"))
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from ..cslitem import checked_variables
 from ..paper import Name, Paper, names, normalize_arxiv_id, normalize_doi
 from . import Problem, Report, Source, clean
 
@@ -47,7 +48,7 @@ def paper_from_record(record: dict) -> Paper:
         keywords=_words(record.get("keywords")),
         key=clean(record.get("key")),
         editors=_names(record.get("editors")),
-        csl=record.get("csl") if isinstance(record.get("csl"), dict) else {},
+        csl=checked_variables(record["csl"])[0] if isinstance(record.get("csl"), dict) else {},
         extra=_strings(record.get("extra")),
         **({"type": clean(record.get("type"))} if "type" in record else {"entry_type": clean(record.get("entry_type"))}),
     ))

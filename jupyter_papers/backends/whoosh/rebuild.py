@@ -82,21 +82,48 @@ def salvage(path: Path) -> tuple[list[Paper], list[str]]:
     return list(papers.values()), problems
 
 
-def _exchange(first: Path, second: Path) -> None:
-    """Swap two folders in one step (Linux renameat2); elsewhere, two renames."""
+def _swapped_atomically(first: Path, second: Path) -> bool:
+    """Swap two folders in one step (Linux renameat2 with RENAME_EXCHANGE), if the system
+    and the file system can."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        exchange = libc.renameat2
+        exchange = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
-        exchange = None
-    if exchange is not None:
-        at_cwd, rename_exchange = -100, 2
-        if exchange(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), rename_exchange) == 0:
-            return
-    aside = second.with_name(second.name + f".old-{os.getpid()}")
+        return False
+    at_cwd, rename_exchange = -100, 2
+    return exchange(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), rename_exchange) == 0
+
+
+def _aside(path: Path) -> Path:
+    return path.with_name(f".{path.name}.old-{os.getpid()}")
+
+
+def _exchange(first: Path, second: Path) -> None:
+    """Swap two folders: in one step where the system can; elsewhere by three renames,
+    after the first of which ``second`` is missing for a moment. A process killed right
+    then leaves the old index aside, where the next open puts it back (restore_aside)."""
+    if _swapped_atomically(first, second):
+        return
+    aside = _aside(second)
     os.rename(second, aside)
     os.rename(first, second)
     os.rename(aside, first)
+
+
+def restore_aside(path: Path) -> None:
+    """Put back an index that a rebuild killed in its swap left aside, if ``path`` holds no
+    index: no path through a rebuild may leave none in place."""
+    if _generations_at(path):
+        return
+    for aside in sorted(path.parent.glob(f".{path.name}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True):
+        if _generations_at(aside):
+            if path.is_dir():
+                shutil.rmtree(path)
+            os.rename(aside, path)
+            return
+
+
+def _generations_at(path: Path) -> list[int]:
+    return _generations(MappedStorage(str(path))) if path.is_dir() else []
 
 
 def _newer_than(path: Path, generation: int) -> None:
@@ -119,11 +146,13 @@ def rebuild_index(path: str | Path, fallback: Iterable[Paper] | None = None) -> 
     from ...index import PaperIndex, holding_write_lock
 
     path = Path(path).expanduser().absolute()
+    restore_aside(path)
     path.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{path.name}.rebuild-*"):  # left by a rebuild that was killed
-        shutil.rmtree(stale, ignore_errors=True)
     report = RebuildReport()
     with holding_write_lock(path, LOCK_TIMEOUT):
+        # only the holder of the lock may clean up: another rebuild's folder is in use until then
+        for stale in (*path.parent.glob(f".{path.name}.rebuild-*"), *path.parent.glob(f".{path.name}.old-*")):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a rebuild that was killed
         papers, report.problems = salvage(path)
         if not papers and fallback is not None:
             papers = list(fallback)
@@ -137,10 +166,13 @@ def rebuild_index(path: str | Path, fallback: Iterable[Paper] | None = None) -> 
             index.close()
         if old_generations:
             _newer_than(fresh, old_generations[0])
-        _exchange(fresh, path)
-    if report.problems:
-        report.kept_old = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
-        os.rename(fresh, report.kept_old)
-    else:
-        shutil.rmtree(fresh, ignore_errors=True)
+        # The lock is a file in the folder: after the swap the one at ``path`` is the new
+        # folder's, so that one is held too until the old folder is dealt with.
+        with holding_write_lock(fresh, LOCK_TIMEOUT):
+            _exchange(fresh, path)
+            if report.problems:
+                report.kept_old = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+                os.rename(fresh, report.kept_old)
+            else:
+                shutil.rmtree(fresh, ignore_errors=True)
     return report

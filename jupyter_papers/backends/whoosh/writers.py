@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import queue
 import signal
 from multiprocessing import Queue
 
@@ -28,6 +29,21 @@ from .arrays import list_long_postings
 from .pool import TermPool
 
 _PR_SET_PDEATHSIG = 1
+_POLL = 0.5  # seconds between looks at whether a worker is still alive
+
+
+class WorkerFailed(RuntimeError):
+    """A worker of a parallel import died or failed: the import is cancelled whole."""
+
+    def __str__(self) -> str:
+        return f"{self.args[0]}: nothing of this import was written, the index is as it was before it"
+
+
+class _Failure:
+    """What a worker that failed sends in place of its result: the error, as text."""
+
+    def __init__(self, error: BaseException):
+        self.text = f"{type(error).__name__}: {error}"
 
 
 def _die_with(parent: int) -> None:
@@ -46,7 +62,11 @@ class _BoundTask(SubWriterTask):
 
     def run(self):
         _die_with(self.parent)
-        super().run()
+        try:
+            super().run()
+        except BaseException as error:  # a full disk, a file-size limit: the parent says which
+            self.resultqueue.put(_Failure(error))
+            raise
 
     def _process_file(self, filename, doc_count):
         write_faster(self.writer)  # Whoosh makes the worker's writer inside run()
@@ -56,11 +76,17 @@ class _BoundTask(SubWriterTask):
 class _Dealer:
     """Whoosh's job and result queues, as MpWriter uses them (put a batch or a None per
     worker, get a result per worker), over one pair of queues per worker: batches dealt
-    in turn, the Nones one to each worker, results taken in worker order."""
+    in turn, the Nones one to each worker, results taken in worker order.
+
+    Whoosh waits on its queues for ever and passes over a result that never comes: a
+    worker killed by the out-of-memory killer hung the import (holding the index's write
+    lock), or let it report papers it had not indexed. Here every wait looks at the
+    worker between short waits, and a worker that died or failed is an error."""
 
     def __init__(self):
         self.jobs: list[Queue] = []
         self.results: list[Queue] = []
+        self.workers: list = []
         self._dealt = self._stopped = self._collected = 0
 
     def add_worker(self) -> tuple[Queue, Queue]:
@@ -70,16 +96,39 @@ class _Dealer:
 
     def put(self, job) -> None:
         if job is None:
-            self.jobs[self._stopped].put(None)
-            self._stopped += 1
+            worker, self._stopped = self._stopped, self._stopped + 1
         else:  # MpWriter starts worker i just before batch i, so batch i goes to it
-            self.jobs[self._dealt % len(self.jobs)].put(job)
-            self._dealt += 1
+            worker, self._dealt = self._dealt % len(self.jobs), self._dealt + 1
+        self._waiting(worker, lambda: self.jobs[worker].put(job, timeout=_POLL))
 
     def get(self, timeout: float):
-        worker = self._collected
-        self._collected += 1  # a worker whose result never comes is passed over, as by Whoosh
-        return self.results[worker].get(timeout=timeout)
+        worker, self._collected = self._collected, self._collected + 1
+        result = self._waiting(worker, lambda: self.results[worker].get(timeout=_POLL))
+        if isinstance(result, _Failure):
+            raise WorkerFailed(f"An indexing process failed ({result.text})")
+        return result
+
+    def _waiting(self, worker: int, step):
+        """``step`` tried until it succeeds, as long as the worker lives."""
+        while True:
+            try:
+                return step()
+            except (queue.Full, queue.Empty):
+                process = self.workers[worker]
+                if process.is_alive():
+                    continue
+                try:  # what it sent before it ended: its result, or why it failed
+                    failure = self.results[worker].get(timeout=_POLL)
+                except queue.Empty:
+                    failure = None
+                if isinstance(failure, _Failure):
+                    raise WorkerFailed(f"An indexing process failed ({failure.text})") from None
+                if failure is not None:
+                    return failure
+                code = process.exitcode
+                how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                raise WorkerFailed(f"An indexing process stopped ({how}; out of memory?) before it had "
+                                   "indexed its papers") from None
 
 
 class BoundMpWriter(MpWriter):
@@ -97,8 +146,20 @@ class BoundMpWriter(MpWriter):
         jobs, results = self.jobqueue.add_worker()
         task = _BoundTask(self.storage, self.indexname, jobs, results, self.subargs, self.multisegment)
         self.tasks.append(task)
+        self.jobqueue.workers.append(task)
         task.start()
         return task
+
+    def cancel(self):
+        """Stop the workers (Whoosh only sets a flag in this process's copy of them) and
+        drop what they wrote; the index stays as it was and its lock is released."""
+        try:
+            for task in self.tasks:
+                if task.is_alive():
+                    task.kill()
+                task.join(timeout=10)
+        finally:
+            super().cancel()
 
 
 def segment_writer(ix, **options):
