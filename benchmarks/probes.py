@@ -270,6 +270,32 @@ def bib_sizes(work: Path, entries: int) -> dict:
     return results
 
 
+PATHOLOGICAL = {  # issue 31: Markdown that made the citation parser quadratic or worse
+    "bracket_then_ats": lambda n: "[" + "@" * n,
+    "unclosed_fences": lambda n: "~~~a\n" * (n // 5),
+    "backtick_runs": lambda n: " ".join("`" * k for k in range(1, int((2 * n) ** 0.5))),
+    "ats_and_punctuation": lambda n: "@a" + ":" * n,
+}
+
+
+def citation_parser(sizes: tuple[int, ...] = (20_000, 40_000, 80_000)) -> dict:
+    """Seconds to find the citations of each pathological text at growing sizes, and the
+    ratio from one size to the next (about 2 when the time is linear, 4 when quadratic)."""
+    from jupyter_papers.citations.references import find_citations
+
+    figures = {}
+    for name, make in PATHOLOGICAL.items():
+        times = []
+        for size in sizes:
+            text = make(size)
+            started = time.perf_counter()
+            find_citations(text)
+            times.append(time.perf_counter() - started)
+        figures[name] = {"seconds": [round(t, 4) for t in times],
+                         "ratios": [round(b / a, 2) if a else None for a, b in zip(times, times[1:])]}
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the trials (a smoke run)")
@@ -282,6 +308,7 @@ def main() -> None:
         work = Path(folder)
         os.environ["JUPYTER_PAPERS_HOME"] = str(work / "home")
         steps = [
+            ("citation_parser", citation_parser),
             ("sigkill_during_add", lambda: kills_during_add(work, max(3, int(27 * scale)), rng)),
             ("sigkill_during_rebuild", lambda: kills_during_rebuild(work, max(2, int(7 * scale)), rng)),
             ("two_writers", lambda: concurrent_writers(work, 2)),

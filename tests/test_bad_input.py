@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import subprocess
 import sys
 import time
@@ -184,3 +185,118 @@ def test_a_bib_file_past_the_stated_limit_is_refused_with_a_reason(monkeypatch):
     monkeypatch.setattr(bibtex, "MAX_FILE", 1000)
     reading = jp.read_papers("".join(f"@misc{{k{n}, title={{Paper {n}}}}}\n" for n in range(100)), format="bibtex")
     assert list(reading) == [] and "split the file" in reading.problems[0].message
+
+
+BAD_SHAPES = [
+    {"id": "shape1", "type": "article-journal", "title": "Date parts of a bare number", "issued": {"date-parts": [5]}},
+    {"id": "shape2", "type": "article-journal", "title": "Issued as a list", "issued": [1]},
+    {"id": "shape3", "type": "thesis", "title": "Genre as a list", "genre": ["x"], "issued": {"date-parts": [[2020]]}},
+    {"id": "shape4", "type": "book", "title": "Publisher as an object", "publisher": {"name": "x"},
+     "translator": "not a list", "accessed": {"date-parts": [["2020", "x"]]}},
+]
+
+
+def test_records_of_the_wrong_csl_shape_are_repaired_or_reported_and_never_break_citing(empty_index, tmp_path,
+                                                                                        demo_index):
+    records = tmp_path / "shapes.json"
+    records.write_text(json.dumps(BAD_SHAPES))
+    read = jp.read_papers(records)
+    papers = list(read)
+    problems = "\n".join(str(p) for p in read.problems)
+    assert len(papers) == 4, "every record is kept"
+    assert "genre: list is not a CSL text or number" in problems and "publisher: dict" in problems
+    assert "translator: str is not a CSL name list" in problems
+    by_id = {paper.id: paper for paper in papers}
+    assert by_id["shape1"].year == 5 and by_id["shape1"].csl["issued"] == {"date-parts": [[5]]}
+    assert by_id["shape2"].year is None and "issued" not in by_id["shape2"].csl
+    empty_index.add(papers)
+    good = demo_index.get("2403.00071")
+    for paper in [empty_index.get(i) for i in by_id]:
+        assert jp.cite(paper, style="bibtex").startswith("@")
+        assert paper.title in jp.cite(paper, style="apa").replace("*", "")
+    report = jp.write_bibliography([empty_index.get(i) for i in by_id] + [good], tmp_path / "refs.bib")
+    assert len(report.added) == 5
+    cells = [{"cell_type": "markdown", "source": "[@wang2024resonance] and " + " ".join(
+        f"[@{empty_index.get(i).key}]" for i in by_id)}]
+    lookup = lambda key: demo_index.get(key) or empty_index.get(key)  # noqa: E731
+    listed = jp.citations.references.reference_list(cells, lookup, "apa")
+    assert listed.listed == 5 and "Resonance RoPE" in listed.markdown and "Genre as a list" in listed.markdown
+
+
+def test_a_stored_record_of_the_wrong_shape_still_cites(tmp_path):
+    """An index made before records were checked can hold such values: citing them must work."""
+    paper = jp.Paper(id="old", key="old2020", title="Stored before the check", type="thesis",
+                     csl={"issued": [1], "genre": ["x"], "page": {"a": 1}})
+    assert "@phdthesis{old2020," in jp.cite(paper, style="bibtex")
+    assert "Stored before the check" in jp.cite(paper, style="apa").replace("*", "")
+    jp.write_bibliography([paper], tmp_path / "refs.bib")
+    assert "old2020" in (tmp_path / "refs.bib").read_text()
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"not json at all", "not JSON"),
+    (b"[1, 2]", "a JSON object with a list of cells"),
+    (b'{"cells": {"a": 1}}', "cells are not a list"),
+    (b'{"cells": [{"cell_type": "markdown", "source": 7}]}', "cell 1 is not a cell with text"),
+    ("{\"cells\": [{\"source\": \"caf\u00e9\"}]}".encode("latin-1"), "not UTF-8"),
+    (b"[" * 100000 + b"]" * 100000, ""),
+    (b'{"cells": [{"cell_type": "markdown", "source": "\\ud800 [@x]"}], "metadata": {}}', None),
+])
+def test_the_cli_says_what_is_wrong_with_a_notebook_in_one_line(tmp_path, papers_home, content, words):
+    notebook = tmp_path / "broken.ipynb"
+    notebook.write_bytes(content)
+    done = subprocess.run([sys.executable, "-m", "jupyter_papers.cli", "bibliography", str(notebook)],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "JUPYTER_PAPERS_HOME": str(papers_home)})
+    assert "Traceback" not in done.stderr, done.stderr
+    if words is None:  # a lone surrogate is text the notebook holds: kept, escaped as it was
+        assert done.returncode == 0, done.stderr
+        assert "\\ud800" in notebook.read_text() and "## References" in notebook.read_text()
+    else:
+        assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert words in done.stderr and "broken.ipynb" in done.stderr
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+                           lambda children: st.lists(children, max_size=4) | st.dictionaries(
+                               st.sampled_from(["date-parts", "raw", "literal", "family", "given", "season", "x"]),
+                               children, max_size=4), max_leaves=16)
+
+
+@seed(3110)
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["issued", "accessed", "genre", "page", "volume", "publisher", "author",
+                                        "translator", "container-title", "number", "edition", "note", "custom"]),
+                       JSON_VALUES, max_size=6))
+def test_every_csl_shape_reads_and_cites(variables):
+    """Issue 31: CSL-JSON items of any shape are read, and whatever is read cites in every form."""
+    item = {"id": "fuzzed", "type": "article-journal", "title": "A fuzzed record", **variables}
+    for paper in jp.read_papers(json.dumps([item]), format="csljson"):
+        assert jp.cite(paper, style="bibtex").startswith("@article{")
+        assert "fuzzed record" in jp.cite(paper, style="apa")
+        assert "fuzzed record" in jp.cite(jp.Paper(id="raw", title="A fuzzed record", csl=variables), style="ieee")
+
+
+@seed(3111)
+@FUZZ
+@given(st.text(alphabet="`~[]@{}\\ \n:;,-cite{}pxa", max_size=300))
+def test_markdown_of_citation_syntax_never_breaks_the_parser(text):
+    for citation in jp.find_citations(text):
+        assert citation.keys and all(isinstance(key, str) and key for key in citation.keys)
+
+
+@seed(3112)
+@FUZZ
+@given(st.lists(st.one_of(JSON_VALUES, st.fixed_dictionaries({"cell_type": st.just("markdown"), "source": JSON_VALUES,
+                                                              "metadata": JSON_VALUES})), max_size=4))
+def test_a_notebook_of_any_shape_is_read_or_refused_in_one_sentence(tmp_path_factory, cells):
+    from jupyter_papers.citations.references import NotebookError
+
+    notebook = tmp_path_factory.mktemp("fuzzed") / "fuzzed.ipynb"
+    notebook.write_text(json.dumps({"cells": cells, "metadata": {}}))
+    try:
+        jp.bibliography(notebook, "apa", index=jp.PaperIndex(tmp_path_factory.mktemp("index")))
+    except NotebookError as error:
+        assert "fuzzed.ipynb: not a notebook" in str(error) and "\n" not in str(error)
+    else:
+        assert "## References" in notebook.read_text()

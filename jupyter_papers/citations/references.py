@@ -24,13 +24,13 @@ from ..paper import Paper
 MARKER = "jupyter_papers"  # the reference list cell's metadata: {"jupyter_papers": {"references": true}}
 HEADING = "## References"
 
-_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,}).*?^(?P=indent)(?P=fence)[`~]*[ \t]*$", re.M | re.S)
+_FENCE_LINE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 _MYST = re.compile(r"\{cite(?::(?P<kind>[a-z]+))?\}`(?P<body>[^`]*)`")
-# Left to right, a MyST role (kept: its `keys` are not code) or a code span (blanked).
-_ROLE_OR_CODE = re.compile(r"(?P<role>\{cite(?::[a-z]+)?\}`[^`]*`)|(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`)", re.S)
+_ROLE = re.compile(r"\{cite(?::[a-z]+)?\}`[^`]*`")
+_TICKS = re.compile(r"`+")
 _LATEX = re.compile(r"\\(?P<command>(?:no|auto|paren|text|foot|full)?cite(?:[pt]|author|year|alp)?\*?)"
                     r"(?P<options>(?:\s*\[[^\]]*\]){0,2})\s*\{(?P<keys>[^}]*)\}")
-_BRACKETED = re.compile(r"\[(?P<body>[^\[\]]*@[^\[\]]*)\](?!\()")
+_BRACKETED = re.compile(r"\[(?P<body>[^\[\]@]*@[^\[\]]*)\](?!\()")
 _PANDOC_KEY = re.compile(r"(?P<suppress>-?)@(?P<key>[\w][\w:.#$%&+?<>~/-]*[\w])|(?P<s2>-?)@(?P<key2>\w)")
 _NARRATIVE = re.compile(r"(?<![\w@\\/.:\[-])@(?P<key>[\w][\w:.#$%&+?<>~/-]*[\w]|\w)")
 
@@ -51,6 +51,59 @@ def _blank(match: re.Match) -> str:
     return re.sub(r"[^\n]", " ", match.group())
 
 
+def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
+    out, last = [], 0
+    for start, end in spans:
+        out += [text[last:start], re.sub(r"[^\n]", " ", text[start:end])]
+        last = end
+    return "".join(out) + text[last:]
+
+
+def _without_fences(markdown: str) -> str:
+    """Fenced code blocks blanked, as CommonMark reads them: closed by a fence of the same
+    character at least as long, or by the end of the text. One pass over the lines (a
+    pattern that looked for each fence's end took minutes on text of unclosed fences)."""
+    spans, opened, position = [], None, 0
+    for line in markdown.splitlines(keepends=True):
+        fence = _FENCE_LINE.match(line)
+        if opened is None:
+            if fence and not (fence.group(1)[0] == "`" and "`" in fence.group(2)):
+                opened = (position, fence.group(1))
+        elif fence and fence.group(1)[0] == opened[1][0] and len(fence.group(1)) >= len(opened[1]) and (
+                not fence.group(2).strip()):
+            spans.append((opened[0], position + len(line)))
+            opened = None
+        position += len(line)
+    if opened is not None:
+        spans.append((opened[0], len(markdown)))
+    return _blanked(markdown, spans)
+
+
+def _without_code_spans(text: str) -> str:
+    """Code spans blanked (a run of backticks up to the next run of the same length),
+    MyST roles kept (their `keys` are not code). Each run's partner is found by one pass
+    from the end, so text of unclosed runs is read in linear time."""
+    roles = [match.span() for match in _ROLE.finditer(text)]
+    in_role = set()
+    for start, end in roles:
+        in_role.update(range(start, end))
+    runs = [match.span() for match in _TICKS.finditer(text) if match.start() not in in_role]
+    partner, seen = [None] * len(runs), {}
+    for number in range(len(runs) - 1, -1, -1):
+        length = runs[number][1] - runs[number][0]
+        partner[number] = seen.get(length)
+        seen[length] = number
+    spans, number = [], 0
+    while number < len(runs):
+        closing = partner[number]
+        if closing is not None and runs[closing][0] > runs[number][1]:
+            spans.append((runs[number][0], runs[closing][1]))
+            number = closing + 1
+        else:
+            number += 1
+    return _blanked(text, spans)
+
+
 def _pandoc_keys(body: str) -> tuple[list[str], dict[str, str]]:
     keys, locators = [], {}
     for item in body.split(";"):
@@ -67,7 +120,7 @@ def _pandoc_keys(body: str) -> tuple[list[str], dict[str, str]]:
 
 def find_citations(markdown: str, cell: int | None = None) -> list[Citation]:
     """The citations of a Markdown text, in the order they appear; none inside code."""
-    text = _ROLE_OR_CODE.sub(lambda m: m.group() if m.group("role") else _blank(m), _FENCE.sub(_blank, markdown))
+    text = _without_code_spans(_without_fences(markdown))
     found: list[tuple[int, Citation]] = []
     for match in _MYST.finditer(text):
         keys, locators = [], {}

@@ -27,6 +27,8 @@ MAX_PATH = 1024
 
 
 class PapersHandler(APIHandler):
+    TIME_LIMIT = 60.0  # seconds a request's work may take before it is answered with a 503
+
     @property
     def index(self) -> jp.PaperIndex:
         settings = self.settings
@@ -59,7 +61,13 @@ class PapersHandler(APIHandler):
                 pass
 
         threading.Thread(target=work, name="jupyter-papers", daemon=True).start()
-        return await answer
+        try:
+            return await asyncio.wait_for(answer, self.TIME_LIMIT)
+        except asyncio.TimeoutError:
+            raise tornado.web.HTTPError(503, f"this request took longer than {self.TIME_LIMIT:.0f} s and was "
+                                             "given up; try a smaller one") from None
+        except jp.IndexBrokenError as error:  # damaged, or deleted under the running server
+            raise tornado.web.HTTPError(503, str(error)) from None
 
     def int_argument(self, name: str, default: int | None, low: int = 0, high: int | None = None) -> int | None:
         raw = self.get_argument(name, None)
@@ -204,6 +212,8 @@ def inflated(body: bytes, limit: int) -> bytes:
 
 
 class AddHandler(PapersHandler):
+    TIME_LIMIT = 900.0  # an upload of 32 MB is read and indexed in about half a minute; a 503 would not stop it
+
     @tornado.web.authenticated
     async def post(self):
         body = self.request.body
@@ -243,13 +253,17 @@ class BibliographyHandler(PapersHandler):
         if not isinstance(relative, str) or not relative.strip() or "\0" in relative or len(relative) > MAX_PATH:
             raise tornado.web.HTTPError(400, f"path must be a file name of at most {MAX_PATH} characters")
         root = Path(self.settings["server_root_dir"]).expanduser().resolve()
-        target = (root / relative.lstrip("/")).resolve()
-        if root not in target.parents or target.suffix != ".bib":
-            raise tornado.web.HTTPError(400, f"{relative!r} is not a .bib file inside the server's root directory")
-        if target.is_dir():
-            raise tornado.web.HTTPError(400, f"{relative!r} is a folder, not a .bib file")
-        if not target.parent.is_dir():
-            raise tornado.web.HTTPError(400, f"the folder of {relative!r} does not exist")
+        try:
+            target = (root / relative.lstrip("/")).resolve()
+            if root not in target.parents or target.suffix != ".bib":
+                raise tornado.web.HTTPError(400, f"{relative!r} is not a .bib file inside the server's root directory"
+                                                 " (a link to a file outside it is not written through)")
+            if target.is_dir():
+                raise tornado.web.HTTPError(400, f"{relative!r} is a folder, not a .bib file")
+            if not target.parent.is_dir():
+                raise tornado.web.HTTPError(400, f"the folder of {relative!r} does not exist")
+        except OSError as error:  # a name too long for the file system, say
+            raise tornado.web.HTTPError(400, f"the bib path cannot be used: {error.strerror}") from None
         hidden = any(part.startswith(".") for part in target.relative_to(root).parts)
         if hidden and not getattr(self.contents_manager, "allow_hidden", False):
             raise tornado.web.HTTPError(400, f"{relative!r} is hidden, and this server does not show hidden files")
@@ -289,6 +303,8 @@ class ReferencesHandler(BibliographyHandler):
         if problem:
             raise tornado.web.HTTPError(400, f"cells must be a list of notebook cells ({problem}): {self.USAGE}")
         style = request.get("style") or "apa"
+        if not isinstance(style, str):
+            raise tornado.web.HTTPError(400, f"style must be a style name: {self.USAGE}")
         target = self.target(request["bib"]) if request.get("bib") else None
         try:
             references = await self.run(reference_list, cells, self.index.get, str(style))
