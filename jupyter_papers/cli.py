@@ -82,6 +82,8 @@ def _add_file(index, path: Path, format: str | None) -> int:
         print(f"{path}: no paper could be read from this file ({reading.format}?)", file=sys.stderr)
         return BAD_INPUT
     print(f"{path}: {report}")
+    for merged in report.merged:
+        print(f"  merged {merged}")
     for problem in report.skipped:
         print(f"  skipped {problem}")
     return OK if report.ids or report.unchanged else BAD_INPUT

@@ -59,6 +59,7 @@ class AddReport:
     unchanged: int = 0
     skipped: list[Problem] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)  # records folded into a paper the index held: what changed
 
     @property
     def changed(self) -> int:
@@ -229,7 +230,11 @@ class PaperIndex:
                         again[paper.id] = paper.merged_over(again[paper.id]) if paper.id in again else paper
                         continue
                     old = _same_paper(searcher, paper) if searcher.doc_count_all() else None
-                    if old is not None:
+                    if old is not None and _another_record(paper, old):
+                        paper, changes = paper.merged_as_duplicate(old)
+                        if changes:
+                            report.merged.append(f"{old.key}: the same paper as another record; " + "; ".join(changes))
+                    elif old is not None:
                         paper = paper.merged_over(old)
                         paper.id = old.id  # ids stay stable: a paper that gains a DOI is still itself
                         if not paper.key or paper.key != old.key and paper.key == paper.base_key():
@@ -262,6 +267,9 @@ class PaperIndex:
             owner = keys.get(candidate)
             if owner is None and searcher.doc_count_all():  # a first import has nothing to ask
                 stored = searcher.document(key=candidate)
+                if stored is None:  # another paper's alias is taken too
+                    alias = next(iter(searcher.docs_for_query(wq.Term("ids", candidate.lower()))), None)
+                    stored = searcher.stored_fields(alias) if alias is not None else None
                 owner = stored["id"] if stored else None
             return owner is None or owner == paper.id
 
@@ -440,7 +448,7 @@ def _progress(papers: Iterable[Paper], enabled: bool) -> Iterable[Paper]:
 
 
 def _fields(paper: Paper) -> dict:
-    ids = {paper.id.lower(), paper.key.lower(), paper.arxiv_id, paper.doi.lower()} - {""}
+    ids = {paper.id.lower(), paper.key.lower(), paper.arxiv_id, paper.doi.lower(), *map(str.lower, paper.aliases)} - {""}
     fields = dict(
         id=paper.id, ids=" ".join(sorted(ids)), key=paper.key, abstract=paper.abstract,
         title=" ".join([paper.title, *acronym_expansions(paper.title, paper.abstract)]),
@@ -472,6 +480,13 @@ def _same_paper(searcher, paper: Paper) -> Paper | None:
             if old.key == paper.key and old.source == paper.source and not conflict:
                 return old
     return None
+
+
+def _another_record(paper: Paper, old: Paper) -> bool:
+    """A record of a paper the index holds that is not that record again (or edited in its
+    own source): it comes under another key, or from another source."""
+    return bool(paper.key and old.key and paper.key != old.key and paper.key not in old.aliases
+                and paper.key != paper.base_key()) or bool(paper.source and old.source and paper.source != old.source)
 
 
 def _record(paper: Paper) -> dict:

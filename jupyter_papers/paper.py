@@ -25,7 +25,7 @@ _ARXIV_URL = re.compile(
 _DOI = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.(?:org|acm\.org|wiley\.com|ieeecomputersociety\.org)/)?"
                   r"(10\.\d{4,9}/\S+)$", re.I)
 # What a BibTeX key may hold (biber's rules, less what breaks Markdown or LaTeX citations).
-_KEY_CHARS = re.compile(r"[^A-Za-z0-9_:.+/-]")
+_KEY_CHARS = re.compile(r"[^\w:.+/-]")
 
 # Words skipped when a citation key takes the title's first word.
 _KEY_STOPWORDS = frozenset(
@@ -108,8 +108,10 @@ def slugify(text: str, max_words: int = 12) -> str:
 
 def valid_key(key: str) -> str:
     """The key with every character BibTeX, pandoc, MyST or LaTeX would trip on removed: a
-    key is pasted into citations and .bib files, so it must not carry markup."""
-    return _KEY_CHARS.sub("", key or "")[:100]
+    key is pasted into citations and .bib files, so it must not carry markup. Letters of
+    any script stay, and no length is cut (pandoc and biber take ``Болтянский1968`` as it
+    is); the keys we make ourselves are ASCII (base_key)."""
+    return _KEY_CHARS.sub("", key or "")
 
 
 def key_suffixes():
@@ -239,6 +241,7 @@ class Paper:
     editors: list[Name] = field(default_factory=list)
     csl: dict = field(default_factory=dict)
     extra: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)  # other keys it has been cited by: they keep resolving
 
     def __post_init__(self) -> None:
         self.doi = normalize_doi(self.doi) or ""
@@ -252,6 +255,8 @@ class Paper:
         if self.type not in CSL_TYPES:
             self.type = guess_type(self.venue)
         self.key = valid_key(self.key)
+        if self.aliases:
+            self.aliases = list(dict.fromkeys(a for a in map(valid_key, self.aliases) if a and a != self.key))
         if not self.id:
             self.id = self.default_id()
 
@@ -288,7 +293,8 @@ class Paper:
         a tenth of an import's time.)"""
         data = {name: getattr(self, name) for name in _FIELD_NAMES}
         data.update(authors=[name.to_csl() for name in self.authors], editors=[name.to_csl() for name in self.editors],
-                    keywords=list(self.keywords), csl=copy.deepcopy(self.csl), extra=dict(self.extra))
+                    keywords=list(self.keywords), csl=copy.deepcopy(self.csl), extra=dict(self.extra),
+                    aliases=list(self.aliases))
         return data
 
     @classmethod
@@ -315,7 +321,36 @@ class Paper:
             merged[f.name] = new_value if new_value not in ("", None, [], {}) else getattr(old, f.name)
         merged["csl"] = {**old.csl, **self.csl}
         merged["extra"] = {**old.extra, **self.extra}
+        merged["aliases"] = old.aliases + self.aliases
         return Paper(**merged)
+
+    def merged_as_duplicate(self, old: Paper) -> tuple[Paper, list[str]]:
+        """This record of a paper the index holds under another key or from another source
+        (same DOI or arXiv id), folded into the old one: the paper keeps its id and key (a
+        key a notebook cites must keep resolving), this record's key becomes an alias, and
+        each field keeps the richer of the two values (the longer text, the longer list of
+        names: never fewer authors). Also says what changed."""
+        merged, changes = {}, []
+        for f in dataclasses.fields(self):
+            kept, offered = getattr(old, f.name), getattr(self, f.name)
+            if f.name in ("id", "key", "source", "year", "type", "csl", "extra", "aliases") or offered in (
+                    "", None, [], {}):
+                merged[f.name] = kept
+            elif kept in ("", None, [], {}) or (isinstance(kept, (str, list)) and len(offered) > len(kept)):
+                merged[f.name] = offered
+                changes.append(f"{f.name} taken from it")
+            else:
+                merged[f.name] = kept
+        merged["year"] = old.year or self.year
+        added = {k: v for k, v in self.csl.items() if k not in old.csl}
+        merged["csl"] = {**old.csl, **added}
+        merged["extra"] = {**self.extra, **old.extra}
+        if added:
+            changes.append(f"{', '.join(sorted(added))} added")
+        merged["aliases"] = old.aliases + ([self.key] if self.key and self.key != old.key else []) + self.aliases
+        if self.key and self.key != old.key:
+            changes.insert(0, f"its key {self.key} is now an alias of {old.key}")
+        return Paper(**merged), changes
 
 
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Paper))

@@ -292,3 +292,51 @@ def test_a_server_told_to_stop_during_a_long_upload_stops_at_once(tmp_path):
         server.kill()
     with jp.open_index(tmp_path / "home" / "index") as index:
         assert len(index) == before
+
+
+# --- keys that never break (issue 29) ----------------------------------------------------------
+VASWANI = """@article{vaswani2017attention,
+  title = {Attention Is All You Need},
+  author = {Vaswani, Ashish and Shazeer, Noam and Parmar, Niki and Uszkoreit, Jakob and Jones, Llion and
+            Gomez, Aidan N. and Kaiser, Lukasz and Polosukhin, Illia},
+  journal = {arXiv preprint}, year = {2017}, eprint = {1706.03762}, archiveprefix = {arXiv}
+}
+"""
+DUPLICATE = """@article{vaswani2017attention_dup,
+  title = {Attention Is All You Need}, author = {Vaswani, Ashish and Shazeer, Noam}, year = {2017},
+  eprint = {1706.03762}, archiveprefix = {arXiv}, pages = {5998--6008}
+}
+"""
+
+
+def test_the_same_paper_under_another_key_keeps_its_key_authors_and_gains_an_alias(empty_index, tmp_path):
+    (tmp_path / "main.bib").write_text(VASWANI)
+    (tmp_path / "extra.bib").write_text(DUPLICATE)
+    empty_index.add(jp.read_papers(tmp_path / "main.bib"))
+    report = empty_index.add(jp.read_papers(tmp_path / "extra.bib"))
+    assert len(empty_index) == 1
+    paper = empty_index.get("vaswani2017attention")
+    assert paper is not None and paper.key == "vaswani2017attention", "a key a notebook cites keeps resolving"
+    assert len(paper.authors) == 8, "never fewer authors"
+    assert empty_index.get("vaswani2017attention_dup").id == paper.id, "the new key resolves to the same paper"
+    assert paper.csl.get("page") == "5998-6008", "what the new record adds is kept"
+    assert any("vaswani2017attention_dup is now an alias of vaswani2017attention" in line for line in report.merged)
+    entry = jp.write_bibliography([empty_index.get("vaswani2017attention")], tmp_path / "refs.bib")
+    assert entry.added == ["vaswani2017attention"]
+    written = (tmp_path / "refs.bib").read_text()
+    assert "ids = {vaswani2017attention_dup}" in written
+    import pypandoc
+    keys = [item["id"] for item in json.loads(pypandoc.convert_file(str(tmp_path / "refs.bib"), "csljson",
+                                                                   format="bibtex"))]
+    assert keys == ["vaswani2017attention"]
+
+
+def test_keys_are_kept_as_written_in_any_script_and_at_any_length(empty_index, tmp_path):
+    long_key = "averyverylongkey" * 8
+    (tmp_path / "keys.bib").write_text(
+        "@book{Болтянский1968, title = {Задачи и теоремы}, author = {Болтянский, В.}, year = {1968}}\n"
+        f"@misc{{{long_key}, title = {{A long key}}, year = {{2020}}}}\n", encoding="utf-8")
+    empty_index.add(jp.read_papers(tmp_path / "keys.bib"))
+    assert empty_index.get("Болтянский1968").key == "Болтянский1968"
+    assert empty_index.get(long_key).key == long_key and len(long_key) == 128
+    assert jp.cite(empty_index.get("Болтянский1968"), style="pandoc") == "[@Болтянский1968]"

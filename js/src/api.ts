@@ -3,6 +3,7 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import { PartialJSONObject } from '@lumino/coreutils';
 
 /** A name as CSL-JSON holds it: its parts, or a literal (an organisation). */
 export interface IName {
@@ -147,7 +148,7 @@ export interface IReferenceList {
   listed: number;
   keys: { [id: string]: string };
   /** The reference list cell to write: the list, then what the user wrote in the cell. */
-  cell: { source: string; marker: { [key: string]: unknown } };
+  cell: { source: string; marker: PartialJSONObject };
 }
 
 /** The reference list of these cells (as the notebook holds them now, saved or not). */

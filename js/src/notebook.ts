@@ -4,6 +4,7 @@
  */
 import { MarkdownCell } from '@jupyterlab/cells';
 import { Notebook, NotebookPanel } from '@jupyterlab/notebook';
+import { PartialJSONObject } from '@lumino/coreutils';
 
 /**
  * Insert a cell below the cell with `afterCellId` (or the active cell); returns its id.
@@ -118,7 +119,7 @@ export const REFERENCES_MARKER = 'jupyter_papers';
 export function upsertReferenceCell(
   notebook: Notebook,
   markdown: string,
-  marker: { [key: string]: unknown } = { references: true }
+  marker: PartialJSONObject = { references: true }
 ): number {
   const model = notebook.model;
   if (!model) {

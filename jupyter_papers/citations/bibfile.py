@@ -150,7 +150,7 @@ def bibtex_entry(paper: Paper, key: str | None = None, aliases: Iterable[str] = 
     pandoc and biber resolve."""
     kind = entry_type(paper)
     fields = _fields(paper, kind)
-    aliases = sorted({valid_key(a) for a in aliases} - {"", key or paper.key})
+    aliases = sorted({valid_key(a) for a in (*aliases, *paper.aliases)} - {"", key or paper.key})
     if aliases:
         fields.append(("ids", ", ".join(aliases)))
     body = ",\n".join(f"  {name} = {value}" if name == "month" else f"  {name} = {{{value}}}"
