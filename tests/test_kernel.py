@@ -236,3 +236,15 @@ def test_papers_for_a_passage(magics):
     assert results.hits[0].paper.id == "2303.11643"
     short = magics.papers('--for "upstream model property inference"')  # read as a passage however short
     assert short.hits[0].paper.id == "2303.11643" and not short.suggestion
+
+
+def test_a_bad_style_file_or_a_broken_bib_is_one_line(magics, tmp_path, capsys):
+    (tmp_path / "bad.csl").write_text("<style>not a CSL style")
+    broken = tmp_path / "broken.bib"
+    broken.write_text("@article{open, title = {never closed\n")
+    magics.papers(f"--cite --style {tmp_path / 'nope.csl'} 2403.00071")
+    magics.papers(f"--cite --style {tmp_path / 'bad.csl'} 2403.00071")
+    magics.papers(f"--cite --bib {broken} 2403.00071")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and all(line.startswith("%papers: ") for line in lines), lines
+    assert "nope.csl" in lines[0] and "broken.bib:1" in lines[2] and "never closed" in lines[2]

@@ -121,7 +121,8 @@ def _engine(items_json: str, csl_file: str) -> tuple[tuple[str, str, str], ...]:
     except (OSError, subprocess.TimeoutExpired) as error:
         raise EngineError(f"pandoc could not format the references: {error}") from error
     if done.returncode != 0:
-        raise EngineError(f"pandoc could not format the references: {done.stderr.decode(errors='replace')[:500]}")
+        said = " ".join(done.stderr.decode(errors="replace").split())  # one line, as every message of ours
+        raise EngineError(f"pandoc could not format the references: {said[:500]}")
     entries = []
     for item_id, body in _ENTRY.findall(done.stdout.decode("utf-8")):
         labelled = _LABEL.match(body)

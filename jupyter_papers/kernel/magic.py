@@ -12,9 +12,10 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import Markdown, display
 
 from .. import open_index, read_papers, write_bibliography
-from ..citations.cite import UnknownStyleError, abstract_cell, cite, inline_citation
+from ..citations.cite import BibliographyError, UnknownStyleError, abstract_cell, cite, inline_citation
+from ..citations.csl import EngineError
 from ..citations.references import reference_list
-from ..index import IndexBrokenError, PaperIndex, parse_year_range
+from ..index import IndexBrokenError, PaperIndex, WorkerFailed, parse_year_range
 from ..paper import Paper
 from ..results import SearchResults
 from ..sources import UnknownFormatError
@@ -89,7 +90,8 @@ class PapersMagics(Magics):
             raise UsageError(f"%papers: {error}. See %papers?") from None
         try:
             return self._run(args)
-        except (IndexBrokenError, UnknownStyleError, UnknownFormatError, TimeoutError, OSError) as error:
+        except (IndexBrokenError, UnknownStyleError, UnknownFormatError, BibliographyError, EngineError,
+                WorkerFailed, TimeoutError, OSError) as error:
             print(f"%papers: {error}")
             return None
 
