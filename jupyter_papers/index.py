@@ -26,11 +26,13 @@ from whoosh.util.filelock import try_for
 from .backends.whoosh import highlight, postings, ranking, sentence, wordsearch
 from .backends.whoosh.analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
 from .backends.whoosh.collect import YearColumns
-from .backends.whoosh.query import MAX_QUERY_WORDS, QueryBuilder, extract_years, make_parser, parse_year_range
+from .backends.whoosh.query import MAX_QUERY_WORDS, QueryBuilder, extract_years, make_parser
+from .backends.whoosh.query import parse_year_range  # noqa: F401 - for the front ends, which import no backend
 from .backends.whoosh.rebuild import rebuild_index, restore_aside
 from .backends.whoosh.sentence import is_sentence
 from .backends.whoosh.storage import MappedStorage
-from .backends.whoosh.writers import BoundMpWriter, WorkerFailed, segment_writer
+from .backends.whoosh.writers import BoundMpWriter, segment_writer
+from .backends.whoosh.writers import WorkerFailed  # noqa: F401 - for the front ends, which import no backend
 from .citations.latex import to_plain
 from .paper import Paper, identifier_in, key_suffixes
 from .results import Hit, SearchResults
