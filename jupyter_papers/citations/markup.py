@@ -1,7 +1,13 @@
 """Paper text made safe for where it lands: Markdown that JupyterLab renders, and links.
 
 Paper text is untrusted: in Markdown it must render as itself (no HTML, no links, no
-emphasis), except its math, which stays math for MathJax.
+emphasis), except its harmless math, which stays math for MathJax.
+
+A math delimiter written as text cannot be escaped with a backslash: the Markdown renderer
+turns ``\$`` into ``$``, and a MathJax that then reads the page (nbconvert's HTML, Jupyter
+Book) pairs it with the next one and renders what lies between, commands and all. So
+delimiters in text (``$``, ``\(``, ``\)``, ``\[``, ``\]``), and math spans that are not
+harmless, are written as code spans: no renderer reads math inside code.
 """
 
 from __future__ import annotations
@@ -15,19 +21,29 @@ from .texmath import is_safe_math
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}#|~$<>])")
 _MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
+_MATH_DELIMITER = re.compile(r"(\$+|\\[()\[\]])")
 
 
 def escape_markdown(text: str, line_start: bool = False) -> str:
     """Text that renders as itself in Jupyter Markdown: no emphasis, links, HTML or math.
     ``line_start``: the text begins a line, where "- ", "1. " or "> " would start a block."""
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
-    return _MARKDOWN_LINE_START.sub(r"\1\\\2", text) if line_start else text
+    pieces = _MATH_DELIMITER.split(text)
+    escaped = "".join(code_span(piece) if index % 2 else _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(piece, quote=False))
+                      for index, piece in enumerate(pieces))
+    return _MARKDOWN_LINE_START.sub(r"\1\\\2", escaped) if line_start else escaped
+
+
+def code_span(text: str) -> str:
+    """``text`` as a Markdown code span, fenced by more backticks than it holds in a row."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
+    return f"{fence}{padded}{fence}"
 
 
 def math_for_markdown(span: str) -> str:
-    """A math span as MathJax will render it, or escaped as text when it holds more than
+    """A math span as MathJax will render it, or its TeX as code when it holds more than
     harmless math (texmath.py): any renderer's MathJax, and LaTeX after nbconvert, read it."""
-    return span if is_safe_math(span) else escape_markdown(span)
+    return span if is_safe_math(span) else code_span(" ".join(span.split()))
 
 
 def markdown_with_math(text: str, line_start: bool = False) -> str:
