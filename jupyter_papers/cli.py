@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from . import bibliography, bundled_corpus, cite, read_papers, write_bibliography
@@ -17,6 +18,8 @@ from .citations.csl import EngineError
 from .citations.references import NotebookError
 from .config import default_index_dir
 from .index import IndexBrokenError, WorkerFailed, parse_year_range, rebuild_index
+from .sources.registry import SourceError
+from .sources.zotero import ZoteroError
 from .paper import Name
 from .sources import UnknownFormatError
 
@@ -182,6 +185,44 @@ def cmd_bibliography(index, args) -> int:
     return OK
 
 
+def cmd_sources(index, args) -> int:
+    if args.action == "add":
+        if args.zotero:
+            report = index.sources.add_zotero(args.path, name=args.name or "zotero")
+        elif args.path:
+            report = index.sources.add(args.path, name=args.name)
+        else:
+            raise UsageError("sources add: give a PATH, or --zotero")
+        return _said(report)
+    if args.action == "remove":
+        print(f"removed the source {args.name}: {index.sources.remove(args.name)} papers left the index")
+        return OK
+    states = index.sources.list()
+    if not states:
+        print("no sources: add one with `jupyter-papers sources add PATH` or `sources add --zotero`")
+    for state in states:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(state.last_sync)) if state.last_sync else "never"
+        status = "missing" if state.missing else f"{len(state.problems)} problems" if state.problems else "ok"
+        print(f"{state.name}  {state.kind}  {len(state.papers)} papers  synced {when}  {status}  {state.path}")
+        for problem in state.problems[:20]:
+            print(f"  {problem}")
+    return OK
+
+
+def cmd_sync(index, args) -> int:
+    reports = index.sources.sync(args.name)
+    if not reports:
+        print("no sources to sync: add one with `jupyter-papers sources add PATH`")
+    return max((_said(report) for report in reports), default=OK)
+
+
+def _said(report) -> int:
+    print(report)
+    for problem in report.problems[:20]:
+        print(f"  {problem}")
+    return OK
+
+
 def cmd_stats(index, args) -> int:
     results = index.search("", limit=1, facets=True)
     years = results.facets.get("year", {})
@@ -249,6 +290,24 @@ def parser() -> argparse.ArgumentParser:
                                                         "and name it in the notebook's metadata")
     references.set_defaults(run=cmd_bibliography)
 
+    sources = commands.add_parser("sources", help="the files, folders and Zotero libraries kept in step")
+    actions = sources.add_subparsers(dest="action", required=True)
+    source_add = actions.add_parser("add", help="add a .bib / CSL-JSON / JSON Lines file, a folder, or Zotero's "
+                                                "data directory, and sync it")
+    source_add.add_argument("path", nargs="?", help="the file or folder (with --zotero: Zotero's data directory, "
+                                                   "if not where Zotero keeps it)")
+    source_add.add_argument("--zotero", action="store_true", help="the Zotero library, read offline")
+    source_add.add_argument("--name", help="what to call it (default: the file's name)")
+    actions.add_parser("list", help="each source: kind, path, papers, last sync, problems")
+    source_remove = actions.add_parser("remove", help="forget a source; its papers leave the index unless "
+                                                      "another source holds them")
+    source_remove.add_argument("name")
+    sources.set_defaults(run=cmd_sources)
+
+    sync = commands.add_parser("sync", help="bring the index in step with its sources (or one of them)")
+    sync.add_argument("name", nargs="?", help="one source's name (default: all)")
+    sync.set_defaults(run=cmd_sync)
+
     stats = commands.add_parser("stats", help="how many papers, where, how big")
     stats.set_defaults(run=cmd_stats)
 
@@ -283,7 +342,7 @@ def _main(argv: list[str] | None) -> int:
     except BrokenPipeError:
         raise
     except (UsageError, UnknownStyleError, BibliographyError, NotebookError, EngineError, IndexBrokenError,
-            WorkerFailed, TimeoutError, OSError) as error:
+            WorkerFailed, SourceError, ZoteroError, TimeoutError, OSError) as error:
         print(f"jupyter-papers: {error}", file=sys.stderr)
         return BAD_INPUT
 

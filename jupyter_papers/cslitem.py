@@ -24,7 +24,9 @@ _DIGITS = re.compile(r"-?\d{1,5}")
 
 
 def _date_part(value) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
+    """A year, month or day as a whole number of at most five digits (CSL engines read
+    them as machine integers: pandoc fails on 10**19)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**5:
         return value
     if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
         return int(value)

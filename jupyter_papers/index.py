@@ -62,6 +62,7 @@ class AddReport:
     skipped: list[Problem] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     merged: list[str] = field(default_factory=list)  # records folded into a paper the index held: what changed
+    held: dict[str, str] = field(default_factory=dict)  # id a record came with -> id of its paper in the index
 
     @property
     def changed(self) -> int:
@@ -228,6 +229,7 @@ class PaperIndex:
             try:
                 searcher = writer.searcher()
                 for paper in papers:
+                    given = paper.id
                     if paper.id in written:
                         again[paper.id] = paper.merged_over(again[paper.id]) if paper.id in again else paper
                         continue
@@ -242,6 +244,7 @@ class PaperIndex:
                         if not paper.key or paper.key != old.key and paper.key == paper.base_key():
                             paper.key = old.key
                     paper.key = self._unique_key(searcher, paper, keys, numbering)
+                    report.held[given] = paper.id
                     if old is not None and _record(paper) == _record(old):
                         report.unchanged += 1
                         continue
@@ -280,6 +283,14 @@ class PaperIndex:
             return base
         suffixes = numbering.setdefault(base, key_suffixes())
         return next(base + suffix for suffix in suffixes if free(base + suffix))
+
+    @property
+    def sources(self):
+        """The files, folders and Zotero libraries this index is kept in step with
+        (``sources.registry.Sources``: add, add_zotero, list, remove, sync)."""
+        from .sources.registry import Sources
+
+        return Sources(self)
 
     def remove(self, identifier: str) -> bool:
         paper = self.get(identifier)

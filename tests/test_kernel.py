@@ -248,3 +248,22 @@ def test_a_bad_style_file_or_a_broken_bib_is_one_line(magics, tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3 and all(line.startswith("%papers: ") for line in lines), lines
     assert "nope.csl" in lines[0] and "broken.bib:1" in lines[2] and "never closed" in lines[2]
+
+
+def test_the_magic_lists_adds_syncs_and_removes_sources(magics, tmp_path, capsys, empty_index):
+    magics._index = empty_index
+    bib = tmp_path / "mine.bib"
+    bib.write_text("@article{kiwi2020, title = {Kiwi flight loss}, author = {Doe, Jane}, year = {2020}}\n")
+    magics.papers("--sources")
+    magics.papers(f"--sources add {bib}")
+    magics.papers("--sources")
+    magics.papers("--sources sync")
+    magics.papers("--sources remove mine")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "%papers: no sources; add one with %papers --sources add PATH"
+    assert lines[1] == "%papers: mine: added 1, updated 0, removed 0"
+    assert lines[2] == f"mine: bibtex, 1 papers, ok, {bib}"
+    assert lines[3] == "%papers: mine: unchanged"
+    assert lines[4] == "%papers: removed the source mine: 1 papers left the index"
+    with pytest.raises(UsageError, match="--sources: list"):
+        magics.papers("--sources frobnicate")

@@ -48,7 +48,7 @@ def test_an_exported_pdf_never_holds_a_local_file_a_record_names(tmp_path, empty
     empty_index.add([paper])
     stored = empty_index.get("evil")
     notebook = notebook_citing(tmp_path, "# Draft\n\nAs shown \\citep{evil2024}.", jp.abstract_cell(stored),
-                               jp.cite(stored, style="apa"))
+                               jp.cite(stored, style="apa", format="markdown"))
     jp.bibliography(notebook, "apa", bib=tmp_path / "references.bib", index=empty_index)
     document = json.loads(notebook.read_text())
     document["metadata"]["bibliography"] = ["references.bib", f"x}}\\input{{{planted}}}\\bibliography{{y"]

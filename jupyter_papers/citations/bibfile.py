@@ -26,8 +26,8 @@ from ..sources import decode_as
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-# BibTeX counts every brace, escaped or not, to find a value's end: an unbalanced one is
-# written as a command whose own braces balance.
+# BibTeX counts every brace, escaped or not, to find a value's end: braces that do not nest
+# are written as commands whose own braces do.
 _UNBALANCED_SPECIAL = {**_LATEX_SPECIAL, "{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
 _CASE_MATTERS = re.compile(r".[A-Z]")
 # A DOI or URL written verbatim: nothing that could end the field or the entry, start a
@@ -44,10 +44,20 @@ class BibliographyError(ValueError):
 def escape_latex(text: str) -> str:
     """Text as a LaTeX/BibTeX value renders it: specials escaped, so that nothing in it runs
     a TeX command; math spans kept as math only when they are harmless (texmath.py)."""
-    special = _LATEX_SPECIAL if text.count("{") == text.count("}") else _UNBALANCED_SPECIAL
+    special = _LATEX_SPECIAL if _nested(text) else _UNBALANCED_SPECIAL
     pieces = MATH.split(text)
     return "".join(piece if index % 2 and is_safe_math(piece) else "".join(special.get(c, c) for c in piece)
                    for index, piece in enumerate(pieces))
+
+
+def _nested(text: str) -> bool:
+    """Whether every brace closes one opened before it (BibTeX counts ``\\{`` too)."""
+    depth = 0
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _protected_title(paper: Paper, title: str, sentence_cased: str = "") -> str:
@@ -186,8 +196,11 @@ def unclosed_entry_line(text: str) -> int | None:
     return opened_at if depth else None
 
 
-def _existing(library):
+def _existing(text: str):
     """Keys taken, and the key of each identity (DOI, arXiv id) the file holds."""
+    import bibtexparser
+
+    library = bibtexparser.parse_string(text) if text.strip() else None
     taken: dict[str, object] = {}
     by_identity: dict[str, str] = {}
     for entry in library.entries if library else []:
@@ -212,20 +225,15 @@ def _same_paper(paper: Paper, fields: dict) -> bool:
         words(fields["title"]) == words(paper.title))
 
 
-def _parsed(text: str):
-    """The file's entries' keys in order and how many blocks failed to parse (bibtexparser),
-    with the library itself (None for an empty file)."""
+def _check_reads_back(path: Path, addition: str, added: list[str]) -> None:
+    """Refuse a write whose entries would not read back as written (bibtexparser): the
+    user's .bib is theirs, and a file that stops parsing loses every entry after the break.
+    What is already there is not read again: an unclosed entry was refused before, so the
+    new entries cannot fall into an old one."""
     import bibtexparser
 
-    library = bibtexparser.parse_string(text) if text.strip() else None
-    return ([entry.key for entry in library.entries], len(library.failed_blocks)) if library else ([], 0), library
-
-
-def _check_reads_back(path: Path, before: tuple[list[str], int], after: str, added: list[str]) -> None:
-    """Refuse a write after which the file would not read as it did plus the new entries:
-    the user's .bib is theirs, and a file that stops parsing loses every entry in it."""
-    (keys_before, failed_before), ((keys_after, failed_after), _) = before, _parsed(after)
-    if keys_after != keys_before + added or failed_after != failed_before:
+    library = bibtexparser.parse_string(addition)
+    if [entry.key for entry in library.entries] != added or library.failed_blocks or not _nested(addition):
         raise BibliographyError(f"{path}: the entries for {', '.join(added)} would not read back as written; "
                                 "the file was left as it was")
 
@@ -306,8 +314,7 @@ def write_bibliography(papers, path: str | Path = "references.bib",
         if unclosed is not None:
             raise BibliographyError(f"{path}:{unclosed}: this entry is never closed (a missing '}}'); "
                                     "fix it before adding references after it")
-        read, library = _parsed(existing)
-        taken, by_identity = _existing(library)
+        taken, by_identity = _existing(existing)
         numbering: dict = {}
         new_entries = []
         for paper in papers:
@@ -335,6 +342,6 @@ def write_bibliography(papers, path: str | Path = "references.bib",
             separator = "" if not existing or existing.endswith(newline * 2) else (
                 newline if existing.endswith(newline) else newline * 2)
             addition = separator + (newline * 2).join(e.replace("\n", newline) for e in new_entries) + newline
-            _check_reads_back(path, read, existing + addition, report.added)
+            _check_reads_back(path, addition, report.added)
             write_atomically(path, raw + _encoded(addition, encoding if raw else "utf-8"))
     return report

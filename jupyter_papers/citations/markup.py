@@ -4,9 +4,9 @@ Paper text is untrusted: in Markdown it must render as itself (no HTML, no links
 emphasis), except its harmless math, which stays math for MathJax.
 
 A math delimiter written as text cannot be escaped with a backslash: the Markdown renderer
-turns ``\$`` into ``$``, and a MathJax that then reads the page (nbconvert's HTML, Jupyter
+turns ``\\$`` into ``$``, and a MathJax that then reads the page (nbconvert's HTML, Jupyter
 Book) pairs it with the next one and renders what lies between, commands and all. So
-delimiters in text (``$``, ``\(``, ``\)``, ``\[``, ``\]``), and math spans that are not
+delimiters in text (``$``, ``\\(``, ``\\)``, ``\\[``, ``\\]``), and math spans that are not
 harmless, are written as code spans: no renderer reads math inside code.
 """
 

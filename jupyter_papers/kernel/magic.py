@@ -19,6 +19,8 @@ from ..index import IndexBrokenError, PaperIndex, WorkerFailed, parse_year_range
 from ..paper import Paper
 from ..results import SearchResults
 from ..sources import UnknownFormatError
+from ..sources.registry import SourceError
+from ..sources.zotero import ZoteroError
 from .bridge import Bridge
 
 
@@ -76,6 +78,9 @@ class PapersMagics(Magics):
     @argument("--bibliography", action="store_true",
               help="write this notebook's References cell: every paper its Markdown cells cite (in --style)")
     @argument("--add", metavar="FILE", help="index a BibTeX, CSL-JSON or JSON Lines file")
+    @argument("--sources", nargs="*", metavar="ARG",
+              help="the sources kept in step: list them (no ARG), `add PATH`, `add zotero`, `sync [NAME]`, "
+                   "`remove NAME`")
     @argument("--index", metavar="DIR", help="use the index in DIR from now on")
     @argument("--bib", metavar="PATH", help="also append what is cited to this .bib file")
     @argument("--limit", type=int, default=10, help="results per page")
@@ -91,7 +96,7 @@ class PapersMagics(Magics):
         try:
             return self._run(args)
         except (IndexBrokenError, UnknownStyleError, UnknownFormatError, BibliographyError, EngineError,
-                WorkerFailed, TimeoutError, OSError) as error:
+                WorkerFailed, SourceError, ZoteroError, TimeoutError, OSError) as error:
             print(f"%papers: {error}")
             return None
 
@@ -100,6 +105,8 @@ class PapersMagics(Magics):
             self._index = PaperIndex(Path(args.index).expanduser())
         if args.add:
             return self._add(args.add)
+        if args.sources is not None:
+            return self._sources(args.sources)
         if args.bibliography:
             return self._bibliography("apa" if args.style == "bibtex" else args.style)
         query = (args.passage or " ".join(args.query)).strip().strip("\"'")
@@ -166,6 +173,28 @@ class PapersMagics(Magics):
         display(Markdown(references.markdown))
         return None
 
+    def _sources(self, words: list[str]):
+        """``%papers --sources [add PATH | add zotero | sync [NAME] | remove NAME]``."""
+        sources = self.index.sources
+        action, rest = (words[0], words[1:]) if words else ("list", [])
+        if action == "add" and rest == ["zotero"]:
+            _sources_said(sources.add_zotero())
+        elif action == "add" and len(rest) == 1:
+            _sources_said(sources.add(Path(rest[0]).expanduser()))
+        elif action == "sync" and len(rest) <= 1:
+            for report in sources.sync(rest[0] if rest else None):
+                _sources_said(report)
+        elif action == "remove" and len(rest) == 1:
+            print(f"%papers: removed the source {rest[0]}: {sources.remove(rest[0])} papers left the index")
+        elif action == "list" and not rest:
+            states = sources.list()
+            print("%papers: no sources; add one with %papers --sources add PATH" if not states else "\n".join(
+                f"{s.name}: {s.kind}, {len(s.papers)} papers, {'missing' if s.missing else 'ok'}"
+                f"{f', {len(s.problems)} problems' if s.problems else ''}, {s.path}" for s in states))
+        else:
+            raise UsageError("%papers --sources: list (nothing), add PATH, add zotero, sync [NAME] or remove NAME")
+        return None
+
     def _add(self, name: str):
         path = Path(name).expanduser()
         if not path.is_file():
@@ -176,6 +205,12 @@ class PapersMagics(Magics):
         for problem in report.skipped:
             print(f"  skipped {problem}")
         return None
+
+
+def _sources_said(report) -> None:
+    print(f"%papers: {report}")
+    for problem in report.problems[:20]:
+        print(f"  {problem}")
 
 
 def register(ipython) -> PapersMagics:

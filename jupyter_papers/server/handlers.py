@@ -12,6 +12,7 @@ import json
 import threading
 import zlib
 from pathlib import Path
+from urllib.parse import quote
 
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
@@ -26,18 +27,22 @@ MAX_UPLOAD = 32 * 2**20  # bytes of an upload, before and after gunzip; larger f
 MAX_PATH = 1024
 
 
+def server_index(settings) -> jp.PaperIndex:
+    """The server's index, opened on first use (by a request or the sources' watcher)."""
+    if settings.get("jupyter_papers_index") is None:
+        settings["jupyter_papers_index"] = jp.open_index(settings.get("jupyter_papers_index_dir"))
+    return settings["jupyter_papers_index"]
+
+
 class PapersHandler(APIHandler):
     TIME_LIMIT = 60.0  # seconds a request's work may take before it is answered with a 503
 
     @property
     def index(self) -> jp.PaperIndex:
-        settings = self.settings
-        if settings.get("jupyter_papers_index") is None:
-            try:
-                settings["jupyter_papers_index"] = jp.open_index(settings.get("jupyter_papers_index_dir"))
-            except jp.IndexBrokenError as error:
-                raise tornado.web.HTTPError(503, str(error)) from None
-        return settings["jupyter_papers_index"]
+        try:
+            return server_index(self.settings)
+        except jp.IndexBrokenError as error:
+            raise tornado.web.HTTPError(503, str(error)) from None
 
     async def run(self, function, *args, **kwargs):
         """In a daemon thread: a server told to stop stops at once, not when an import of
@@ -319,6 +324,74 @@ class ReferencesHandler(BibliographyHandler):
                      "listed": references.listed, "keys": keys, "cell": {"source": source, "marker": marker}})
 
 
+class SourcesHandler(PapersHandler):
+    """The index's sources: list (GET), add (POST {"path", "name"} or {"zotero": true}),
+    sync (POST .../NAME/sync, or all: POST .../sync), remove (DELETE .../NAME)."""
+
+    USAGE = 'send JSON {"path": "/path/to/refs.bib", "name": "optional"} or {"zotero": true}'
+
+    @tornado.web.authenticated
+    async def get(self, name: str | None = None, action: str | None = None):
+        states = await self.run(self.index.sources.list)
+        self.finish({"sources": [state.summary() for state in states]})
+
+    @tornado.web.authenticated
+    async def post(self, name: str | None = None, action: str | None = None):
+        from jupyter_papers.sources.registry import SourceError
+        from jupyter_papers.sources.zotero import ZoteroError
+
+        sources = self.index.sources
+        try:
+            if action == "sync" or name == "sync":
+                reports = await self.run(sources.sync, None if name == "sync" else name)
+                return self.finish({"synced": [vars(report) for report in reports]})
+            if name is not None:
+                raise tornado.web.HTTPError(404, f"POST a source to /sources, or sync one at /sources/{name}/sync")
+            request = self.json_request(self.USAGE)
+            path, label = request.get("path"), request.get("name")
+            if label is not None and (not isinstance(label, str) or not label.strip() or len(label) > 100):
+                raise tornado.web.HTTPError(400, f"name must be a short text: {self.USAGE}")
+            if request.get("zotero") is True:
+                report = await self.run(sources.add_zotero, path, label or "zotero")
+            elif isinstance(path, str) and path.strip() and "\0" not in path and len(path) <= MAX_PATH:
+                report = await self.run(sources.add, path, label)
+            else:
+                raise tornado.web.HTTPError(400, f"path must be a file or folder: {self.USAGE}")
+        except (SourceError, ZoteroError) as error:
+            raise tornado.web.HTTPError(400, str(error)) from None
+        self.finish(vars(report))
+
+    @tornado.web.authenticated
+    async def delete(self, name: str | None = None, action: str | None = None):
+        from jupyter_papers.sources.registry import SourceError
+
+        if name is None or action is not None:
+            raise tornado.web.HTTPError(400, "DELETE /sources/NAME")
+        try:
+            removed = await self.run(self.index.sources.remove, name)
+        except SourceError as error:
+            raise tornado.web.HTTPError(404, str(error)) from None
+        self.finish({"removed": name, "papers_removed": removed})
+
+
+class PdfHandler(PapersHandler):
+    """The PDF attachment of a paper, as the index knows it (a Zotero attachment, a .bib
+    ``file`` field): never a path taken from the request."""
+
+    @tornado.web.authenticated
+    async def get(self, paper_id: str):
+        paper = await self.paper_or_404(paper_id)
+        pdf = paper.extra.get("pdf", "")
+        if not pdf:
+            raise tornado.web.HTTPError(404, f"the paper {paper_id!r} has no PDF attachment the index knows")
+        path = Path(pdf)
+        if not path.is_file() or path.suffix.lower() != ".pdf":
+            raise tornado.web.HTTPError(404, f"the PDF of {paper_id!r} is not on this machine any more: {pdf}")
+        self.set_header("Content-Disposition", f'inline; filename="{quote(path.name)}"')
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish(await self.run(path.read_bytes), set_content_type="application/pdf")
+
+
 def setup_handlers(serverapp) -> None:
     web_app = serverapp.web_app
     base = url_path_join(web_app.settings["base_url"], "jupyter-papers")
@@ -333,5 +406,8 @@ def setup_handlers(serverapp) -> None:
         (base + paper + "/cite", CiteHandler),
         (base + paper + "/abstract", AbstractHandler),
         (base + paper + "/related", RelatedHandler),
+        (base + paper + "/pdf", PdfHandler),
+        (url_path_join(base, "sources"), SourcesHandler),
+        (url_path_join(base, "sources") + r"/(?P<name>[^/]+)(?:/(?P<action>sync))?", SourcesHandler),
         (base + paper, PaperHandler),
     ])

@@ -26,6 +26,8 @@ class Problem:
     origin: str
     line: int | None
     message: str
+    broken: bool = False  # the input itself did not parse there (what follows may be missing), not one record
+
 
     def __str__(self) -> str:
         where = f"{self.origin}:{self.line}" if self.line else self.origin

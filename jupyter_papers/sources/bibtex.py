@@ -10,6 +10,7 @@ import dataclasses
 import itertools
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import bibtexparser
 from bibtexparser.library import Library
@@ -271,6 +272,25 @@ def _arxiv_id(get) -> str:
     return ""
 
 
+def _attached_pdf(entry: Entry, bib: Path | None) -> str:
+    """The first PDF of the entry's ``file`` field that exists on this machine, as Zotero,
+    JabRef, Mendeley and Better BibTeX write it: ``Description:path:mime`` items separated
+    by ``;`` (``\\:`` for a colon in the path), or a bare path; relative to the .bib file."""
+    field = entry.fields_dict.get("file") or entry.fields_dict.get("pdf")
+    if field is None or not isinstance(field.value, str) or bib is None:
+        return ""
+    for item in re.split(r"(?<!\\);", field.value.strip("{}")):
+        parts = [part.replace("\\:", ":") for part in re.split(r"(?<!\\):", item)]
+        if len(parts) >= 3:  # Description:path:mime, where the path may hold a drive's colon
+            parts = [":".join(parts[1:-1])]
+        for candidate in parts:
+            path = Path(candidate.strip())
+            path = path if path.is_absolute() else bib.parent / path
+            if path.suffix.lower() == ".pdf" and path.is_file():
+                return str(path.resolve())
+    return ""
+
+
 def paper_from_entry(entry: Entry) -> Paper:
     raw = {f.key.lower(): f.value for f in entry.fields if isinstance(f.value, str)}
 
@@ -360,7 +380,7 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
     origin = source.origin
     if len(source.text) > MAX_FILE:
         report(Problem(origin, None, f"larger than {MAX_FILE // 2**20} MB of BibTeX, which is read whole "
-                                     "(a million entries took 11 minutes and 1.9 GB): split the file"))
+                                     "(a million entries took 11 minutes and 1.9 GB): split the file", broken=True))
         return
     library = bibtexparser.parse_string(_blank_comment_lines(source.text))
     entries = list(library.entries)
@@ -372,7 +392,7 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
         else:
             start = (block.raw or "").strip().split("\n", 1)[0][:60]
             why = str(block.error) or "syntax error, such as an unclosed brace or quote"
-            report(Problem(origin, line, f"entry skipped ({why}): {start}"))
+            report(Problem(origin, line, f"entry skipped ({why}): {start}", broken=True))
     entries.sort(key=lambda e: e.start_line or 0)
     _resolve_macros(library, entries)
     _inherit_crossrefs(entries)
@@ -389,6 +409,9 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
             line = entry.start_line + 1 if entry.start_line is not None else None
             report(Problem(origin, line, f"entry {entry.key!r} has no title; skipped"))
             continue
+        pdf = _attached_pdf(entry, source.path)
+        if pdf:
+            paper.extra["pdf"] = pdf
         while paper.key.lower() in seen:  # a duplicate key: keep both entries
             number = next(copies.setdefault(entry.key.lower(), itertools.count(2)))
             paper = dataclasses.replace(paper, key=f"{entry.key}-{number}", id="")

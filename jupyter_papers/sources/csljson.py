@@ -72,14 +72,14 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
     try:
         data = json.loads(source.text)
     except ValueError as error:
-        report(Problem(origin, getattr(error, "lineno", None), f"not valid JSON: {error.msg}"))
+        report(Problem(origin, getattr(error, "lineno", None), f"not valid JSON: {error.msg}", broken=True))
         return
     except RecursionError:
-        report(Problem(origin, None, "JSON nested too deeply to read"))
+        report(Problem(origin, None, "JSON nested too deeply to read", broken=True))
         return
     items = data.get("items", [data]) if isinstance(data, dict) else data
     if not isinstance(items, list):
-        report(Problem(origin, None, "expected a JSON array of CSL items"))
+        report(Problem(origin, None, "expected a JSON array of CSL items", broken=True))
         return
     for number, item in enumerate(items, 1):
         if not isinstance(item, dict):

@@ -73,7 +73,7 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
         try:
             record = json.loads(line)
         except ValueError as error:
-            report(Problem(origin, number, f"not valid JSON ({error.args[0].split(':')[0]}); line skipped"))
+            report(Problem(origin, number, f"not valid JSON ({error.args[0].split(':')[0]}); line skipped", broken=True))
             continue
         except RecursionError:
             report(Problem(origin, number, "JSON nested too deeply to read; line skipped"))

@@ -1,0 +1,280 @@
+"""Sources: the files, folders and Zotero libraries an index is kept in step with.
+
+The registry lives beside the index (``sources.json``) and remembers, for each source,
+which papers it holds (by the id the source gives them, with a fingerprint of each
+record and the id the paper has in the index), and how its files looked at the last sync
+(size, modification time, content hash). A sync then costs a ``stat`` for an unchanged
+source, a hash for a touched but unchanged one, and otherwise adds what is new, updates
+what changed and removes what left the source, unless another source still holds it.
+A source that cannot be read (missing, half written, a newer Zotero) keeps its papers
+and says why. Syncs take a lock beside the registry: two processes syncing at once sync
+one after the other, and neither loses or doubles anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import Problem, UnknownFormatError, read_papers, zotero
+
+REGISTRY = "sources.json"
+LOCK_TIMEOUT = 300.0
+FILE_SUFFIXES = (".bib", ".bibtex", ".biblatex", ".json", ".jsonl", ".ndjson")
+
+
+class SourceError(ValueError):
+    """A source that cannot be added, found or removed; the message says why."""
+
+
+@dataclass
+class SourceState:
+    name: str
+    kind: str                      # bibtex, csljson, jsonl, folder, zotero
+    path: str
+    papers: dict[str, list] = field(default_factory=dict)   # source id -> [fingerprint, index id]
+    files: dict[str, list] = field(default_factory=dict)    # path -> [size, mtime_ns, sha256]
+    last_sync: float | None = None
+    problems: list[str] = field(default_factory=list)
+    missing: bool = False
+
+    def summary(self) -> dict:
+        """What ``sources list`` and the REST API show."""
+        return {"name": self.name, "kind": self.kind, "path": self.path, "papers": len(self.papers),
+                "last_sync": self.last_sync, "problems": self.problems, "missing": self.missing}
+
+
+@dataclass
+class SyncReport:
+    name: str
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: bool = False          # nothing changed on disk: not read at all
+    problems: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        if self.skipped:
+            return f"{self.name}: unchanged"
+        text = f"{self.name}: added {self.added}, updated {self.updated}, removed {self.removed}"
+        return text + (f", {len(self.problems)} problems" if self.problems else "")
+
+
+class Sources:
+    """The sources of one index (``index.sources``)."""
+
+    def __init__(self, index):
+        self.index = index
+        self.file = Path(index.path) / REGISTRY
+
+    # the registry ------------------------------------------------------------------------
+    def _lock(self):
+        from filelock import FileLock
+
+        return FileLock(str(self.file) + ".lock", timeout=LOCK_TIMEOUT)
+
+    def _load(self) -> dict[str, SourceState]:
+        if not self.file.exists():
+            return {}
+        try:
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+            return {name: SourceState(**state) for name, state in data.items()}
+        except (ValueError, TypeError) as error:
+            raise SourceError(f"{self.file}: the list of sources cannot be read ({error}); remove the file and "
+                              "add the sources again") from None
+
+    def _save(self, states: dict[str, SourceState]) -> None:
+        from ..citations.bibfile import write_atomically
+
+        text = json.dumps({name: asdict(state) for name, state in states.items()}, ensure_ascii=False, indent=1)
+        write_atomically(self.file, (text + "\n").encode("utf-8"))
+
+    def list(self) -> list[SourceState]:
+        return list(self._load().values())
+
+    def get(self, name: str) -> SourceState:
+        states = self._load()
+        if name not in states:
+            raise SourceError(f"no source named {name!r}; the sources are: {', '.join(states) or 'none'}")
+        return states[name]
+
+    # adding and removing -----------------------------------------------------------------
+    def add(self, path: str | os.PathLike, name: str | None = None) -> SyncReport:
+        """Register a .bib / CSL-JSON / JSON Lines file, a folder of them, or a Zotero data
+        directory, and sync it."""
+        path = Path(path).expanduser().absolute()
+        if not path.exists():
+            raise SourceError(f"{path}: no such file or folder")
+        kind = _kind_of(path)
+        with self._lock():
+            states = self._load()
+            for state in states.values():
+                if Path(state.path) == path:
+                    raise SourceError(f"{path} is already the source {state.name!r}")
+            name = name or _free_name(path, states)
+            if name in states:
+                raise SourceError(f"a source is already named {name!r}")
+            states[name] = SourceState(name=name, kind=kind, path=str(path))
+            report = self._sync_one(states, states[name])
+            self._save(states)
+        return report
+
+    def add_zotero(self, data_dir: str | os.PathLike | None = None, name: str = "zotero") -> SyncReport:
+        """Register the Zotero library where Zotero keeps it (or in ``data_dir``)."""
+        return self.add(Path(data_dir) if data_dir else zotero.find_data_directory(), name=name)
+
+    def remove(self, name: str) -> int:
+        """Forget a source; its papers leave the index unless another source holds them.
+        Returns how many left."""
+        with self._lock():
+            states = self._load()
+            if name not in states:
+                raise SourceError(f"no source named {name!r}; the sources are: {', '.join(states) or 'none'}")
+            gone = states.pop(name)
+            removed = self._remove_papers(states, [entry[1] for entry in gone.papers.values()])
+            self._save(states)
+        return removed
+
+    # syncing -----------------------------------------------------------------------------
+    def sync(self, name: str | None = None) -> list[SyncReport]:
+        """Bring the index in step with one source, or all of them."""
+        with self._lock():
+            states = self._load()
+            if name is not None and name not in states:
+                raise SourceError(f"no source named {name!r}; the sources are: {', '.join(states) or 'none'}")
+            reports = [self._sync_one(states, state) for state in states.values() if name in (None, state.name)]
+            self._save(states)
+        return reports
+
+    def _sync_one(self, states: dict[str, SourceState], state: SourceState) -> SyncReport:
+        report = SyncReport(state.name)
+        path = Path(state.path)
+        if not path.exists():
+            state.missing = True
+            state.problems = [f"{path} is missing: its {len(state.papers)} papers are kept until it is removed"]
+            report.problems, report.skipped = list(state.problems), True
+            return report
+        if state.missing:  # back again (remounted, restored)
+            state.missing, state.problems = False, []
+        files = _files_of(state.kind, path)
+        signature = _signature(files, state.files)
+        if {f: entry[2] for f, entry in signature.items()} == {f: entry[2] for f, entry in state.files.items()}:
+            state.files = signature  # touched, or copied back, but the same bytes: nothing to read
+            report.skipped = True
+            return report
+        try:
+            papers, problems = _read(state.kind, path, files)
+        except (zotero.ZoteroError, UnknownFormatError, OSError) as error:
+            state.problems = [f"{error}; the last good papers are kept"]
+            report.problems = list(state.problems)
+            return report
+        readable = not any(problem.broken for problem in problems)  # a file half written hides entries
+        fresh: dict[str, list] = {}
+        changed = []
+        for paper in papers:
+            fingerprint = _fingerprint(paper)
+            before = state.papers.get(paper.id)
+            if before and before[0] == fingerprint:
+                fresh[paper.id] = before
+                report.unchanged += 1
+            else:
+                changed.append(paper)
+                fresh[paper.id] = [fingerprint, None]
+        if changed:
+            added = self.index.add(changed)
+            report.added, report.updated = added.added, added.updated
+            report.unchanged += added.unchanged
+            for paper in changed:
+                fresh[paper.id][1] = added.held.get(paper.id, paper.id)
+        left = [entry[1] for source_id, entry in state.papers.items() if source_id not in fresh]
+        if readable:
+            state.papers = fresh
+            report.removed = self._remove_papers(states, left)
+        else:
+            state.papers = {**state.papers, **fresh}
+            if left:
+                problems.append(Problem(state.path, None, f"{len(left)} papers no longer read from it are kept "
+                                                          "until it reads without problems"))
+        state.files = signature
+        state.problems = [str(problem) for problem in problems]
+        state.last_sync = time.time()
+        report.problems = list(state.problems)
+        return report
+
+    def _remove_papers(self, states: dict[str, SourceState], index_ids: list[str]) -> int:
+        """Remove these papers from the index, except those another source still holds."""
+        held = {entry[1] for state in states.values() for entry in state.papers.values()}
+        removed = 0
+        for index_id in index_ids:
+            if index_id and index_id not in held and self.index.remove(index_id):
+                removed += 1
+        return removed
+
+
+def _kind_of(path: Path) -> str:
+    if path.is_dir():
+        return "zotero" if zotero.is_data_directory(path) else "folder"
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    if not suffixes or suffixes[-1] not in FILE_SUFFIXES:
+        raise SourceError(f"{path}: a source is a .bib, .json or .jsonl file, a folder of them, or Zotero's data "
+                          "directory")
+    return {".json": "csljson", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffixes[-1], "bibtex")
+
+
+def _free_name(path: Path, states: dict) -> str:
+    base = path.stem if path.is_file() else path.name or "source"
+    name, number = base, 2
+    while name in states:
+        name, number = f"{base}-{number}", number + 1
+    return name
+
+
+def _files_of(kind: str, path: Path) -> list[Path]:
+    """The files whose change means the source changed."""
+    if kind == "zotero":
+        return [f for f in (path / zotero.DATABASE, path / (zotero.DATABASE + "-wal"), path / "better-bibtex.sqlite")
+                if f.is_file()]
+    if kind == "folder":
+        return sorted(f for f in path.rglob("*") if f.is_file() and not f.name.startswith(".") and any(
+            f.name.lower().endswith(s) or f.name.lower().endswith(s + ".gz") for s in FILE_SUFFIXES))
+    return [path]
+
+
+def _signature(files: list[Path], before: dict[str, list]) -> dict[str, list]:
+    """Size and modification time of each file, and its content hash, computed only when
+    the other two changed."""
+    signature = {}
+    for file in files:
+        info = file.stat()
+        old = before.get(str(file))
+        if old and old[0] == info.st_size and old[1] == info.st_mtime_ns:
+            signature[str(file)] = old
+            continue
+        digest = hashlib.sha256()
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        signature[str(file)] = [info.st_size, info.st_mtime_ns, digest.hexdigest()]
+    return signature
+
+
+def _read(kind: str, path: Path, files: list[Path]):
+    problems: list[Problem] = []
+    if kind == "zotero":
+        return list(zotero.read_library(path, problems.append)), problems
+    papers = []
+    for file in files:
+        reading = read_papers(file, format=None if kind == "folder" else kind)
+        papers += list(reading)
+        problems += reading.problems
+    return papers, problems
+
+
+def _fingerprint(paper) -> str:
+    record = {k: v for k, v in paper.to_dict().items() if k != "source"}
+    return hashlib.sha1(json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
