@@ -39,6 +39,8 @@ export interface IPaper {
   arxiv_id: string;
   url: string;
   key: string;
+  /** Zotero item, collections, library, and ``pdf``: an attachment the server serves */
+  extra?: { [name: string]: string };
 }
 
 export interface IHit {
@@ -169,4 +171,39 @@ export function inlineCitation(ids: string[], format: string, narrative = false)
     method: 'POST',
     body: JSON.stringify({ ids, format, narrative })
   });
+}
+
+/** A registered source, as the server lists it. */
+export interface ISource {
+  name: string;
+  kind: string;
+  path: string;
+  papers: number;
+  last_sync: number | null;
+  problems: string[];
+  missing: boolean;
+}
+
+export function sources(): Promise<{ sources: ISource[] }> {
+  return requestAPI<{ sources: ISource[] }>('sources');
+}
+
+export function addSource(path: string, zotero = false): Promise<{ name: string; added: number; problems: string[] }> {
+  return requestAPI('sources', { method: 'POST', body: JSON.stringify(zotero ? { zotero: true, path: path || null } : { path }) });
+}
+
+export function syncSource(name?: string): Promise<{ synced: { name: string }[] }> {
+  return requestAPI(name ? `sources/${encodeURIComponent(name)}/sync` : 'sources/sync', { method: 'POST' });
+}
+
+/** The PDF attachment of a paper, as bytes the server read from the file the index knows. */
+export async function pdfOf(id: string): Promise<ArrayBuffer> {
+  const settings = ServerConnection.makeSettings();
+  const url = URLExt.join(settings.baseUrl, 'jupyter-papers', paperPath(id), 'pdf');
+  const response = await ServerConnection.makeRequest(url, {}, settings);
+  if (!response.ok) {
+    const text = await response.text();
+    throw new Error((text && JSON.parse(text).message) || `${response.status} ${response.statusText}`);
+  }
+  return response.arrayBuffer();
 }

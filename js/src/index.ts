@@ -4,15 +4,16 @@
  * the kernel (%papers) inserts cells.
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget, Notification } from '@jupyterlab/apputils';
 import { IEditorExtensionRegistry } from '@jupyterlab/codemirror';
 import { PathExt } from '@jupyterlab/coreutils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 
-import { addPapers } from './api';
+import { addPapers, IPaper, pdfOf } from './api';
 import { registerCommTargets } from './comm';
 import { registerCitationCompletion } from './completion';
 import { passageAt } from './notebook';
@@ -37,12 +38,49 @@ const papersIcon = new LabIcon({
     'M7 12h10v1.5H7V12zm0 3h10v1.5H7V15zm0 3h6v1.5H7V18z"/></svg>'
 });
 
+/** A paper's PDF attachment in JupyterLab's own PDF viewer (the application/pdf renderer). */
+async function openPdf(app: JupyterFrontEnd, rendermime: IRenderMimeRegistry | null, paper: IPaper): Promise<void> {
+  const id = `jupyter-papers-pdf-${paper.id.replace(/[^\w-]/g, '-')}`;
+  for (const open of app.shell.widgets('main')) {
+    if (open.id === id) {
+      app.shell.activateById(id);
+      return;
+    }
+  }
+  const bytes = new Uint8Array(await pdfOf(paper.id));
+  if (!rendermime || !rendermime.mimeTypes.includes('application/pdf')) {
+    throw new Error('this JupyterLab has no PDF viewer');
+  }
+  let binary = '';
+  for (let start = 0; start < bytes.length; start += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(start, start + 0x8000));
+  }
+  const renderer = rendermime.createRenderer('application/pdf');
+  const widget = new MainAreaWidget({ content: renderer });
+  widget.id = id;
+  widget.addClass('jp-papers-pdf');
+  widget.title.label = paper.title || paper.id;
+  widget.title.caption = paper.extra?.pdf ?? '';
+  widget.title.closable = true;
+  app.shell.add(widget, 'main');
+  app.shell.activateById(widget.id);
+  // the viewer renders once it is in the page
+  await renderer.renderModel(new MimeModel({ data: { 'application/pdf': btoa(binary) } }));
+}
+
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'Search papers from a sidebar and insert citations and abstracts into notebooks.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette, ILayoutRestorer, ISettingRegistry, IDefaultFileBrowser, IEditorExtensionRegistry],
+  optional: [
+    ICommandPalette,
+    ILayoutRestorer,
+    ISettingRegistry,
+    IDefaultFileBrowser,
+    IEditorExtensionRegistry,
+    IRenderMimeRegistry
+  ],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
@@ -50,9 +88,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
     settingRegistry: ISettingRegistry | null,
     fileBrowser: IDefaultFileBrowser | null,
-    editorExtensions: IEditorExtensionRegistry | null
+    editorExtensions: IEditorExtensionRegistry | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
     const panel = new PapersPanel(tracker);
+    panel.onOpenPdf = paper => openPdf(app, rendermime, paper);
     registerCommTargets(tracker, (notebook, style) => updateReferences(notebook, panel.settings, style));
     if (editorExtensions) {
       registerCitationCompletion(editorExtensions, () => panel.settings.inlineFormat);

@@ -10,6 +10,7 @@ import { Widget } from '@lumino/widgets';
 import * as api from './api';
 import { appendHighlighted } from './highlight';
 import { IInlineTarget, inlineTarget, insertCellBelow, insertInline } from './notebook';
+import { SourcesView } from './sources';
 
 export interface IPanelSettings {
   style: string;
@@ -80,7 +81,11 @@ export class PapersPanel extends Widget {
     const references = element('button', 'jp-papers-references jp-mod-styled', 'References');
     references.title = "Update the notebook's References cell: every paper its Markdown cells cite";
     references.onclick = () => this.onUpdateReferences();
-    header.append(this.input, years, references, this.status, this.suggestion, this.error);
+    this.sources = new SourcesView(
+      () => this.refresh(),
+      message => this.showError(message)
+    );
+    header.append(this.input, years, references, this.status, this.suggestion, this.error, this.sources.node);
 
     this.selectionBar = element('div', 'jp-papers-selection');
     this.selectionText = element('span', 'jp-papers-selection-count');
@@ -133,6 +138,21 @@ export class PapersPanel extends Widget {
     if (!this.results) {
       void this.search(false);
     }
+    if (this.isVisible) {
+      this.sources.start();
+    }
+  }
+
+  protected onAfterShow(): void {
+    this.sources.start();
+  }
+
+  protected onAfterHide(): void {
+    this.sources.stop();
+  }
+
+  protected onBeforeDetach(): void {
+    this.sources.stop();
   }
 
   protected onActivateRequest(): void {
@@ -264,6 +284,9 @@ export class PapersPanel extends Widget {
     button('Inline', 'inline', () => this.insertInlineCitation(paper));
     button('BibTeX', 'bibtex', () => this.copyBibtex(paper));
     button('Related', 'related', () => this.showRelated(paper));
+    if (paper.extra?.pdf) {
+      button('PDF', 'pdf', () => this.onOpenPdf(paper));
+    }
     const choose = element('input', 'jp-papers-choose');
     choose.type = 'checkbox';
     choose.checked = this.chosen.some(p => p.id === paper.id);
@@ -429,6 +452,9 @@ export class PapersPanel extends Widget {
     }
   }
 
+  /** Set by the plugin: opens a paper's PDF attachment in JupyterLab's PDF viewer. */
+  onOpenPdf: (paper: api.IPaper) => Promise<void> = async () => undefined;
+
   /** Set by the plugin: runs the "update the notebook's references" command. */
   onUpdateReferences: () => void = () => undefined;
 
@@ -470,6 +496,7 @@ export class PapersPanel extends Widget {
     this.input.focus();
   }
 
+  private sources: SourcesView;
   private input: HTMLInputElement;
   private yearFrom: HTMLInputElement;
   private yearTo: HTMLInputElement;

@@ -21,8 +21,10 @@ REGISTRY = "sources.json"
 
 
 class SourceWatcher:
-    def __init__(self, index_of, log: logging.Logger | None = None):
-        """``index_of()``: the server's index (opened on first use)."""
+    def __init__(self, index_dir: Path, index_of, log: logging.Logger | None = None):
+        """``index_of()``: the server's index (opened on first use), in ``index_dir``: it is
+        opened here only once a source is registered there."""
+        self.index_dir = Path(index_dir)
         self.index_of = index_of
         self.log = log or logging.getLogger("jupyter_papers")
         self.synced = asyncio.Event()   # set after each sync: tests and the REST API wait on it
@@ -38,6 +40,9 @@ class SourceWatcher:
 
         first = True
         while not self._stop.is_set():
+            if not (self.index_dir / REGISTRY).exists():  # no source yet: a stat every second
+                await self._sleep(1)
+                continue
             try:
                 index = self.index_of()
                 states = await asyncio.to_thread(index.sources.list)
