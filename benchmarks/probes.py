@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE))
 import workload  # noqa: E402
 
 sys.path.insert(0, str(HERE.parent))
-from tests.test_reliability import write_jsonl  # noqa: E402
+from tests.conftest import write_jsonl  # noqa: E402
 
 FIXTURES = HERE.parent / "tests" / "data" / "bib"
 SLOW = 10.0  # seconds: a case slower than this counts as blocking

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,31 @@ def empty_index(tmp_path):
 @pytest.fixture
 def resonance(demo_index):
     return demo_index.get("2403.00071")
+
+
+def write_jsonl(path, start: int, count: int, prefix: str = "mine"):
+    """Papers of the user's own, ids ``{prefix}-{n}``, as JSON Lines."""
+    with open(path, "w", encoding="utf-8") as out:
+        for n in range(start, start + count):
+            out.write(json.dumps({"id": f"{prefix}-{n}", "title": f"Paper {prefix} {n} on topic {n % 17}",
+                                  "abstract": f"Abstract {n} about things", "authors": [f"Ann Author{n % 13}"],
+                                  "year": 2000 + n % 25}) + "\n")
+    return path
+
+
+def count(path) -> int:
+    with jp.open_index(path) as index:
+        return len(index)
+
+
+@pytest.fixture
+def thousand(tmp_path):
+    """An index of 1,000 papers of the user's own."""
+    path = tmp_path / "index"
+    index = jp.open_index(path)
+    index.add(jp.read_papers(write_jsonl(tmp_path / "mine.jsonl", 0, 1000)))
+    index.close()
+    return path
 
 
 @pytest.fixture

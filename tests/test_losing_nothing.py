@@ -21,7 +21,7 @@ import jupyter_papers as jp
 from jupyter_papers.backends.whoosh import rebuild
 from jupyter_papers.citations.bibfile import BibliographyError
 
-from .test_reliability import count, thousand, write_jsonl  # noqa: F401 (a fixture)
+from .conftest import count, write_jsonl
 
 IMPORTER = textwrap.dedent("""
     import resource, signal, sys

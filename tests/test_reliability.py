@@ -23,36 +23,13 @@ import jupyter_papers as jp
 from jupyter_papers.index import VERSION_FILE, IndexBrokenError
 from jupyter_papers.backends.whoosh.rebuild import rebuild_index
 
-
-def write_jsonl(path, start: int, count: int, prefix: str = "mine"):
-    """Papers of the user's own, ids ``{prefix}-{n}``, as JSON Lines."""
-    with open(path, "w", encoding="utf-8") as out:
-        for n in range(start, start + count):
-            out.write(json.dumps({"id": f"{prefix}-{n}", "title": f"Paper {prefix} {n} on topic {n % 17}",
-                                  "abstract": f"Abstract {n} about things", "authors": [f"Ann Author{n % 13}"],
-                                  "year": 2000 + n % 25}) + "\n")
-    return path
+from .conftest import count, write_jsonl
 
 
 def cli(*args, home=None) -> subprocess.Popen:
     env = dict(os.environ, JUPYTER_PAPERS_HOME=str(home)) if home else None
     return subprocess.Popen([sys.executable, "-m", "jupyter_papers.cli", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
-
-
-@pytest.fixture
-def thousand(tmp_path):
-    """An index of 1,000 papers of the user's own."""
-    path = tmp_path / "index"
-    index = jp.open_index(path)
-    index.add(jp.read_papers(write_jsonl(tmp_path / "mine.jsonl", 0, 1000)))
-    index.close()
-    return path
-
-
-def count(path) -> int:
-    with jp.open_index(path) as index:
-        return len(index)
 
 
 def test_a_rebuild_killed_at_any_moment_loses_nothing(thousand):
