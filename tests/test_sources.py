@@ -278,3 +278,35 @@ def test_zotero_is_found_where_its_profile_says(tmp_path):
     (tmp_path / "Zotero").mkdir()
     (tmp_path / "Zotero" / "zotero.sqlite").write_bytes(b"")
     assert zotero.find_data_directory(tmp_path) == tmp_path / "Zotero"
+
+
+def test_a_sync_parses_only_the_entries_that_changed_and_keeps_the_others_problems(empty_index, tmp_path,
+                                                                                monkeypatch):
+    from jupyter_papers.sources import bibtex
+
+    bib = tmp_path / "big.bib"
+    untitled = "@misc{untitled2020,\n  author = {Doe, Jane}\n}\n\n"
+    bib.write_text("".join(entry(f"k{n}", f"Paper {n}") for n in range(50)) + untitled)
+    empty_index.sources.add(bib)
+    parsed = []
+    real_read = bibtex.read
+    monkeypatch.setattr(bibtex, "read", lambda source, report: (parsed.append(source.text.count("@")),
+                                                               real_read(source, report))[1])
+    bib.write_text(entry("new1", "A new first paper") + "".join(
+        entry(f"k{n}", f"Paper {n}" + (" revised" if n == 7 else "")) for n in range(50)) + untitled)
+    (report,) = empty_index.sources.sync()
+    assert parsed == [2], "only the new entry and the edited one were parsed"
+    assert (report.added, report.updated, report.unchanged, report.removed) == (1, 1, 49, 0)
+    assert empty_index.get("k7").title == "Paper 7 revised" and len(empty_index) == 51
+    line = bib.read_text().count("\n", 0, bib.read_text().index("@misc{untitled2020")) + 1
+    assert report.problems == [f"big.bib:{line}: entry 'untitled2020' has no title; skipped"], "moved with its entry"
+
+
+def test_a_changed_string_macro_or_a_crossref_reads_the_whole_file(empty_index, tmp_path):
+    bib = tmp_path / "macros.bib"
+    bib.write_text('@string{jn = "Journal One"}\n\n' + entry("m1", "Macro paper").replace("{J}", "jn"))
+    empty_index.sources.add(bib)
+    assert empty_index.get("m1").venue == "Journal One"
+    bib.write_text('@string{jn = "Journal Two"}\n\n' + entry("m1", "Macro paper").replace("{J}", "jn"))
+    empty_index.sources.sync()
+    assert empty_index.get("m1").venue == "Journal Two", "the unchanged entry was read again with the new macro"

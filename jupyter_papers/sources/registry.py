@@ -20,7 +20,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import Problem, UnknownFormatError, read_papers, zotero
+from . import Problem, UnknownFormatError, decode, read_papers, zotero
+from .bibblocks import block_at, blocks_of, needs_whole_file, shared_digest, with_only
 
 REGISTRY = "sources.json"
 LOCK_TIMEOUT = 300.0
@@ -41,6 +42,8 @@ class SourceState:
     last_sync: float | None = None
     problems: list[str] = field(default_factory=list)
     missing: bool = False
+    blocks: dict[str, dict] = field(default_factory=dict)  # a .bib entry's hash -> its papers' ids, its problems
+    shared: str | None = None                               # hash of the .bib's @string and @preamble blocks
 
     def summary(self) -> dict:
         """What ``sources list`` and the REST API show."""
@@ -168,13 +171,14 @@ class Sources:
             report.skipped = True
             return report
         try:
-            papers, problems = _read(state.kind, path, files)
+            papers, problems, kept = _read(state, path, files)
         except (zotero.ZoteroError, UnknownFormatError, OSError) as error:
             state.problems = [f"{error}; the last good papers are kept"]
             report.problems = list(state.problems)
             return report
         readable = not any(problem.broken for problem in problems)  # a file half written hides entries
-        fresh: dict[str, list] = {}
+        fresh: dict[str, list] = {source_id: state.papers[source_id] for source_id in kept if source_id in state.papers}
+        report.unchanged = len(fresh)
         changed = []
         for paper in papers:
             fingerprint = _fingerprint(paper)
@@ -263,16 +267,63 @@ def _signature(files: list[Path], before: dict[str, list]) -> dict[str, list]:
     return signature
 
 
-def _read(kind: str, path: Path, files: list[Path]):
+def _read(state: SourceState, path: Path, files: list[Path]):
+    """The papers to compare, what went wrong, and the ids of papers known unchanged
+    without reading them (the entries of a .bib whose text did not change)."""
     problems: list[Problem] = []
-    if kind == "zotero":
-        return list(zotero.read_library(path, problems.append)), problems
+    if state.kind == "zotero":
+        return list(zotero.read_library(path, problems.append)), problems, []
+    if state.kind == "bibtex":
+        return _read_bib(state, path)
     papers = []
     for file in files:
-        reading = read_papers(file, format=None if kind == "folder" else kind)
+        reading = read_papers(file)
         papers += list(reading)
         problems += reading.problems
-    return papers, problems
+    return papers, problems, []
+
+
+def _read_bib(state: SourceState, path: Path):
+    """A .bib source, parsing only the entries whose text changed since the last sync
+    (bibblocks.py); the papers and problems of the others are taken from the last sync."""
+    text = decode(path.read_bytes())
+    blocks = blocks_of(text)
+    whole = not state.blocks or needs_whole_file(blocks, state.shared)
+    changed = {b.digest for b in blocks} if whole else {b.digest for b in blocks if b.digest not in state.blocks}
+    reading = read_papers(text if whole else with_only(text, blocks, changed), format="bibtex")
+    papers = []
+    for paper in reading:
+        paper.source = path.name
+        papers.append(paper)
+    problems = [Problem(path.name, p.line, p.message, p.broken) for p in reading.problems]
+    by_key = {b.key: b for b in blocks}
+    found: dict[str, dict] = {digest: {"ids": [], "problems": []} for digest in changed}
+    for paper in papers:
+        block = by_key.get(paper.key.lower())
+        if block is not None and block.digest in found:
+            found[block.digest]["ids"].append(paper.id)
+    for problem in problems:
+        block = block_at(blocks, problem.line)
+        if block is not None and block.digest in found:
+            found[block.digest]["problems"].append([problem.line, problem.message, problem.broken])
+    kept = []
+    for block in blocks:
+        if block.digest in changed:
+            continue
+        previous = state.blocks[block.digest]
+        kept += previous["ids"]
+        shift = block.first - previous.get("first", block.first)
+        problems += [Problem(path.name, line + shift, message, broken) for line, message, broken in previous["problems"]]
+    for block in blocks:
+        if block.digest in found:
+            found[block.digest]["first"] = block.first
+    broken = any(problem.broken for problem in problems)
+    unmapped = {b.digest for b in blocks if b.digest in found and b.kind not in ("string", "preamble", "comment")
+                and not found[b.digest]["ids"] and not found[b.digest]["problems"]}
+    state.blocks = {} if broken else {**{b.digest: state.blocks[b.digest] for b in blocks if b.digest not in changed},
+                                      **{d: v for d, v in found.items() if d not in unmapped}}
+    state.shared = None if broken else shared_digest(blocks)
+    return papers, sorted(problems, key=lambda p: p.line or 0), kept
 
 
 def _fingerprint(paper) -> str:
