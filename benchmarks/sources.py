@@ -76,6 +76,7 @@ def browser_figures(folder: Path, saves: int) -> dict:
 
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TOKEN, serve
 
+    (folder / "lab").mkdir()
     served = serve("jupyterlab", folder / "lab")
     lab = next(served)
     bib = lab.root / "live.bib"
@@ -87,8 +88,9 @@ def browser_figures(folder: Path, saves: int) -> dict:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"{lab.url}/lab?reset&token={TOKEN}")
-            expect(page.locator(".jp-papers-input").or_(page.locator(".jp-SideBar"))).to_be_visible(timeout=120_000)
+            expect(page.locator('.jp-SideBar [data-id="jupyter-papers-panel"]')).to_be_visible(timeout=120_000)
             page.keyboard.press("Control+Alt+p")
+            expect(page.locator(".jp-papers-input")).to_be_focused()
             for n in range(1, saves + 1):
                 title = f"Platypus census {n}"
                 page.fill(".jp-papers-input", title.lower())

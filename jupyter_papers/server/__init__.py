@@ -28,8 +28,8 @@ class PapersExtension(ExtensionApp):
         from .watcher import SourceWatcher
 
         settings = self.serverapp.web_app.settings
-        index_dir = settings.get("jupyter_papers_index_dir") or default_index_dir()
-        self.watcher = SourceWatcher(index_dir, lambda: server_index(settings), self.log)
+        self.watcher = SourceWatcher(lambda: settings.get("jupyter_papers_index_dir") or default_index_dir(),
+                                     lambda: server_index(settings), self.log)
         settings["jupyter_papers_watcher"] = self.watcher
         IOLoop.current().add_callback(self.watcher.run)
         self.log.info("jupyter_papers: REST API at /jupyter-papers/; registered sources are watched")

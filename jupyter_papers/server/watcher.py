@@ -1,6 +1,6 @@
 """The registered sources, watched: each is synced about two seconds after it changes.
 
-watchfiles reports file-system events for the sources' folders (a .bib file's folder, a
+watchfiles reports file-system events, in a daemon thread, for the sources' folders (a .bib file's folder, a
 folder source, Zotero's data directory) and for the index folder, whose sources.json
 changes when a source is added or removed (then the set of folders is read again). A file
 being written is not read half-way: a sync waits until the source's files have kept the
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from pathlib import Path
 
 SETTLE = 0.5        # seconds a source's files must stay unchanged before it is read
@@ -21,26 +22,24 @@ REGISTRY = "sources.json"
 
 
 class SourceWatcher:
-    def __init__(self, index_dir: Path, index_of, log: logging.Logger | None = None):
-        """``index_of()``: the server's index (opened on first use), in ``index_dir``: it is
-        opened here only once a source is registered there."""
-        self.index_dir = Path(index_dir)
+    def __init__(self, index_dir_of, index_of, log: logging.Logger | None = None):
+        """``index_of()``: the server's index (opened on first use), in ``index_dir_of()``:
+        it is opened here only once a source is registered there."""
+        self.index_dir_of = index_dir_of
         self.index_of = index_of
         self.log = log or logging.getLogger("jupyter_papers")
         self.synced = asyncio.Event()   # set after each sync: tests and the REST API wait on it
         self._stop = asyncio.Event()
-        self._wake = asyncio.Event()    # ends one round of watching: stopped, or the sources changed
+        self._round = threading.Event()  # set: the watching thread ends (stopped, or the sources changed)
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        self._round.set()
 
     async def run(self) -> None:
-        from watchfiles import awatch
-
-        first = True
+        loop = asyncio.get_running_loop()
         while not self._stop.is_set():
-            if not (self.index_dir / REGISTRY).exists():  # no source yet: a stat every second
+            if not (Path(self.index_dir_of()) / REGISTRY).exists():  # no source yet: a stat every second
                 await self._sleep(1)
                 continue
             try:
@@ -50,24 +49,24 @@ class SourceWatcher:
                 self.log.warning("jupyter_papers: sources not watched (%s); trying again", error)
                 await self._sleep(5)
                 continue
-            if not first:  # what changed while the folders were not watched (a stat each when nothing did)
+            self._round = threading.Event()
+            batches: asyncio.Queue = asyncio.Queue()
+            threading.Thread(target=_watch, args=(_folders(index.path, states), self._round, loop, batches),
+                             name="jupyter-papers-watcher", daemon=True).start()
+            for state in states:  # what changed while the folders were not watched (a stat each when nothing did)
+                await self._sync(index, state, settle=False)
+            while (changes := await batches.get()) is not None:
+                if isinstance(changes, Exception):  # a watched folder went away: read the sources again
+                    self._round.set()
+                    await self._sleep(1)
+                    continue
+                changed = {Path(path) for _, path in changes}
+                if any(path.name == REGISTRY and path.parent == Path(index.path) for path in changed) and (
+                        _watched(await asyncio.to_thread(index.sources.list)) != _watched(states)):
+                    self._round.set()  # a source was added or removed: watch the new set of folders
                 for state in states:
-                    await self._sync(index, state, settle=False)
-            first = False
-            folders = _folders(index.path, states)
-            self._wake = asyncio.Event()
-            try:
-                async for changes in awatch(*folders, stop_event=self._wake, debounce=DEBOUNCE_MS, step=50,
-                                            recursive=True):
-                    changed = {Path(path) for _, path in changes}
-                    if any(path.name == REGISTRY and path.parent == Path(index.path) for path in changed) and (
-                            _watched(await asyncio.to_thread(index.sources.list)) != _watched(states)):
-                        self._wake.set()  # a source was added or removed: watch the new set of folders
-                    for state in states:
-                        if any(_belongs(path, state) for path in changed):
-                            await self._sync(index, state)
-            except FileNotFoundError:  # a watched folder went away: read the sources again
-                await self._sleep(1)
+                    if any(_belongs(path, state) for path in changed):
+                        await self._sync(index, state)
 
     async def _sync(self, index, state, settle: bool = True) -> None:
         if settle:
@@ -86,6 +85,26 @@ class SourceWatcher:
             await asyncio.wait_for(self._stop.wait(), seconds)
         except asyncio.TimeoutError:
             pass
+
+
+def _watch(folders: list[str], done: threading.Event, loop, batches: asyncio.Queue) -> None:
+    """In a daemon thread (which never keeps a stopping server alive): watchfiles' events
+    for ``folders`` until ``done`` is set, each batch handed to the event loop; then None."""
+    from watchfiles import watch
+
+    def hand(item) -> None:
+        try:
+            loop.call_soon_threadsafe(batches.put_nowait, item)
+        except RuntimeError:  # the event loop has closed: the server is gone
+            done.set()
+
+    try:
+        for changes in watch(*folders, stop_event=done, debounce=DEBOUNCE_MS, step=50, recursive=True):
+            hand(changes)
+    except FileNotFoundError as error:
+        hand(error)
+    finally:
+        hand(None)
 
 
 def _watched(states) -> list[tuple[str, str, str]]:

@@ -57,6 +57,7 @@ class Source:
         else:
             self._text = str(text_or_path)
         self.origin = self.path.name if self.path else "<text>"
+        self.folder = self.path.parent if self.path else None  # what relative paths in it (a PDF) start from
 
     @property
     def text(self) -> str:
@@ -97,8 +98,12 @@ class Source:
 class Reading(Iterable[Paper]):
     """The papers of one input, read lazily; ``problems`` fills up as they are read."""
 
-    def __init__(self, text_or_path: str | bytes | os.PathLike, format: str | None = None):
+    def __init__(self, text_or_path: str | bytes | os.PathLike, format: str | None = None,
+                 file: Path | None = None):
+        """``file``: the file that text (given as such) was read from."""
         self.source = Source(text_or_path)
+        if file is not None:
+            self.source.origin, self.source.folder = file.name, file.parent
         self.origin, self.path = self.source.origin, self.source.path
         self.format = format or sniff_format(self.source.head(), self.path)
         if self.format not in FORMATS:

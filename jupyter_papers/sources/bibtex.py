@@ -272,12 +272,12 @@ def _arxiv_id(get) -> str:
     return ""
 
 
-def _attached_pdf(entry: Entry, bib: Path | None) -> str:
+def _attached_pdf(entry: Entry, folder: Path | None) -> str:
     """The first PDF of the entry's ``file`` field that exists on this machine, as Zotero,
     JabRef, Mendeley and Better BibTeX write it: ``Description:path:mime`` items separated
     by ``;`` (``\\:`` for a colon in the path), or a bare path; relative to the .bib file."""
     field = entry.fields_dict.get("file") or entry.fields_dict.get("pdf")
-    if field is None or not isinstance(field.value, str) or bib is None:
+    if field is None or not isinstance(field.value, str) or folder is None:
         return ""
     for item in re.split(r"(?<!\\);", field.value.strip("{}")):
         parts = [part.replace("\\:", ":") for part in re.split(r"(?<!\\):", item)]
@@ -285,7 +285,7 @@ def _attached_pdf(entry: Entry, bib: Path | None) -> str:
             parts = [":".join(parts[1:-1])]
         for candidate in parts:
             path = Path(candidate.strip())
-            path = path if path.is_absolute() else bib.parent / path
+            path = path if path.is_absolute() else folder / path
             if path.suffix.lower() == ".pdf" and path.is_file():
                 return str(path.resolve())
     return ""
@@ -409,7 +409,7 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
             line = entry.start_line + 1 if entry.start_line is not None else None
             report(Problem(origin, line, f"entry {entry.key!r} has no title; skipped"))
             continue
-        pdf = _attached_pdf(entry, source.path)
+        pdf = _attached_pdf(entry, source.folder)
         if pdf:
             paper.extra["pdf"] = pdf
         while paper.key.lower() in seen:  # a duplicate key: keep both entries

@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import Problem, UnknownFormatError, decode, read_papers, zotero
+from . import Problem, Reading, UnknownFormatError, decode, read_papers, zotero
 from .bibblocks import block_at, blocks_of, needs_whole_file, shared_digest, with_only
 
 REGISTRY = "sources.json"
@@ -290,12 +290,9 @@ def _read_bib(state: SourceState, path: Path):
     blocks = blocks_of(text)
     whole = not state.blocks or needs_whole_file(blocks, state.shared)
     changed = {b.digest for b in blocks} if whole else {b.digest for b in blocks if b.digest not in state.blocks}
-    reading = read_papers(text if whole else with_only(text, blocks, changed), format="bibtex")
-    papers = []
-    for paper in reading:
-        paper.source = path.name
-        papers.append(paper)
-    problems = [Problem(path.name, p.line, p.message, p.broken) for p in reading.problems]
+    reading = Reading(text if whole else with_only(text, blocks, changed), format="bibtex", file=path)
+    papers = list(reading)
+    problems = list(reading.problems)
     by_key = {b.key: b for b in blocks}
     found: dict[str, dict] = {digest: {"ids": [], "problems": []} for digest in changed}
     for paper in papers:
