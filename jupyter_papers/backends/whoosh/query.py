@@ -170,6 +170,15 @@ def words_of(text: str) -> list[str]:
     return [w for w in words if w]
 
 
+_COLLECTION = re.compile(r'\bcollection:(?:"([^"]+)"|(\S+))', re.I)
+
+
+def in_collection(text: str) -> str:
+    """``collection:Thesis`` (or ``collection:"Thesis/Chapter 2"``) as the phrase a Zotero
+    paper's keywords hold for it ("collection: Thesis/Chapter 2")."""
+    return _COLLECTION.sub(lambda m: f'keywords:"collection {m.group(1) or m.group(2)}"', text)
+
+
 def make_parser(schema) -> MultifieldParser:
     """The query-language parser (built once per index: building one costs as much as a query)."""
     parser = MultifieldParser(list(TEXT_FIELDS), schema, group=OrGroup.factory(COORDINATION))
@@ -189,6 +198,7 @@ class QueryBuilder:
         self._memo = memo
 
     def build(self, text: str, prefix: bool, as_words: bool = False) -> Plan:
+        text = in_collection(text)
         if not as_words and ADVANCED.search(text):
             parsed = self._parse(text)
             if parsed is not None:
