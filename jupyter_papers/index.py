@@ -26,7 +26,7 @@ from whoosh.util.filelock import try_for
 from .backends.whoosh import highlight, postings, ranking, sentence, wordsearch
 from .backends.whoosh.analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
 from .backends.whoosh.collect import YearColumns
-from .backends.whoosh.query import MAX_QUERY_WORDS, QueryBuilder, extract_years, make_parser
+from .backends.whoosh.query import MAX_QUERY_WORDS, QueryBuilder, extract_years, has_collection, make_parser
 from .backends.whoosh.query import parse_year_range  # noqa: F401 - for the front ends, which import no backend
 from .backends.whoosh.rebuild import rebuild_index, restore_aside
 from .backends.whoosh.sentence import is_sentence
@@ -333,7 +333,7 @@ class PaperIndex:
             if plan.empty:
                 return SearchResults(query, [], 0, offset, limit)
             results = self._remembered_run(searcher, query, plan, limit, offset, years, highlights, facets)
-            if plan.parsed is not None and results.total == 0:  # syntax that found nothing: try the words
+            if plan.parsed is not None and results.total == 0 and not has_collection(text):  # try the words
                 words = builder.build(text, prefix, as_words=True)
                 if not words.empty:
                     results = self._remembered_run(searcher, query, words, limit, offset, years, highlights, facets)

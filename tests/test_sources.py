@@ -245,6 +245,8 @@ def test_a_zotero_library_maps_like_zotero_and_skips_what_is_not_a_paper(tmp_pat
         "Spectral methods"]
     assert [hit.paper.title for hit in empty_index.search("collection:Thesis spectral", limit=5)] == [
         "Spectral methods"]
+    assert empty_index.search("collection:Nowhere", limit=5).total == 0, "a filter, not more words"
+    assert empty_index.search("collection:Thesis tool", limit=5).total == 0, "A tool is in no collection"
 
 
 def test_a_newer_zotero_or_a_broken_database_is_refused_with_a_message_and_keeps_the_papers(tmp_path, empty_index):

@@ -182,6 +182,8 @@ export interface ISource {
   last_sync: number | null;
   problems: string[];
   missing: boolean;
+  /** a Zotero library's collections, as paths ("Thesis/Chapter 2") */
+  collections: string[];
 }
 
 export function sources(): Promise<{ sources: ISource[] }> {

@@ -81,11 +81,17 @@ export class PapersPanel extends Widget {
     const references = element('button', 'jp-papers-references jp-mod-styled', 'References');
     references.title = "Update the notebook's References cell: every paper its Markdown cells cite";
     references.onclick = () => this.onUpdateReferences();
+    this.collection = element('select', 'jp-papers-collection');
+    this.collection.setAttribute('aria-label', 'Only papers of this Zotero collection');
+    this.collection.hidden = true;
+    this.collection.onchange = () => void this.search(false);
     this.sources = new SourcesView(
       () => this.refresh(),
-      message => this.showError(message)
+      message => this.showError(message),
+      names => this.setCollections(names)
     );
-    header.append(this.input, years, references, this.status, this.suggestion, this.error, this.sources.node);
+    header.append(this.input, years, this.collection, references, this.status, this.suggestion, this.error,
+                  this.sources.node);
 
     this.selectionBar = element('div', 'jp-papers-selection');
     this.selectionText = element('span', 'jp-papers-selection-count');
@@ -200,8 +206,9 @@ export class PapersPanel extends Widget {
     const year = (input: HTMLInputElement) => (input.value ? Number(input.value) : undefined);
     let results: api.IResults;
     try {
+      const collection = this.collection.value;
       results = await api.search({
-        q: typed,
+        q: collection ? `${typed} collection:"${collection.replace(/"/g, '')}"` : typed,
         limit: this.settings.limit,
         offset,
         year_from: year(this.yearFrom),
@@ -452,6 +459,23 @@ export class PapersPanel extends Widget {
     }
   }
 
+  /** The collection picker's choices: all papers, or one collection's. */
+  private setCollections(names: string[]): void {
+    const chosen = this.collection.value;
+    const all = element('option', '', 'All collections');
+    all.value = '';
+    this.collection.replaceChildren(all, ...names.map(name => {
+      const option = element('option', '', name);
+      option.value = name;
+      return option;
+    }));
+    this.collection.value = names.includes(chosen) ? chosen : '';
+    this.collection.hidden = names.length === 0;
+    if (chosen && !names.includes(chosen)) {
+      void this.search(false);
+    }
+  }
+
   /** Set by the plugin: opens a paper's PDF attachment in JupyterLab's PDF viewer. */
   onOpenPdf: (paper: api.IPaper) => Promise<void> = async () => undefined;
 
@@ -497,6 +521,7 @@ export class PapersPanel extends Widget {
   }
 
   private sources: SourcesView;
+  private collection: HTMLSelectElement;
   private input: HTMLInputElement;
   private yearFrom: HTMLInputElement;
   private yearTo: HTMLInputElement;

@@ -43,10 +43,12 @@ export function ago(seconds: number | null, now = Date.now() / 1000): string {
 export class SourcesView {
   readonly node: HTMLDetailsElement;
 
-  /** ``onChanged``: a sync changed the index (search again); ``onError``: say it in the panel. */
+  /** ``onChanged``: a sync changed the index (search again); ``onError``: say it in the
+   * panel; ``onCollections``: the collections the sources have (for the panel's picker). */
   constructor(
     private onChanged: () => void,
-    private onError: (message: string) => void
+    private onError: (message: string) => void,
+    private onCollections: (names: string[]) => void
   ) {
     this.node = element('details', 'jp-papers-sources');
     this.summary = element('summary', 'jp-papers-sources-summary', 'Sources');
@@ -94,6 +96,7 @@ export class SourcesView {
     }
     this.state = state;
     this.render(listed);
+    this.onCollections([...new Set(listed.flatMap(source => source.collections ?? []))].sort());
   }
 
   private render(listed: api.ISource[]): void {

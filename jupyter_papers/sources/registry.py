@@ -42,13 +42,15 @@ class SourceState:
     last_sync: float | None = None
     problems: list[str] = field(default_factory=list)
     missing: bool = False
+    collections: list[str] = field(default_factory=list)   # a Zotero library's collections ("Thesis/Chapter 2")
     blocks: dict[str, dict] = field(default_factory=dict)  # a .bib entry's hash -> its papers' ids, its problems
     shared: str | None = None                               # hash of the .bib's @string and @preamble blocks
 
     def summary(self) -> dict:
         """What ``sources list`` and the REST API show."""
         return {"name": self.name, "kind": self.kind, "path": self.path, "papers": len(self.papers),
-                "last_sync": self.last_sync, "problems": self.problems, "missing": self.missing}
+                "last_sync": self.last_sync, "problems": self.problems, "missing": self.missing,
+                "collections": self.collections}
 
 
 @dataclass
@@ -177,6 +179,9 @@ class Sources:
             report.problems = list(state.problems)
             return report
         readable = not any(problem.broken for problem in problems)  # a file half written hides entries
+        if state.kind == "zotero":
+            state.collections = sorted({name for paper in papers
+                                        for name in paper.extra.get("collections", "").split("; ") if name})
         fresh: dict[str, list] = {source_id: state.papers[source_id] for source_id in kept if source_id in state.papers}
         report.unchanged = len(fresh)
         changed = []

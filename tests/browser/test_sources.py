@@ -70,3 +70,29 @@ def test_a_paper_with_a_pdf_opens_it_in_jupyterlab_s_pdf_viewer(page, lab):
     screenshot(page, "lab-pdf-viewer")
     search(page, "bandicoot", "")
     expect(page.locator('.jp-papers-hit [data-action="pdf"]')).to_have_count(0)
+
+
+def test_the_collection_picker_shows_one_zotero_collection(page, lab):
+    from ..zotero_library import ZoteroLibrary
+
+    library = ZoteroLibrary(lab.root / "Zotero")
+    thesis = library.collection("Thesis")
+    chapter = library.collection("Chapter 2", parent=thesis)
+    library.item("journalArticle", {"title": "Kookaburra laughter acoustics", "date": "2019"},
+                 creators=[("author", "Ann", "Smith")], collections=[chapter])
+    library.item("journalArticle", {"title": "Kookaburra nesting sites", "date": "2020"},
+                 creators=[("author", "Bo", "Jones")])
+    library.close()
+    lab.api("jupyter-papers/sources", "POST", json.dumps({"zotero": True, "path": str(lab.root / "Zotero")}).encode())
+    open_notebook(page, lab, "collections.ipynb", [nbformat.v4.new_code_cell("")])
+    open_panel(page)
+    search(page, "kookaburra", "Kookaburra")
+    expect(page.locator(".jp-papers-hit")).to_have_count(2)
+    picker = page.locator(".jp-papers-collection")
+    expect(picker.locator("option", has_text="Thesis/Chapter 2")).to_have_count(1)
+    picker.select_option("Thesis/Chapter 2")
+    expect(page.locator(".jp-papers-hit")).to_have_count(1)
+    expect(page.locator(".jp-papers-hit").first).to_contain_text("Kookaburra laughter acoustics")
+    screenshot(page, "lab-zotero-collection")
+    picker.select_option("")
+    expect(page.locator(".jp-papers-hit")).to_have_count(2)

@@ -174,9 +174,19 @@ _COLLECTION = re.compile(r'\bcollection:(?:"([^"]+)"|(\S+))', re.I)
 
 
 def in_collection(text: str) -> str:
-    """``collection:Thesis`` (or ``collection:"Thesis/Chapter 2"``) as the phrase a Zotero
-    paper's keywords hold for it ("collection: Thesis/Chapter 2")."""
-    return _COLLECTION.sub(lambda m: f'keywords:"collection {m.group(1) or m.group(2)}"', text)
+    """``collection:Thesis`` (or ``collection:"Thesis/Chapter 2"``) as a filter: the phrase
+    a Zotero paper's keywords hold for it ("collection: Thesis/Chapter 2"), required
+    beside the rest of the query."""
+    names = [m.group(1) or m.group(2) for m in _COLLECTION.finditer(text)]
+    if not names:
+        return text
+    required = " AND ".join(f'keywords:"collection {name}"' for name in names)
+    rest = " ".join(_COLLECTION.sub(" ", text).split())
+    return f"{required} AND ({rest})" if rest else required
+
+
+def has_collection(text: str) -> bool:
+    return bool(_COLLECTION.search(text))
 
 
 def make_parser(schema) -> MultifieldParser:
