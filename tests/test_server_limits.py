@@ -18,7 +18,7 @@ from jupyter_papers.server import handlers
 
 from .test_server import error_of
 
-SAMPLE = {"paper_id": "2403.00071"}
+SAMPLE = {"paper_id": "2403.00071", "name": "mine", "action": "sync"}
 
 
 def our_routes(app) -> list[tuple[str, type]]:

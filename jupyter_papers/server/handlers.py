@@ -408,6 +408,7 @@ def setup_handlers(serverapp) -> None:
         (base + paper + "/related", RelatedHandler),
         (base + paper + "/pdf", PdfHandler),
         (url_path_join(base, "sources"), SourcesHandler),
-        (url_path_join(base, "sources") + r"/(?P<name>[^/]+)(?:/(?P<action>sync))?", SourcesHandler),
+        (url_path_join(base, "sources") + r"/(?P<name>[^/]+)/(?P<action>sync)", SourcesHandler),
+        (url_path_join(base, "sources") + r"/(?P<name>[^/]+)", SourcesHandler),
         (base + paper, PaperHandler),
     ])

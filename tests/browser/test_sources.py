@@ -38,7 +38,7 @@ def test_a_bib_file_saved_on_disk_updates_the_sidebar_with_no_click(page, lab):
     expect(page.locator('.jp-papers-source[data-name="live"]')).to_contain_text("live: 2 papers")
     screenshot(page, "lab-sources-live")
     library.write_text(bib_entry("numbat2021", "Numbat termite diet"))
-    search(page, "bandicoot foraging", "")
+    page.fill(".jp-papers-input", "bandicoot foraging")
     expect(page.locator(".jp-papers-title", has_text="Bandicoot foraging at night")).to_have_count(0, timeout=60_000)
 
 
@@ -68,7 +68,7 @@ def test_a_paper_with_a_pdf_opens_it_in_jupyterlab_s_pdf_viewer(page, lab):
     }""")
     assert shown == "%PDF-1.4", "the viewer holds the attachment's bytes (headless Chromium draws no PDF)"
     screenshot(page, "lab-pdf-viewer")
-    search(page, "bandicoot", "")
+    page.fill(".jp-papers-input", "bandicoot")
     expect(page.locator('.jp-papers-hit [data-action="pdf"]')).to_have_count(0)
 
 
