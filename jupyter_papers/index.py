@@ -204,18 +204,21 @@ class PaperIndex:
                 f"The paper index at {self.path} stayed locked by another process for {LOCK_TIMEOUT:.0f} s; "
                 "try again when its import has finished.") from error
 
-    def add(self, papers: Iterable[Paper], progress: bool = False, procs: int = 1) -> AddReport:
+    def add(self, papers: Iterable[Paper], progress: bool = False, procs: int = 1, edits: bool = False) -> AddReport:
         """Insert or update papers by id. A paper that comes again keeps the fields the new
-        record lacks; its citation key stays unique within the index. ``procs`` > 1 indexes
-        in that many forked processes: for a command-line import, never inside a server."""
+        record lacks; its citation key stays unique within the index. ``edits``: the
+        records are the current state of the source the indexed ones came from (a synced
+        source), so a field removed there is removed here too. ``procs`` > 1 indexes in
+        that many forked processes: for a command-line import, never inside a server."""
         report = AddReport()
-        again = self._write(_progress(papers, progress), report, merge=True, procs=procs)
+        again = self._write(_progress(papers, progress), report, merge=True, procs=procs, edits=edits)
         if again:  # ids that came twice in this call, merged into one record each
-            self._write(again.values(), report, merge=False)
+            self._write(again.values(), report, merge=False, edits=edits)
         report.skipped.extend(getattr(papers, "problems", []))
         return report
 
-    def _write(self, papers: Iterable[Paper], report: AddReport, merge: bool, procs: int = 1) -> dict[str, Paper]:
+    def _write(self, papers: Iterable[Paper], report: AddReport, merge: bool, procs: int = 1,
+               edits: bool = False) -> dict[str, Paper]:
         """One writer, one commit. A Whoosh writer cannot replace a document it has not
         committed yet, so an id seen twice is held back and returned. ``merge=False`` keeps
         the small follow-up commit from rewriting the large segment just written (with the
@@ -239,7 +242,8 @@ class PaperIndex:
                         if changes:
                             report.merged.append(f"{old.key}: the same paper as another record; " + "; ".join(changes))
                     elif old is not None:
-                        paper = paper.merged_over(old)
+                        edited = edits and paper.source == old.source
+                        paper = dataclasses.replace(paper, aliases=old.aliases) if edited else paper.merged_over(old)
                         paper.id = old.id  # ids stay stable: a paper that gains a DOI is still itself
                         if not paper.key or paper.key != old.key and paper.key == paper.base_key():
                             paper.key = old.key

@@ -54,6 +54,17 @@ def test_a_bib_source_adds_updates_and_removes_what_changed(empty_index, bib):
     assert state.kind == "bibtex" and len(state.papers) == 3 and state.last_sync and not state.problems
 
 
+def test_a_field_deleted_in_the_source_leaves_the_index_too(empty_index, tmp_path):
+    bib = tmp_path / "edit.bib"
+    bib.write_text(entry("ed2020", "Edited paper", extra=",\n  abstract = {An abstract to delete},\n  volume = {3}"))
+    empty_index.sources.add(bib)
+    assert empty_index.get("ed2020").abstract == "An abstract to delete"
+    bib.write_text(entry("ed2020", "Edited paper", extra=",\n  volume = {4}"))
+    empty_index.sources.sync()
+    paper = empty_index.get("ed2020")
+    assert paper.abstract == "" and paper.csl["volume"] == "4", "the source is the truth for its own entries"
+
+
 def test_an_unchanged_source_is_not_read_and_a_touched_one_is_hashed_not_read(empty_index, bib, monkeypatch):
     empty_index.sources.add(bib)
     reads = []

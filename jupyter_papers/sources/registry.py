@@ -195,7 +195,7 @@ class Sources:
                 changed.append(paper)
                 fresh[paper.id] = [fingerprint, None]
         if changed:
-            added = self.index.add(changed)
+            added = self.index.add(changed, edits=True)
             report.added, report.updated = added.added, added.updated
             report.unchanged += added.unchanged
             for paper in changed:
