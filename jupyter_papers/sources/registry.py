@@ -102,12 +102,6 @@ class Sources:
     def list(self) -> list[SourceState]:
         return list(self._load().values())
 
-    def get(self, name: str) -> SourceState:
-        states = self._load()
-        if name not in states:
-            raise SourceError(f"no source named {name!r}; the sources are: {', '.join(states) or 'none'}")
-        return states[name]
-
     # adding and removing -----------------------------------------------------------------
     def add(self, path: str | os.PathLike, name: str | None = None) -> SyncReport:
         """Register a .bib / CSL-JSON / JSON Lines file, a folder of them, or a Zotero data
@@ -138,9 +132,7 @@ class Sources:
         Returns how many left."""
         with self._lock():
             states = self._load()
-            if name not in states:
-                raise SourceError(f"no source named {name!r}; the sources are: {', '.join(states) or 'none'}")
-            gone = states.pop(name)
+            gone = states.pop(_known(states, name).name)
             removed = self._remove_papers(states, [entry[1] for entry in gone.papers.values()])
             self._save(states)
         return removed
@@ -150,8 +142,8 @@ class Sources:
         """Bring the index in step with one source, or all of them."""
         with self._lock():
             states = self._load()
-            if name is not None and name not in states:
-                raise SourceError(f"no source named {name!r}; the sources are: {', '.join(states) or 'none'}")
+            if name is not None:
+                _known(states, name)
             reports = [self._sync_one(states, state) for state in states.values() if name in (None, state.name)]
             self._save(states)
         return reports
@@ -223,6 +215,12 @@ class Sources:
             if index_id and index_id not in held and self.index.remove(index_id):
                 removed += 1
         return removed
+
+
+def _known(states: dict[str, SourceState], name: str) -> SourceState:
+    if name not in states:
+        raise SourceError(f"no source named {name!r}; the sources are: {', '.join(states) or 'none'}")
+    return states[name]
 
 
 def _kind_of(path: Path) -> str:
