@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ from .index import IndexBrokenError, WorkerFailed, parse_year_range, rebuild_ind
 from .sources.registry import SourceError
 from .sources.zotero import ZoteroError
 from .paper import Name
-from .sources import UnknownFormatError
+from .sources import TEXT_ORIGIN, UnknownFormatError
 
 OK, NOT_FOUND, BAD_INPUT = 0, 1, 2
 
@@ -143,13 +144,13 @@ def _shown(paper) -> list[tuple[str, str]]:
             return "/".join("-".join(str(p) for p in parts) for parts in value["date-parts"])
         if isinstance(value, list):
             return ", ".join(str(Name.from_csl(v)) if isinstance(v, dict) else str(v) for v in value)
-        return str(value)
+        return re.sub(r"</?span[^>]*>", "", str(value))  # CSL's case protection, not text
 
     lines = [(name, getattr(paper, name)) for name in ("id", "key", "type", "title", "authors", "editors", "year",
                                                           "venue", "doi", "arxiv_id", "url", "keywords", "source")]
     lines += sorted(paper.csl.items()) + sorted(paper.extra.items())
     lines.append(("abstract", paper.abstract))
-    return [(name, text(value)) for name, value in lines if value not in ("", None, [], {})]
+    return [(name, text(value)) for name, value in lines if value not in ("", None, [], {}, TEXT_ORIGIN)]
 
 
 def cmd_cite(index, args) -> int:

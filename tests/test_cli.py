@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import jupyter_papers as jp
+
 from .conftest import BIB
 
 
@@ -110,3 +112,17 @@ def test_every_option_has_help_and_show_reads_like_a_record(papers_home):
     shown = run("show", "2403.00071", home=papers_home).stdout
     assert "authors: Suyuchen Wang, Ivan Kobyzev" in shown and "code: https://github.com/sheryc" in shown
     assert "{'" not in shown and "[{" not in shown
+
+
+def test_show_prints_text_not_csl_markup_nor_a_placeholder_source(tmp_path, papers_home):
+    bib = tmp_path / "bert.bib"
+    bib.write_text("@article{devlin2019bert, title = {{BERT}: Pre-training of deep bidirectional transformers},"
+                   " author = {Devlin, Jacob}, year = {2019}}\n")
+    index = tmp_path / "ix"
+    assert run("--index", str(index), "add", str(bib), home=papers_home).returncode == 0
+    with jp.open_index(index) as opened:
+        opened.add(jp.read_papers("@misc{pasted2020, title = {Pasted as text}, year = {2020}}\n"))
+    shown = run("--index", str(index), "show", "devlin2019bert", home=papers_home).stdout
+    assert "<span" not in shown and "BERT: Pre-training" in shown and "source: bert.bib" in shown
+    pasted = run("--index", str(index), "show", "pasted2020", home=papers_home).stdout
+    assert "<text>" not in pasted and "Pasted as text" in pasted

@@ -267,3 +267,10 @@ def test_the_magic_lists_adds_syncs_and_removes_sources(magics, tmp_path, capsys
     assert lines[4] == "%papers: removed the source mine: 1 papers left the index"
     with pytest.raises(UsageError, match="--sources: list"):
         magics.papers("--sources frobnicate")
+
+
+def test_the_panel_offers_every_named_style(demo_index):
+    from jupyter_papers.kernel.widget import SearchPanel
+
+    panel = SearchPanel(demo_index, RecordingBridge())
+    assert list(panel.style.options) == ["apa", "ieee", "chicago", "harvard", "mla", "nature", "vancouver", "bibtex"]

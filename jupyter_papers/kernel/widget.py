@@ -7,12 +7,12 @@ import html
 
 import ipywidgets as w
 
-from ..citations.cite import INLINE as INLINE_FORMATS, abstract_cell, bibtex_entry, cite
+from ..citations.cite import INLINE as INLINE_FORMATS, STYLES as CSL_STYLES, abstract_cell, bibtex_entry, cite
 from ..index import PaperIndex
 from ..paper import Paper
 from ..results import SearchResults
 
-STYLES = ["apa", "ieee", "chicago", "harvard", "mla", "bibtex"]
+STYLES = [*CSL_STYLES, "bibtex"]  # every named style the core formats, as the sidebar offers them
 DEBOUNCE_SECONDS = 0.25
 # ipywidgets sets every HTML widget's line height to a control's height (28 px): text reads
 # double-spaced. Scoped to this panel.

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..paper import Paper
 
 FORMATS = ("bibtex", "csljson", "jsonl", "arxiv-atom", "listing")
+TEXT_ORIGIN = "<text>"  # where papers given as text, not as a file, come from
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Source:
             self._text = decode(text_or_path)
         else:
             self._text = str(text_or_path)
-        self.origin = self.path.name if self.path else "<text>"
+        self.origin = self.path.name if self.path else TEXT_ORIGIN
         self.folder = self.path.parent if self.path else None  # what relative paths in it (a PDF) start from
 
     @property
