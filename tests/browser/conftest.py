@@ -59,7 +59,16 @@ class Lab:
         self.api(f"lab/api/settings/{plugin}", "PUT", json.dumps({"raw": json.dumps(values)}).encode())
 
     def notebook(self, name: str) -> dict:
-        return json.loads((self.root / name).read_text())
+        """The saved notebook, once whole: jupyter_server truncates a notebook's file and
+        then writes it, so a read can land in between (an empty or cut file)."""
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                return json.loads((self.root / name).read_text())
+            except json.JSONDecodeError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
 
 def serve(application: str, base: Path):
