@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .latex import MATH
-from .texmath import is_safe_math
+from .texmath import braces_nest, is_safe_math
 from ..cslitem import checked_variables
 from ..paper import Name, Paper, key_suffixes, normalize_arxiv_id, normalize_doi, valid_key
 from ..sources import decode_as
@@ -44,20 +44,10 @@ class BibliographyError(ValueError):
 def escape_latex(text: str) -> str:
     """Text as a LaTeX/BibTeX value renders it: specials escaped, so that nothing in it runs
     a TeX command; math spans kept as math only when they are harmless (texmath.py)."""
-    special = _LATEX_SPECIAL if _nested(text) else _UNBALANCED_SPECIAL
+    special = _LATEX_SPECIAL if braces_nest(text) else _UNBALANCED_SPECIAL
     pieces = MATH.split(text)
     return "".join(piece if index % 2 and is_safe_math(piece) else "".join(special.get(c, c) for c in piece)
                    for index, piece in enumerate(pieces))
-
-
-def _nested(text: str) -> bool:
-    """Whether every brace closes one opened before it (BibTeX counts ``\\{`` too)."""
-    depth = 0
-    for char in text:
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if depth < 0:
-            return False
-    return depth == 0
 
 
 def _protected_title(paper: Paper, title: str, sentence_cased: str = "") -> str:
@@ -233,7 +223,7 @@ def _check_reads_back(path: Path, addition: str, added: list[str]) -> None:
     import bibtexparser
 
     library = bibtexparser.parse_string(addition)
-    if [entry.key for entry in library.entries] != added or library.failed_blocks or not _nested(addition):
+    if [entry.key for entry in library.entries] != added or library.failed_blocks or not braces_nest(addition):
         raise BibliographyError(f"{path}: the entries for {', '.join(added)} would not read back as written; "
                                 "the file was left as it was")
 

@@ -55,14 +55,20 @@ def is_safe_math(span: str) -> bool:
     body = span[1:-1]
     if len(body) > MAX_MATH or "$" in body or _FORBIDDEN.search(body.replace("\\%", "")):
         return False
-    depth = 0
-    for char in _TOKEN.sub("", body):
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if depth < 0:
-            return False
-    if depth:
+    if not braces_nest(_TOKEN.sub("", body)):
         return False
     for name in _TOKEN.findall(body):
         if not (name in SAFE_COMMANDS or (len(name) == 1 and name in _SAFE_ESCAPES)):
             return False
     return True
+
+
+def braces_nest(text: str) -> bool:
+    """Whether every brace closes one opened before it, and all close (BibTeX counts an
+    escaped ``\\{`` too, so callers strip escapes first where TeX's reading matters)."""
+    depth = 0
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
