@@ -16,6 +16,8 @@ import logging
 import threading
 from pathlib import Path
 
+from ..sources.registry import files_of
+
 SETTLE = 0.5        # seconds a source's files must stay unchanged before it is read
 DEBOUNCE_MS = 300   # events closer than this come as one batch
 REGISTRY = "sources.json"
@@ -133,10 +135,8 @@ def _belongs(path: Path, state) -> bool:
 async def _settled(state) -> None:
     """Wait until the source's files stop changing (at most 10 s)."""
     def look():
-        path = Path(state.path)
-        files = [path] if path.is_file() else sorted(p for p in path.glob("*") if p.is_file()) if path.is_dir() else []
         seen = []
-        for file in files:
+        for file in files_of(state.kind, Path(state.path)):  # the files a sync reads
             try:
                 info = file.stat()
             except FileNotFoundError:  # replaced as we looked: look again next time

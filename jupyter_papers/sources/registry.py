@@ -158,7 +158,7 @@ class Sources:
             return report
         if state.missing:  # back again (remounted, restored)
             state.missing, state.problems = False, []
-        files = _files_of(state.kind, path)
+        files = files_of(state.kind, path)
         signature = _signature(files, state.files)
         if {f: entry[2] for f, entry in signature.items()} == {f: entry[2] for f, entry in state.files.items()}:
             state.files = signature  # touched, or copied back, but the same bytes: nothing to read
@@ -241,7 +241,7 @@ def _free_name(path: Path, states: dict) -> str:
     return name
 
 
-def _files_of(kind: str, path: Path) -> list[Path]:
+def files_of(kind: str, path: Path) -> list[Path]:
     """The files whose change means the source changed."""
     if kind == "zotero":
         return [f for f in (path / zotero.DATABASE, path / (zotero.DATABASE + "-wal"), path / "better-bibtex.sqlite")
