@@ -23,10 +23,13 @@ from whoosh import query as wq, sorting
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 
+from . import fulltext
 from .backends.whoosh import highlight, postings, ranking, sentence, wordsearch
 from .backends.whoosh.analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
 from .backends.whoosh.collect import YearColumns
-from .backends.whoosh.query import MAX_QUERY_WORDS, QueryBuilder, extract_years, has_collection, make_parser
+from .backends.whoosh.pages import PageIndex
+from .backends.whoosh.query import MAX_QUERY_WORDS, QueryBuilder, extract_scope, extract_years, has_collection
+from .backends.whoosh.query import make_parser
 from .backends.whoosh.query import parse_year_range  # noqa: F401 - for the front ends, which import no backend
 from .backends.whoosh.rebuild import rebuild_index, restore_aside
 from .backends.whoosh.sentence import is_sentence
@@ -42,6 +45,7 @@ INDEX_NAME = "papers"
 VERSION_FILE = "jupyter-papers-schema"
 LOCK_TIMEOUT = 120.0
 WRITER_MB = 128  # per indexing process: more gained nothing at 158k papers and cost memory
+FUSION_K = 60  # reciprocal rank fusion's constant (Cormack et al. 2009)
 RANKED_CANDIDATES = 50  # each step ranks this many by the whole query (PaperIndex._run)
 REMEMBERED_RESULTS = 256  # pages of results kept per index snapshot
 REBUILD_HINT = "rebuild it with `jupyter-papers rebuild`"
@@ -63,6 +67,8 @@ class AddReport:
     ids: list[str] = field(default_factory=list)
     merged: list[str] = field(default_factory=list)  # records folded into a paper the index held: what changed
     held: dict[str, str] = field(default_factory=dict)  # id a record came with -> id of its paper in the index
+    fulltext: list[Problem] = field(default_factory=list)  # PDFs whose text could not be read
+    attached: list[Paper] = field(default_factory=list, repr=False)  # papers with a PDF, or that had one
 
     @property
     def changed(self) -> int:
@@ -87,6 +93,7 @@ class PaperIndex:
         self._highlighter = highlight.Highlighter(self._ix.schema)
         self._years = YearColumns()
         self._lengths = postings.FieldLengths()
+        self._pages = PageIndex(self.path)
 
     # opening ---------------------------------------------------------------------------
     def _open_or_create(self):
@@ -146,6 +153,7 @@ class PaperIndex:
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
+            self._pages.close()
 
     def __enter__(self):
         return self
@@ -215,7 +223,16 @@ class PaperIndex:
         if again:  # ids that came twice in this call, merged into one record each
             self._write(again.values(), report, merge=False, edits=edits)
         report.skipped.extend(getattr(papers, "problems", []))
+        if report.attached:
+            report.fulltext = self.index_fulltext(report.attached, progress=progress)
         return report
+
+    def index_fulltext(self, papers: Iterable[Paper] | None = None, procs: int = 2,
+                       progress: bool = False) -> list[Problem]:
+        """Make the text of these papers' PDFs (all the index's, by default) searchable, as
+        far as it changed (fulltext.py); returns what could not be read."""
+        with self._write_lock:
+            return fulltext.update(self._pages, self.papers() if papers is None else papers, procs, progress)
 
     def _write(self, papers: Iterable[Paper], report: AddReport, merge: bool, procs: int = 1,
                edits: bool = False) -> dict[str, Paper]:
@@ -249,6 +266,8 @@ class PaperIndex:
                             paper.key = old.key
                     paper.key = self._unique_key(searcher, paper, keys, numbering)
                     report.held[given] = paper.id
+                    if paper.extra.get("pdf") or old is not None and old.extra.get("pdf"):
+                        report.attached.append(paper)
                     if old is not None and _record(paper) == _record(old):
                         report.unchanged += 1
                         continue
@@ -304,44 +323,109 @@ class PaperIndex:
             writer = self._writer()
             writer.delete_by_term("id", paper.id)
             writer.commit()
+            if self._pages.exists():
+                self._pages.write([], forget=[paper.id])
         return True
 
     # searching -------------------------------------------------------------------------
     def search(self, query: str = "", limit: int = 10, offset: int = 0, year_from: int | None = None,
                year_to: int | None = None, prefix: bool | None = None, highlights: bool = True,
-               facets: bool = False, sentence: bool | None = None) -> SearchResults:
+               facets: bool = False, sentence: bool | None = None, scope: str | None = None) -> SearchResults:
         """Never raises on what a person types. ``prefix`` (default: the query does not end
         in a space) lets the last word match its completions. ``facets`` (counts by year)
         costs a look at every match, so it is asked for, not default. ``sentence``: read
         the text as a claim or a passage (papers for it, not a paper by its name); by
-        default, when it is one (many words, no query syntax)."""
+        default, when it is one (many words, no query syntax). ``scope``: "all" (titles,
+        abstracts, authors and the PDFs' pages), "metadata" or "fulltext"; ``in:fulltext``
+        and ``in:metadata`` in the query say the same."""
         query = query or ""
         limit, offset = max(0, int(limit)), max(0, int(offset))
         text, year_from, year_to = extract_years(query, year_from, year_to)
+        text, scope = extract_scope(text, scope)
         words = text.split()
         if len(words) > MAX_QUERY_WORDS:
             text = " ".join(words[:MAX_QUERY_WORDS])
         if prefix is None:
             prefix = not query.endswith((" ", "\t", "\n"))
         years = None if year_from is None and year_to is None else (year_from, year_to)
+        sentence = is_sentence(text) if sentence is None else sentence
         with self._reading() as searcher:
             pinned = self._pinned(searcher, text)
             if pinned is not None:
                 return SearchResults(query, [Hit(pinned, 1.0, _plain_highlights(pinned))], 1, offset, limit)
             if not text.strip():
                 return self._newest(searcher, query, limit, offset, years, facets)
-            if (is_sentence(text) if sentence is None else sentence) and not facets:
-                return self._sentence(searcher, query, text, limit, offset, years, highlights)
-            builder = QueryBuilder(searcher, searcher.schema, self._parser, self._memo)
-            plan = builder.build(text, prefix)
-            if plan.empty:
-                return SearchResults(query, [], 0, offset, limit)
-            results = self._remembered_run(searcher, query, plan, limit, offset, years, highlights, facets)
-            if plan.parsed is not None and results.total == 0 and not has_collection(text):  # try the words
-                words = builder.build(text, prefix, as_words=True)
-                if not words.empty:
-                    results = self._remembered_run(searcher, query, words, limit, offset, years, highlights, facets)
-            return results
+            pages = scope != "metadata" and not facets and not self._pages.is_empty()
+            if scope == "fulltext" or not pages:
+                results = SearchResults(query, [], 0, offset, limit) if scope == "fulltext" else self._metadata(
+                    searcher, query, text, limit, offset, years, prefix, highlights, facets, sentence)
+                return self._with_pages(searcher, results, text, prefix, sentence, years) if pages else results
+            results = self._metadata(searcher, query, text, offset + limit, 0, years, prefix, highlights, facets,
+                                     sentence)
+            return self._with_pages(searcher, results, text, prefix, sentence, years, offset, limit)
+
+    def _metadata(self, searcher, query, text, limit, offset, years, prefix, highlights, facets,
+                  sentence) -> SearchResults:
+        """Titles, abstracts, authors and keywords: a sentence term at a time, else the
+        query's plan (the query language, or words widening from all to any)."""
+        if sentence and not facets:
+            return self._sentence(searcher, query, text, limit, offset, years, highlights)
+        builder = QueryBuilder(searcher, searcher.schema, self._parser, self._memo)
+        plan = builder.build(text, prefix)
+        if plan.empty:
+            return SearchResults(query, [], 0, offset, limit)
+        results = self._remembered_run(searcher, query, plan, limit, offset, years, highlights, facets)
+        if plan.parsed is not None and results.total == 0 and not has_collection(text):  # try the words
+            words = builder.build(text, prefix, as_words=True)
+            if not words.empty:
+                results = self._remembered_run(searcher, query, words, limit, offset, years, highlights, facets)
+        return results
+
+    def _with_pages(self, searcher, results: SearchResults, text: str, prefix: bool, sentence: bool, years,
+                    offset: int | None = None, limit: int | None = None) -> SearchResults:
+        """The PDFs' pages searched for the same words. Given only the page hits (the
+        "fulltext" scope, ``offset`` None), they are the ranking; else the two rankings are
+        fused by reciprocal rank, so a paper found in both rises and one found only in its
+        PDF joins the list, while papers without PDFs keep their order among themselves.
+        Every hit with matching pages shows the best one to three."""
+        terms = self._pages.terms(text, prefix)
+        alone = offset is None
+        offset = results.offset if alone else offset
+        limit = results.limit if alone else limit
+        found, page_total = self._pages.search(terms, offset + limit, sentence)
+        by_id = {entry.paper: entry for entry in found}
+        marked = {word for alternatives in terms for word in alternatives}
+        if alone:
+            ranked = [(entry.score, self._get(searcher, entry.paper)) for entry in found]
+            hits = [Hit(paper, score, _plain_highlights(paper)) for score, paper in ranked if paper is not None]
+            total = page_total
+        else:
+            fused: dict[str, float] = {}
+            papers: dict[str, Hit] = {}
+            for rank, hit in enumerate(results.hits):
+                fused[hit.paper.id] = 1 / (FUSION_K + rank + 1)
+                papers[hit.paper.id] = hit
+            for rank, entry in enumerate(found):
+                # a page with all the words counts as much as a paper's title and abstract; one with fewer, less
+                fused[entry.paper] = fused.get(entry.paper, 0.0) + entry.coverage / (FUSION_K + rank + 1)
+                if entry.paper not in papers:
+                    paper = self._get(searcher, entry.paper)
+                    if paper is not None:
+                        papers[entry.paper] = Hit(paper, 0.0, _plain_highlights(paper))
+            # ties (first in one list, first in the other) go to the page that has every word
+            order = sorted((paper_id for paper_id in fused if paper_id in papers),
+                           key=lambda i: (-fused[i], -(by_id[i].coverage if i in by_id else 0.0)))
+            hits = [dataclasses.replace(papers[i], score=fused[i]) for i in order]
+            total = results.total + sum(entry.paper not in {h.paper.id for h in results.hits} for entry in found)
+        if years is not None:
+            hits = [hit for hit in hits if _in_years(hit.paper.year, years)]
+        hits = hits[offset:offset + limit]
+        for hit in hits:
+            entry = by_id.get(hit.paper.id)
+            if entry is not None:
+                hit.pages = [{"page": page.page, "snippet": self._highlighter.snippet(
+                    self._pages.page_text(page.docnum), marked, "abstract") or ""} for page in entry.pages]
+        return dataclasses.replace(results, hits=hits, total=max(total, len(hits)), offset=offset, limit=limit)
 
     def _remembered_run(self, searcher, query, plan, *options) -> SearchResults:
         """A search box sends a query per key press, and many spell the same plan: "Learning F"
@@ -513,6 +597,11 @@ def _record(paper: Paper) -> dict:
 
 def _paper(fields: dict) -> Paper:
     return Paper.from_dict(json.loads(fields["data"]))
+
+
+def _in_years(year: int | None, years: tuple[int | None, int | None]) -> bool:
+    low, high = years
+    return year is not None and (low is None or year >= low) and (high is None or year <= high)
 
 
 def _listed_hit(hit, score: float) -> Hit:

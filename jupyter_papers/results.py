@@ -13,9 +13,17 @@ class Hit:
     paper: Paper
     score: float
     highlights: dict[str, str] = field(default_factory=dict)
+    # the best pages of its PDF for the query: {"page": n (0: a text without page numbers), "snippet": html}
+    pages: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"paper": self.paper.to_dict(), "score": self.score, "highlights": self.highlights}
+        return {"paper": self.paper.to_dict(), "score": self.score, "highlights": self.highlights,
+                "pages": self.pages}
+
+
+def page_label(page: dict) -> str:
+    """"p. 7", or "in the text" for a text without page numbers."""
+    return f"p. {page['page']}" if page.get("page") else "in the text"
 
 
 @dataclass
@@ -80,7 +88,9 @@ class SearchResults:
             rows.append(
                 f"<li><div><b>{hit.highlights.get('title') or html.escape(paper.title)}</b></div>"
                 f"<div style='opacity:.75'>{meta}</div>"
-                f"<div>{hit.highlights.get('abstract', '')}</div></li>"
+                f"<div>{hit.highlights.get('abstract', '')}</div>"
+                + "".join(f"<div style='opacity:.85'>{page_label(page)}: {page['snippet']}</div>" for page in hit.pages)
+                + "</li>"
             )
         header = f"{self.offset + 1}–{self.offset + len(self.hits)} of {self.total_label} for {html.escape(self.query)!s}"
         if not self.hits:

@@ -141,6 +141,19 @@ def extract_years(text: str, year_from: int | None, year_to: int | None) -> tupl
     return YEAR_RANGE.sub(" ", text), *_year_bounds(year_from, year_to)
 
 
+SCOPES = ("all", "fulltext", "metadata")
+_SCOPE = re.compile(r"(?<!\S)in:(fulltext|full-text|text|pdf|metadata|meta|abstract)(?!\S)", re.I)
+
+
+def extract_scope(text: str, scope: str | None) -> tuple[str, str]:
+    """Take ``in:fulltext`` (the PDFs' pages only) or ``in:metadata`` (titles, abstracts,
+    authors only) out of the text; otherwise the scope given, "all" by default."""
+    scope = scope if scope in SCOPES else "all"
+    for match in _SCOPE.finditer(text):
+        scope = "metadata" if match.group(1).lower() in ("metadata", "meta", "abstract") else "fulltext"
+    return _SCOPE.sub(" ", text), scope
+
+
 def _year_bounds(year_from: int | None, year_to: int | None) -> tuple[int | None, int | None]:
     """Years the index can hold (0 to 65535), in order: a reversed range is meant the other way round."""
     clamp = lambda year: None if year is None else min(max(int(year), 0), MAX_YEAR)  # noqa: E731
