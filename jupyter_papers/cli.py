@@ -22,7 +22,8 @@ from .index import IndexBrokenError, WorkerFailed, parse_year_range, rebuild_ind
 from .sources.registry import SourceError
 from .sources.zotero import ZoteroError
 from .paper import Name
-from .sources import TEXT_ORIGIN, UnknownFormatError
+from .results import page_label
+from .sources import TEXT_ORIGIN, UnknownFormatError, extract
 
 OK, NOT_FOUND, BAD_INPUT = 0, 1, 2
 
@@ -48,7 +49,7 @@ def _bold_marks(fragment: str, color: bool) -> str:
     return html.unescape(fragment)
 
 
-READABLE = (".bib", ".bibtex", ".biblatex", ".json", ".jsonl", ".ndjson", ".xml", ".atom")
+READABLE = (".bib", ".bibtex", ".biblatex", ".json", ".jsonl", ".ndjson", ".xml", ".atom", ".pdf")
 
 
 def _files(name: str) -> list[Path]:
@@ -67,9 +68,34 @@ def cmd_add(index, args) -> int:
         if Path(name).is_dir():
             print(f"{name}: a folder; reading its {len(files)} file(s) of papers "
                   f"({', '.join(sorted({''.join(f.suffixes) for f in files})) or 'none found'})")
+        pdfs = [path for path in files if path.suffix.lower() == ".pdf"]
         for path in files:
-            status = max(status, _add_file(index, path, args.format))
+            if path not in pdfs:
+                status = max(status, _add_file(index, path, args.format))
+        if pdfs:
+            status = max(status, _add_pdfs(index, pdfs))
     return status
+
+
+def _add_pdfs(index, pdfs: list[Path]) -> int:
+    """Each PDF a paper, with the metadata the index or the PDF has; what was guessed is
+    listed, so that it can be fixed."""
+    problems = []
+    papers = extract.papers_of_pdfs(pdfs, problems.append, procs=os.cpu_count() or 1)
+    report = index.add(papers, progress=True)
+    print(f"{len(pdfs)} PDF(s): {report}")
+    for merged in report.merged:
+        print(f"  merged {merged}")
+    for problem in problems + report.fulltext:
+        print(f"  {problem}")
+    stored = [index.get(report.held.get(paper.id, paper.id)) for paper in papers]
+    guessed = [paper for paper in stored if paper is not None and paper.guessed]
+    if guessed:
+        print(f"  {len(guessed)} with a guessed title (add a record of the paper with its DOI, or with the PDF in "
+              "its `file` field, and it replaces the guess):")
+        for paper in guessed:
+            print(f"    {paper.key}: {paper.title!r} ({paper.guessed}; {Path(paper.extra['pdf']).name})")
+    return OK if report.ids or report.unchanged else BAD_INPUT
 
 
 def _add_file(index, path: Path, format: str | None) -> int:
@@ -90,13 +116,15 @@ def _add_file(index, path: Path, format: str | None) -> int:
         print(f"  merged {merged}")
     for problem in report.skipped:
         print(f"  skipped {problem}")
+    for problem in report.fulltext:
+        print(f"  {problem}")
     return OK if report.ids or report.unchanged else BAD_INPUT
 
 
 def cmd_search(index, args) -> int:
     year_from, year_to = _years(args.year)
     results = index.search(args.query, limit=args.limit, offset=args.offset, year_from=year_from,
-                           year_to=year_to, prefix=False)
+                           year_to=year_to, prefix=False, scope=args.scope)
     if args.json:
         print(json.dumps(results.to_dict(), ensure_ascii=False, indent=1))
         return OK if results.hits else NOT_FOUND
@@ -112,8 +140,10 @@ def cmd_search(index, args) -> int:
         meta = ", ".join(str(x) for x in (paper.year, paper.venue) if x)
         print(f"{rank:>3}. {_bold_marks(hit.highlights.get('title', paper.title), color)}"
               + (f" ({meta})" if meta else ""))
-        print(f"     id: {paper.id}   key: {paper.key}")
+        print(f"     id: {paper.id}   key: {paper.key}" + (f"   (guessed: {paper.guessed})" if paper.guessed else ""))
         print(f"     {_bold_marks(hit.highlights.get('abstract', ''), color)}")
+        for page in hit.pages:
+            print(f"     {page_label(page)}: {_bold_marks(page['snippet'], color)}")
     return OK
 
 
@@ -253,7 +283,7 @@ def parser() -> argparse.ArgumentParser:
                       default=str(default_index_dir()))
     commands = main.add_subparsers(dest="command", required=True)
 
-    add = commands.add_parser("add", help="index papers from BibTeX, CSL-JSON, JSON Lines, arXiv files")
+    add = commands.add_parser("add", help="index papers from BibTeX, CSL-JSON, JSON Lines, arXiv files, PDFs")
     add.add_argument("files", nargs="+", metavar="FILE", help="a file, or a folder whose readable files are read")
     add.add_argument("--format", choices=["bibtex", "csljson", "jsonl", "arxiv-atom", "listing"],
                      help="the format, when the file name does not tell it")
@@ -265,6 +295,9 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("--offset", type=int, default=0, help="results to skip first, for the next page")
     search.add_argument("--year", help="YEAR, FROM..TO, FROM.. or ..TO")
     search.add_argument("--json", action="store_true", help="the results as JSON, as the REST API gives them")
+    search.add_argument("--in", dest="scope", choices=("all", "fulltext", "metadata"), default="all",
+                        help="where to look: everywhere (default), the PDFs' pages only (as in:fulltext), or titles, "
+                             "abstracts and authors only (as in:metadata)")
     search.set_defaults(run=cmd_search)
 
     show = commands.add_parser("show", help="show one paper (id, arXiv id, DOI, key or a query)")

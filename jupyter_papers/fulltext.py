@@ -4,31 +4,22 @@ After papers are added, each one's PDF (``extra["pdf"]``: a Zotero attachment, a
 ``file`` field, a PDF of a folder source) is looked at: a file whose size and time did
 not change costs a ``stat``; a changed one is hashed, and its text taken from the page
 index when the same content is indexed already (under any paper), else read in worker
-processes (sources/extract.py), else from Zotero's cache beside it. A PDF that cannot be
+processes (sources/extract.py), or from Zotero's cache beside it where that holds more. A PDF that cannot be
 read is reported once, with why, and not read again until it changes.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .backends.whoosh.pages import FileText, PageIndex
 from .paper import Paper
-from .sources import Problem
+from .sources import Problem, sha256_of
 from .sources import extract
-from .sources.pdf import MAX_PAGES, PdfText, zotero_cache_text
+from .sources.pdf import MAX_PAGES, PdfText, with_zotero_cache
 
 BATCH_FILES = 200   # PDFs whose pages are written in one commit (a commit holds their texts in memory)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def update(pages: PageIndex, papers: Iterable[Paper], procs: int = 2, progress: bool = False) -> list[Problem]:
@@ -69,9 +60,7 @@ def update(pages: PageIndex, papers: Iterable[Paper], procs: int = 2, progress: 
         pages.write(ready, forget)
     batch: list[FileText] = []
     for path, result in _read(to_read, procs, progress):
-        text = result if isinstance(result, PdfText) else PdfText(problem=str(result))
-        if not text.readable:
-            text = zotero_cache_text(Path(path)) or text
+        text = with_zotero_cache(Path(path), result if isinstance(result, PdfText) else PdfText(problem=str(result)))
         for entry in to_read[path]:
             entry.pages, entry.paged, entry.problem, entry.total_pages = (
                 text.pages, text.paged, text.problem, text.total_pages)
@@ -90,8 +79,10 @@ def update(pages: PageIndex, papers: Iterable[Paper], procs: int = 2, progress: 
 
 
 def _read(to_read: dict[str, list], procs: int, progress: bool) -> Iterator[tuple[str, object]]:
+    if not to_read:
+        return
     results = extract.run("text", to_read, procs=procs)
-    if progress and to_read:
+    if progress:
         from tqdm import tqdm
 
         results = tqdm(results, total=len(to_read), desc="reading PDFs", unit=" PDFs", mininterval=0.5)

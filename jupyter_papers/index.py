@@ -8,6 +8,7 @@ Writers wait for the lock rather than fail, so two processes can add papers at o
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import pickle
 import struct
@@ -549,7 +550,8 @@ def _progress(papers: Iterable[Paper], enabled: bool) -> Iterable[Paper]:
 
 
 def _fields(paper: Paper) -> dict:
-    ids = {paper.id.lower(), paper.key.lower(), paper.arxiv_id, paper.doi.lower(), *map(str.lower, paper.aliases)} - {""}
+    ids = {paper.id.lower(), paper.key.lower(), paper.arxiv_id, paper.doi.lower(), *map(str.lower, paper.aliases),
+           _file_identity(paper)} - {""}
     fields = dict(
         id=paper.id, ids=" ".join(sorted(ids)), key=paper.key, abstract=paper.abstract,
         title=" ".join([paper.title, *acronym_expansions(paper.title, paper.abstract)]),
@@ -560,6 +562,12 @@ def _fields(paper: Paper) -> dict:
     if paper.year is not None and 0 < paper.year < 65536:
         fields["year"] = paper.year
     return fields
+
+
+def _file_identity(paper: Paper) -> str:
+    """A term for the PDF a record names (paths hold spaces; ids are split on them)."""
+    pdf = paper.extra.get("pdf", "")
+    return "file:" + hashlib.sha1(pdf.encode("utf-8")).hexdigest()[:20] if pdf else ""
 
 
 def _same_paper(searcher, paper: Paper) -> Paper | None:
@@ -573,6 +581,11 @@ def _same_paper(searcher, paper: Paper) -> Paper | None:
         if identifier:
             for docnum in searcher.docs_for_query(wq.Term("ids", identifier)):
                 return _paper(searcher.stored_fields(docnum))
+    if paper.extra.get("pdf"):  # a record of a PDF known only by its file, or the other way round
+        for docnum in searcher.docs_for_query(wq.Term("ids", _file_identity(paper))):
+            old = _paper(searcher.stored_fields(docnum))
+            if old.guessed or paper.guessed:
+                return old
     if paper.key and paper.source:
         for docnum in searcher.docs_for_query(wq.Term("ids", paper.key.lower())):
             old = _paper(searcher.stored_fields(docnum))
@@ -586,6 +599,8 @@ def _same_paper(searcher, paper: Paper) -> Paper | None:
 def _another_record(paper: Paper, old: Paper) -> bool:
     """A record of a paper the index holds that is not that record again (or edited in its
     own source): it comes under another key, or from another source."""
+    if bool(paper.guessed) != bool(old.guessed):  # a PDF's guesses and a record of the paper
+        return True
     return bool(paper.key and old.key and paper.key != old.key and paper.key not in old.aliases
                 and paper.key != paper.base_key()) or bool(paper.source and old.source and paper.source != old.source)
 

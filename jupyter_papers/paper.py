@@ -279,6 +279,11 @@ class Paper:
             return f"https://doi.org/{self.doi}"
         return self.url if self.url.startswith(("http://", "https://")) else ""
 
+    @property
+    def guessed(self) -> str:
+        """What of this record was guessed from its PDF ("title from the first page"), or ""."""
+        return self.extra.get("guessed", "")
+
     def base_key(self) -> str:
         """The ``lastnameYEARfirstword`` citation key, before it is made unique."""
         people = self.authors or self.editors
@@ -329,7 +334,18 @@ class Paper:
         (same DOI or arXiv id), folded into the old one: the paper keeps its id and key (a
         key a notebook cites must keep resolving), this record's key becomes an alias, and
         each field keeps the richer of the two values (the longer text, the longer list of
-        names: never fewer authors). Also says what changed."""
+        names: never fewer authors). Also says what changed. What a PDF alone suggested
+        (``extra["guessed"]``, sources/pdf.py) yields to a real record either way round."""
+        if self.guessed and not old.guessed:
+            if old.extra.get("pdf") or not self.extra.get("pdf"):
+                return old, []
+            return dataclasses.replace(old, extra={**old.extra, "pdf": self.extra["pdf"]}), ["its PDF attached"]
+        if old.guessed and not self.guessed:
+            paper = self.merged_over(old)
+            paper.extra.pop("guessed", None)
+            paper.id, paper.key = old.id, self.key or old.key
+            paper.aliases = list(dict.fromkeys([*old.aliases, old.key, *self.aliases]))
+            return paper, [f"its metadata, guessed from its PDF, replaced by this record's (key {paper.key})"]
         merged, changes = {}, []
         for f in dataclasses.fields(self):
             kept, offered = getattr(old, f.name), getattr(self, f.name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -205,6 +206,15 @@ def _reader(format: str):
         "arxiv-atom": arxiv.read_atom,
         "listing": listing.read,
     }[format]
+
+
+def sha256_of(path: Path) -> str:
+    """The file's content hash, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def clean(text: object) -> str:

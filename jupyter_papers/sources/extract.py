@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from .pdf import PdfFacts, PdfText, facts, page_texts
+from ..paper import Paper
+from . import Problem, Report, sha256_of
+from .pdf import PdfFacts, PdfText, facts, paper_for, page_texts
 
 TIME_LIMIT = 60.0   # seconds for one PDF (a 1,000-page book reads in about 10 on this machine)
 MEMORY_MB = 1024    # a worker's address space beyond what it starts with
@@ -123,6 +125,34 @@ def run(job: str, paths: Iterable[str | Path], procs: int = 2, time_limit: float
     finally:
         for worker in workers:
             worker.stop(kill=worker.path is not None)
+
+
+def papers_of_pdfs(paths: Iterable[Path], report: Report, known: dict[str, dict] | None = None,
+                   procs: int = 2) -> list[Paper]:
+    """A paper for each PDF (sources/pdf.py's paper_for), from what the PDF says about
+    itself. ``known``: content hash -> the record made for it before (a folder source's
+    last sync): an unchanged PDF is not opened again. It is updated in place to hold the
+    records of these PDFs, and no others."""
+    known = {} if known is None else known
+    papers, hashes, to_read = [], {}, []
+    for path in paths:
+        sha = hashes[str(path)] = sha256_of(path)
+        if sha in known:
+            paper = Paper.from_dict(known[sha])
+            paper.extra["pdf"] = str(path)
+            papers.append(paper)
+        else:
+            to_read.append(path)
+    for path, found in run("facts", to_read, procs=procs):
+        if not isinstance(found, PdfFacts):
+            report(Problem(Path(path).name, None, f"{found}; it is indexed under its file name"))
+            found = PdfFacts()
+        paper = paper_for(Path(path), found, hashes[path], Path(path).parent.name)
+        known[hashes[path]] = paper.to_dict()
+        papers.append(paper)
+    for sha in set(known) - set(hashes.values()):
+        del known[sha]
+    return papers
 
 
 def _replace(worker: _Worker, context, megabytes: int) -> _Worker:

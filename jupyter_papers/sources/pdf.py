@@ -7,7 +7,7 @@ MAX_PAGES pages, and says why when it gives no text (encrypted, scanned without 
 layer, a custom font encoding, not a PDF at all).
 
 Zotero keeps its own extraction beside an attachment (``.zotero-ft-cache``), but without
-page breaks; it is used when the PDF itself gives no text (extract.py).
+page breaks; it is used where the PDF itself gives much less text (with_zotero_cache).
 """
 
 from __future__ import annotations
@@ -102,15 +102,18 @@ def _reads_as_text(text: str) -> bool:
     return readable >= 0.8 * len(sample) and sample.count(" ") >= len(sample) / 25
 
 
-def zotero_cache_text(pdf: Path) -> PdfText | None:
-    """Zotero's extraction of an attachment in its storage folder, if it made one: one text
-    for the whole PDF (Zotero keeps no page breaks)."""
+def with_zotero_cache(pdf: Path, text: PdfText) -> PdfText:
+    """The PDF's own text, page by page, unless Zotero's extraction beside it (its storage
+    folder's ``.zotero-ft-cache``) holds much more: a scan Zotero had OCR'd, a PDF only
+    Zotero could open, a file replaced by a stub. Zotero's text has no page breaks, so
+    it is one text for the whole PDF."""
     cache = pdf.parent / ".zotero-ft-cache"
     try:
-        text = _clean(cache.read_text(encoding="utf-8", errors="replace"))
+        cached = _clean(cache.read_text(encoding="utf-8", errors="replace"))
     except OSError:
-        return None
-    return PdfText(pages=[text], paged=False) if text else None
+        return text
+    own = sum(len(page) for page in text.pages) if text.readable else 0
+    return PdfText(pages=[cached], paged=False) if len(cached) > 2 * own else text
 
 
 @dataclass
@@ -187,11 +190,15 @@ def _largest_line(page, textpage) -> str:
 
     height = page.get_height()
     sizes: dict[float, list[str]] = {}
+    last_top: dict[float, float] = {}
     for index in range(min(textpage.count_chars(), 4000)):
         box = textpage.get_charbox(index)
         if box[3] < height / 2:
             continue
         size = round(raw.FPDFText_GetFontSize(textpage, index), 1)
+        if size in last_top and abs(last_top[size] - box[3]) > size / 2:  # the title goes on on the next line
+            sizes[size].append(" ")
+        last_top[size] = box[3]
         sizes.setdefault(size, []).append(textpage.get_text_range(index, 1))
     for size in sorted(sizes, reverse=True):
         line = _clean("".join(sizes[size]))

@@ -20,12 +20,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import Problem, Reading, UnknownFormatError, decode, read_papers, zotero
+from . import Problem, Reading, UnknownFormatError, decode, extract, read_papers, sha256_of, zotero
 from .bibblocks import block_at, blocks_of, needs_whole_file, shared_digest, with_only
 
 REGISTRY = "sources.json"
 LOCK_TIMEOUT = 300.0
 FILE_SUFFIXES = (".bib", ".bibtex", ".biblatex", ".json", ".jsonl", ".ndjson")
+FOLDER_SUFFIXES = (*FILE_SUFFIXES, ".pdf")  # a folder source may hold PDFs too, each a paper
 
 
 class SourceError(ValueError):
@@ -45,6 +46,7 @@ class SourceState:
     collections: list[str] = field(default_factory=list)   # a Zotero library's collections ("Thesis/Chapter 2")
     blocks: dict[str, dict] = field(default_factory=dict)  # a .bib entry's hash -> its papers' ids, its problems
     shared: str | None = None                               # hash of the .bib's @string and @preamble blocks
+    pdfs: dict[str, dict] = field(default_factory=dict)     # a folder's PDF's hash -> the record made for it
 
     def summary(self) -> dict:
         """What ``sources list`` and the REST API show."""
@@ -248,7 +250,7 @@ def files_of(kind: str, path: Path) -> list[Path]:
                 if f.is_file()]
     if kind == "folder":
         return sorted(f for f in path.rglob("*") if f.is_file() and not f.name.startswith(".") and any(
-            f.name.lower().endswith(s) or f.name.lower().endswith(s + ".gz") for s in FILE_SUFFIXES))
+            f.name.lower().endswith(s) or f.name.lower().endswith(s + ".gz") for s in FOLDER_SUFFIXES))
     return [path]
 
 
@@ -262,11 +264,7 @@ def _signature(files: list[Path], before: dict[str, list]) -> dict[str, list]:
         if old and old[0] == info.st_size and old[1] == info.st_mtime_ns:
             signature[str(file)] = old
             continue
-        digest = hashlib.sha256()
-        with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        signature[str(file)] = [info.st_size, info.st_mtime_ns, digest.hexdigest()]
+        signature[str(file)] = [info.st_size, info.st_mtime_ns, sha256_of(file)]
     return signature
 
 
@@ -280,9 +278,15 @@ def _read(state: SourceState, path: Path, files: list[Path]):
         return _read_bib(state, path)
     papers = []
     for file in files:
+        if file.suffix.lower() == ".pdf":
+            continue
         reading = read_papers(file)
         papers += list(reading)
         problems += reading.problems
+    pdfs = [file for file in files if file.suffix.lower() == ".pdf"]
+    known = dict(state.pdfs)
+    papers += extract.papers_of_pdfs(pdfs, problems.append, known)
+    state.pdfs = known
     return papers, problems, []
 
 

@@ -31,7 +31,6 @@ from .storage import MappedStorage
 from .writers import segment_writer
 
 PAGES_NAME = "pages"
-TOP_PAGES = 400      # best pages looked at to find the best papers
 COMPLETIONS = 8      # words the last, unfinished word of a query stands for
 _BM25 = PaperBM25F()
 K1, B = _BM25.K1, _BM25.B
@@ -96,6 +95,17 @@ class PageIndex:
             else:
                 self._ix = storage.create_index(make_page_schema(), indexname=PAGES_NAME)
         return self._ix
+
+    def copy_to(self, folder: Path) -> None:
+        """Put a copy of the page index into another index folder (a rebuild's): its PDFs
+        need not be read again."""
+        import shutil
+
+        folder.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            for file in self.path.iterdir():
+                if file.name.startswith((f"_{PAGES_NAME}_", f"{PAGES_NAME}_")) and not file.name.endswith("LOCK"):
+                    shutil.copy2(file, folder / file.name)
 
     def exists(self) -> bool:
         return self._ix is not None or MappedStorage(str(self.path)).index_exists(PAGES_NAME)
@@ -193,34 +203,37 @@ class PageIndex:
         with self._lock:
             searcher = self.searcher()
             scores, counts = self._scored(searcher, words)
+            starts = self._memo.get("files")
+            if starts is None:  # a PDF's record comes before its pages: where each paper's pages start
+                starts = self._memo["files"] = np.fromiter(
+                    sorted(searcher.docs_for_query(wq.Term("kind", "file"))), dtype=np.int64)
         total_words = len(words)
         need = max(1, math.ceil(total_words / 3)) if sentence else total_words
-        floor = need if sentence else 1
-        while True:
-            matching = counts >= need
-            if matching.any() or need <= floor:
-                break
+        while not (counts >= need).any() and need > (need if sentence else 1):
             need -= 1
-        found = np.flatnonzero(matching)
+        found = np.flatnonzero(counts >= need)
+        if not len(found):
+            return [], 0
         coverage = counts[found] / total_words
         # a page with more of the words first; among a sentence's many words, weighed with its score
         key = scores[found] * coverage if sentence else scores[found] + 1000.0 * counts[found]
-        if len(found) > TOP_PAGES:
-            best = np.argpartition(-key, TOP_PAGES - 1)[:TOP_PAGES]
-            found, key, coverage = found[best], key[best], coverage[best]
-        order = np.argsort(-key, kind="stable")
-        by_paper: dict[str, PaperPages] = {}
-        for at in order:
-            docnum = int(found[at])
-            stored = searcher.stored_fields(docnum)
-            hit = PageHit(int(stored.get("page") or 0), float(key[at]), docnum)
-            entry = by_paper.setdefault(stored["paper"], PaperPages(stored["paper"], hit.score, [],
-                                                                    float(coverage[at])))
-            if len(entry.pages) < 3:
-                entry.pages.append(hit)
-        ranked = sorted(by_paper.values(), key=lambda entry: -entry.score)
-        total = len(ranked) if len(np.flatnonzero(matching)) <= TOP_PAGES else len(ranked) + 1
-        return ranked[:papers], total
+        owner = np.searchsorted(starts, found, side="right") - 1
+        by_owner = np.lexsort((-key, owner))          # each paper's pages together, best first
+        owners = owner[by_owner]
+        first = np.r_[True, owners[1:] != owners[:-1]]
+        heads = by_owner[first]                       # each paper's best page
+        best = heads[np.argsort(-key[heads], kind="stable")[:papers]]
+        group_start = np.flatnonzero(first)
+        ranked = []
+        for head in best:
+            at = int(np.searchsorted(owners, owner[head], side="left"))
+            pages = by_owner[at:at + 3]
+            pages = pages[owners[at:at + 3] == owner[head]]
+            hits = [PageHit(int(searcher.stored_fields(int(found[i])).get("page") or 0), float(key[i]),
+                            int(found[i])) for i in pages]
+            paper = searcher.stored_fields(int(found[head]))["paper"]
+            ranked.append(PaperPages(paper, float(key[head]), hits, float(coverage[head])))
+        return ranked, len(group_start)
 
     def _scored(self, searcher, words: list[list[str]]):
         cache = cached_postings(self._memo)

@@ -22,6 +22,7 @@ from whoosh.index import TOC
 from whoosh.reading import SegmentReader
 
 from .analysis import make_schema
+from .pages import PageIndex
 from ...paper import Paper
 from .storage import MappedStorage
 
@@ -158,6 +159,7 @@ def rebuild_index(path: str | Path, fallback: Iterable[Paper] | None = None) -> 
             papers = list(fallback)
         old_generations = _generations(MappedStorage(str(path)))
         fresh = path.with_name(f".{path.name}.rebuild-{os.getpid()}")
+        PageIndex(path).copy_to(fresh)
         index = PaperIndex(fresh)
         try:
             index.add(papers)
