@@ -31,6 +31,7 @@ from .backends.whoosh.collect import YearColumns
 from .backends.whoosh.pages import PageIndex
 from .backends.whoosh.query import MAX_QUERY_WORDS, QueryBuilder, extract_scope, extract_years, has_collection
 from .backends.whoosh.query import make_parser
+from .backends.whoosh.query import SCOPES  # noqa: F401 - for the front ends, which import no backend
 from .backends.whoosh.query import parse_year_range  # noqa: F401 - for the front ends, which import no backend
 from .backends.whoosh.rebuild import rebuild_index, restore_aside
 from .backends.whoosh.sentence import is_sentence

@@ -274,3 +274,25 @@ def test_the_panel_offers_every_named_style(demo_index):
 
     panel = SearchPanel(demo_index, RecordingBridge())
     assert list(panel.style.options) == ["apa", "ieee", "chicago", "harvard", "mla", "nature", "vancouver", "bibtex"]
+
+
+def test_magic_searches_the_full_text_and_warns_before_citing_a_guessed_title(tmp_path, empty_index, capsys):
+    from . import pdfs
+    from jupyter_papers.sources import extract
+
+    pdfs.article(tmp_path / "quoll.pdf", "Quoll Dens in Granite Outcrops",
+                 ["Page one on dasyurid ecology.", "Dens were found under granite slabs in 14 of 20 outcrops."])
+    empty_index.add(extract.papers_of_pdfs([tmp_path / "quoll.pdf"], print))
+    shell = InteractiveShell.instance()
+    papers = PapersMagics(shell)
+    papers._index, papers.bridge = empty_index, RecordingBridge()
+    shown = papers.papers("granite slabs outcrops --in fulltext")
+    assert [hit.paper.title for hit in shown] == ["Quoll Dens in Granite Outcrops"]
+    html = shown._repr_html_()
+    assert "p. 2: " in html and "<mark>granite</mark> <mark>slabs</mark>" in html
+    assert papers.papers("granite slabs outcrops --in metadata").hits[0].pages == []
+    papers.papers("--cite quoll dens granite")
+    said = capsys.readouterr().out
+    warning = said.index("was guessed from its PDF (title from the first page")
+    assert warning < said.index("%papers: cited 'Quoll Dens in Granite Outcrops'")
+    assert "Quoll Dens in Granite Outcrops" in papers.bridge.sent[-1]["source"]

@@ -43,11 +43,22 @@ export interface IPaper {
   extra?: { [name: string]: string };
 }
 
+/** A page of the paper's PDF where the query's words are; page 0: a text without page numbers. */
+export interface IPageHit {
+  page: number;
+  /** escaped HTML, the words matched in <mark> */
+  snippet: string;
+}
+
 export interface IHit {
   paper: IPaper;
   score: number;
   highlights: { title?: string; abstract?: string; authors?: string };
+  pages?: IPageHit[];
 }
+
+/** Where a search looks: everywhere, the PDFs' pages only, or titles and abstracts only. */
+export type Scope = 'all' | 'fulltext' | 'metadata';
 
 export interface IResults {
   query: string;
@@ -82,6 +93,7 @@ export interface ISearchParams {
   offset: number;
   year_from?: number;
   year_to?: number;
+  scope?: Scope;
 }
 
 /** Call the server extension; a failed call throws an Error carrying the server's message. */
@@ -107,6 +119,9 @@ export function search(params: ISearchParams): Promise<IResults> {
   }
   if (params.year_to) {
     query.set('year_to', String(params.year_to));
+  }
+  if (params.scope && params.scope !== 'all') {
+    query.set('scope', params.scope);
   }
   return requestAPI<IResults>(`search?${query.toString()}`);
 }

@@ -9,7 +9,7 @@ import { IEditorExtensionRegistry } from '@jupyterlab/codemirror';
 import { PathExt } from '@jupyterlab/coreutils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
-import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
+import { IRenderMime, IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 
@@ -38,14 +38,17 @@ const papersIcon = new LabIcon({
     'M7 12h10v1.5H7V12zm0 3h10v1.5H7V15zm0 3h6v1.5H7V18z"/></svg>'
 });
 
-/** A paper's PDF attachment in JupyterLab's own PDF viewer (the application/pdf renderer). */
-async function openPdf(app: JupyterFrontEnd, rendermime: IRenderMimeRegistry | null, paper: IPaper): Promise<void> {
+/** A paper's PDF attachment in JupyterLab's own PDF viewer (the application/pdf renderer),
+ * at a page when one is given (the viewer's #page= fragment); one viewer per paper. */
+async function openPdf(app: JupyterFrontEnd, rendermime: IRenderMimeRegistry | null, paper: IPaper,
+                       page?: number): Promise<void> {
   const id = `jupyter-papers-pdf-${paper.id.replace(/[^\w-]/g, '-')}`;
-  for (const open of app.shell.widgets('main')) {
-    if (open.id === id) {
-      app.shell.activateById(id);
-      return;
-    }
+  const metadata = page ? { fragment: `#page=${page}` } : {};
+  const open = viewers.get(id);
+  if (open && !open.widget.isDisposed) {
+    app.shell.activateById(id);
+    await open.renderer.renderModel(new MimeModel({ data: { 'application/pdf': open.data }, metadata }));
+    return;
   }
   const bytes = new Uint8Array(await pdfOf(paper.id));
   if (!rendermime || !rendermime.mimeTypes.includes('application/pdf')) {
@@ -62,11 +65,16 @@ async function openPdf(app: JupyterFrontEnd, rendermime: IRenderMimeRegistry | n
   widget.title.label = paper.title || paper.id;
   widget.title.caption = paper.extra?.pdf ?? '';
   widget.title.closable = true;
+  const data = btoa(binary);
+  viewers.set(id, { widget, renderer, data });
+  widget.disposed.connect(() => viewers.delete(id));
   app.shell.add(widget, 'main');
   app.shell.activateById(widget.id);
   // the viewer renders once it is in the page
-  await renderer.renderModel(new MimeModel({ data: { 'application/pdf': btoa(binary) } }));
+  await renderer.renderModel(new MimeModel({ data: { 'application/pdf': data }, metadata }));
 }
+
+const viewers = new Map<string, { widget: MainAreaWidget; renderer: IRenderMime.IRenderer; data: string }>();
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
@@ -92,7 +100,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     rendermime: IRenderMimeRegistry | null
   ) => {
     const panel = new PapersPanel(tracker);
-    panel.onOpenPdf = paper => openPdf(app, rendermime, paper);
+    panel.onOpenPdf = (paper, page) => openPdf(app, rendermime, paper, page);
     registerCommTargets(tracker, (notebook, style) => updateReferences(notebook, panel.settings, style));
     if (editorExtensions) {
       registerCitationCompletion(editorExtensions, () => panel.settings.inlineFormat);

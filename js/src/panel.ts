@@ -2,7 +2,7 @@
  * The sidebar panel: a search box with results as you type, keyboard navigation, and
  * actions that put citations and abstracts into the active notebook.
  */
-import { Clipboard, Notification } from '@jupyterlab/apputils';
+import { Clipboard, Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
@@ -56,6 +56,21 @@ function shownAuthors(paper: api.IPaper, highlighted: string): string {
   return shown.join(', ') + (shown.length < names.length ? ' et al.' : '');
 }
 
+/** A paper known only from its PDF has a guessed title: say so, and cite only if the user
+ * still wants to. */
+async function confirmGuessed(paper: api.IPaper): Promise<boolean> {
+  if (!paper.extra?.guessed) {
+    return true;
+  }
+  const answer = await showDialog({
+    title: 'Cite a paper with guessed metadata?',
+    body: `“${paper.title}” is known only from its PDF (${paper.extra.guessed}); its reference may be wrong. ` +
+      'Add a record of the paper (with its DOI, or with this PDF in its file field) to replace the guess.',
+    buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Cite anyway' })]
+  });
+  return answer.button.accept;
+}
+
 export class PapersPanel extends Widget {
   constructor(private tracker: INotebookTracker) {
     super();
@@ -85,12 +100,21 @@ export class PapersPanel extends Widget {
     this.collection.setAttribute('aria-label', 'Only papers of this Zotero collection');
     this.collection.hidden = true;
     this.collection.onchange = () => void this.search(false);
+    this.scope = element('select', 'jp-papers-scope');
+    this.scope.setAttribute('aria-label', 'Where to search');
+    this.scope.title = "Where to look: also written in the query as in:fulltext or in:metadata";
+    for (const [value, label] of [['all', 'Everywhere'], ['metadata', 'Titles & abstracts'], ['fulltext', 'Full text (PDFs)']]) {
+      const option = element('option', '', label);
+      option.value = value;
+      this.scope.appendChild(option);
+    }
+    this.scope.onchange = () => void this.search(false);
     this.sources = new SourcesView(
       () => this.refresh(),
       message => this.showError(message),
       names => this.setCollections(names)
     );
-    header.append(this.input, years, this.collection, references, this.status, this.suggestion, this.error,
+    header.append(this.input, years, this.scope, this.collection, references, this.status, this.suggestion, this.error,
                   this.sources.node);
 
     this.selectionBar = element('div', 'jp-papers-selection');
@@ -212,7 +236,8 @@ export class PapersPanel extends Widget {
         limit: this.settings.limit,
         offset,
         year_from: year(this.yearFrom),
-        year_to: year(this.yearTo)
+        year_to: year(this.yearTo),
+        scope: this.scope.value as api.Scope
       });
     } catch (error) {
       if (request === this.requests) {
@@ -274,8 +299,28 @@ export class PapersPanel extends Widget {
     if (rest) {
       meta.append(document.createTextNode((paper.authors.length ? ' · ' : '') + rest));
     }
+    if (paper.extra?.guessed) {
+      const badge = element('span', 'jp-papers-guessed', 'guessed title');
+      badge.title = `Guessed from its PDF (${paper.extra.guessed}): add a record of the paper to replace it`;
+      meta.append(' ', badge);
+    }
     const snippet = element('div', 'jp-papers-snippet');
     appendHighlighted(snippet, hit.highlights.abstract ?? '');
+    const pages = element('div', 'jp-papers-pages');
+    for (const page of hit.pages ?? []) {
+      const line = element('div', 'jp-papers-page');
+      const where = element('button', 'jp-papers-page-link', page.page ? `p. ${page.page}` : 'in the text');
+      where.title = page.page ? `Open the PDF at page ${page.page}` : 'Open the PDF';
+      where.dataset.page = String(page.page);
+      where.onclick = event => {
+        event.stopPropagation();
+        void this.guard(() => this.onOpenPdf(paper, page.page || undefined));
+      };
+      const text = element('span', 'jp-papers-page-snippet');
+      appendHighlighted(text, page.snippet);
+      line.append(where, ': ', text);
+      pages.appendChild(line);
+    }
     const actions = element('div', 'jp-papers-actions');
     const button = (label: string, action: string, run: () => Promise<void>) => {
       const b = element('button', 'jp-papers-action jp-mod-styled', label);
@@ -303,7 +348,7 @@ export class PapersPanel extends Widget {
       this.setChosen(choose.checked ? [...this.chosen, paper] : this.chosen.filter(p => p.id !== paper.id));
     };
     title.prepend(choose);
-    item.append(title, meta, snippet, actions);
+    item.append(title, meta, snippet, pages, actions);
     item.onclick = () => this.select(index);
     item.ondblclick = () => void this.guard(() => this.defaultAction(paper));
     return item;
@@ -324,6 +369,11 @@ export class PapersPanel extends Widget {
     const target = this.inline ?? inlineTarget(this.tracker.currentWidget);
     if (!target) {
       throw new Error('click into a Markdown cell you are editing, then choose Cite together');
+    }
+    for (const paper of this.chosen) {
+      if (!(await confirmGuessed(paper))) {
+        return;
+      }
     }
     for (const paper of this.chosen) {
       await this.keyAfterRecording(paper, target.panel);
@@ -434,6 +484,9 @@ export class PapersPanel extends Widget {
 
   async insertCitation(paper: api.IPaper): Promise<void> {
     const panel = this.notebook();
+    if (!(await confirmGuessed(paper))) {
+      return;
+    }
     await this.keyAfterRecording(paper, panel);
     const citation = await api.citation(paper.id, this.settings.style, 'markdown');
     insertCellBelow(panel.content, citation.text, 'markdown', null, true);
@@ -449,6 +502,9 @@ export class PapersPanel extends Widget {
     const target = this.inline ?? inlineTarget(this.tracker.currentWidget);
     if (!target) {
       throw new Error('click into a Markdown cell you are editing, then choose Inline');
+    }
+    if (!(await confirmGuessed(paper))) {
+      return;
     }
     const key = await this.keyAfterRecording(paper, target.panel);
     const inline = await api.citation(paper.id, this.settings.inlineFormat, 'text');
@@ -476,8 +532,8 @@ export class PapersPanel extends Widget {
     }
   }
 
-  /** Set by the plugin: opens a paper's PDF attachment in JupyterLab's PDF viewer. */
-  onOpenPdf: (paper: api.IPaper) => Promise<void> = async () => undefined;
+  /** Set by the plugin: opens a paper's PDF attachment in JupyterLab's PDF viewer (at a page). */
+  onOpenPdf: (paper: api.IPaper, page?: number) => Promise<void> = async () => undefined;
 
   /** Set by the plugin: runs the "update the notebook's references" command. */
   onUpdateReferences: () => void = () => undefined;
@@ -522,6 +578,7 @@ export class PapersPanel extends Widget {
 
   private sources: SourcesView;
   private collection: HTMLSelectElement;
+  private scope: HTMLSelectElement;
   private input: HTMLInputElement;
   private yearFrom: HTMLInputElement;
   private yearTo: HTMLInputElement;

@@ -85,6 +85,8 @@ class PapersMagics(Magics):
     @argument("--bib", metavar="PATH", help="also append what is cited to this .bib file")
     @argument("--limit", type=int, default=10, help="results per page")
     @argument("--year", help="YEAR, FROM..TO, FROM.. or ..TO")
+    @argument("--in", dest="scope", choices=["all", "fulltext", "metadata"], default="all",
+              help="where to look: everywhere, the PDFs' pages only (as in:fulltext), or titles and abstracts only")
     @line_magic
     def papers(self, line: str):
         """Search and cite papers. ``%papers`` opens the search panel, ``%papers QUERY``
@@ -117,7 +119,7 @@ class PapersMagics(Magics):
             return None
         year_from, year_to = _years(args.year)
         results = self.index.search(query, limit=args.limit, year_from=year_from, year_to=year_to, prefix=False,
-                                    sentence=True if args.passage else None)
+                                    sentence=True if args.passage else None, scope=args.scope)
         if not results.hits:
             print(f"%papers: no papers found for {query!r}"
                   + (f"; did you mean {results.suggestion!r}?" if results.suggestion else ""))
@@ -140,6 +142,9 @@ class PapersMagics(Magics):
         paper = self._best(query.split(";")[0].strip() if args.inline else query)
         if paper is None:
             return None
+        if paper.guessed:
+            print(f"%papers: the metadata of {paper.key} was guessed from its PDF ({paper.guessed}: "
+                  f"{paper.title!r}); check the reference, or add a record of the paper to replace the guess")
         key = paper.key
         if args.bib:
             key = write_bibliography([paper], args.bib).keys[paper.id]

@@ -20,6 +20,7 @@ from jupyter_server.utils import url_path_join
 
 import jupyter_papers as jp
 from jupyter_papers.citations.cite import FORMATS, BibliographyError, UnknownStyleError, inline_citation
+from jupyter_papers.index import SCOPES
 from jupyter_papers.sources import UnknownFormatError
 
 MAX_LIMIT = 100
@@ -137,6 +138,9 @@ class SearchHandler(PapersHandler):
         if prefix is not None:
             kwargs["prefix"] = _flag(prefix)
         kwargs["facets"] = _flag(self.get_argument("facets", "0"))
+        kwargs["scope"] = self.get_argument("scope", "all")
+        if kwargs["scope"] not in SCOPES:
+            raise tornado.web.HTTPError(400, f"scope must be one of {', '.join(SCOPES)}")
         results = await self.run(self.index.search, **kwargs)
         self.finish(results.to_dict())
 
