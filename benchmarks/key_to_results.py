@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import workload  # noqa: E402
+from sections import replace_section  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 import jupyter_papers as jp  # noqa: E402
@@ -111,7 +112,7 @@ def measure(size: str, count: int, delay: int) -> dict:
 SECTION = "## Key to results in the sidebar (a real JupyterLab and Chromium)"
 
 
-def write_section(rows: list[dict], results: Path = HERE / "results.md") -> None:
+def write_section(rows: list[dict]) -> None:
     """The figures as a section of results.md, in place of the one a previous run wrote."""
     lines = [SECTION, "", f"`python benchmarks/key_to_results.py --write`, {time.strftime('%Y-%m-%d %H:%M')}: "
              "from each key's input event to the first result list showing that text or a later one.", "",
@@ -119,10 +120,7 @@ def write_section(rows: list[dict], results: Path = HERE / "results.md") -> None
              "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['papers']:,} | {r['queries']} | {r['key_presses']} | {r['delay_ms']} | {r['p50_ms']} | "
               f"{r['p95_ms']} | {r['p99_ms']} | {r['max_ms']} |" for r in rows]
-    text = results.read_text() if results.exists() else ""
-    before, _, after = text.partition(SECTION)
-    rest = after[after.find("\n## "):] if "\n## " in after else ""
-    results.write_text(before.rstrip() + "\n\n" + "\n".join(lines) + "\n" + rest)
+    replace_section(lines)
 
 
 def main() -> None:

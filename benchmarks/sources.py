@@ -20,9 +20,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import jupyter_papers as jp  # noqa: E402
+from sections import replace_section  # noqa: E402
 from tests.zotero_library import synthetic_library  # noqa: E402
 
 WORDS = "spectral graph neural sparse attention retrieval citation corpus robust causal bayesian kernel".split()
@@ -144,16 +146,7 @@ def write_section(figures: dict) -> None:
         browser = figures["browser"]
         lines.append(f"| saving a .bib to its new paper in the sidebar (p50 / max of {browser['saves']}) | "
                      f"{browser['save_to_sidebar_p50_s']:.2f} / {browser['save_to_sidebar_max_s']:.2f} | <= 3 |")
-    section = "\n".join(lines) + "\n"
-    results = HERE / "results.md"
-    text = results.read_text() if results.exists() else ""
-    start = text.find("## Sources (benchmarks/sources.py)")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-    else:
-        text = text.rstrip() + "\n\n" + section
-    results.write_text(text)
+    replace_section(lines)
 
 
 if __name__ == "__main__":

@@ -396,32 +396,31 @@ class PaperIndex:
         limit = results.limit if alone else limit
         found, page_total = self._pages.search(terms, offset + limit, sentence)
         by_id = {entry.paper: entry for entry in found}
-        marked = {word for alternatives in terms for word in alternatives}
+        listed = {hit.paper.id: hit for hit in results.hits}
         if alone:
-            ranked = [(entry.score, self._get(searcher, entry.paper)) for entry in found]
-            hits = [Hit(paper, score, _plain_highlights(paper)) for score, paper in ranked if paper is not None]
+            score = {entry.paper: entry.score for entry in found}
             total = page_total
         else:
-            fused: dict[str, float] = {}
-            papers: dict[str, Hit] = {}
-            for rank, hit in enumerate(results.hits):
-                fused[hit.paper.id] = 1 / (FUSION_K + rank + 1)
-                papers[hit.paper.id] = hit
+            score = {paper_id: 1 / (FUSION_K + rank + 1) for rank, paper_id in enumerate(listed)}
             for rank, entry in enumerate(found):
                 # a page with all the words counts as much as a paper's title and abstract; one with fewer, less
-                fused[entry.paper] = fused.get(entry.paper, 0.0) + entry.coverage / (FUSION_K + rank + 1)
-                if entry.paper not in papers:
-                    paper = self._get(searcher, entry.paper)
-                    if paper is not None:
-                        papers[entry.paper] = Hit(paper, 0.0, _plain_highlights(paper))
-            # ties (first in one list, first in the other) go to the page that has every word
-            order = sorted((paper_id for paper_id in fused if paper_id in papers),
-                           key=lambda i: (-fused[i], -(by_id[i].coverage if i in by_id else 0.0)))
-            hits = [dataclasses.replace(papers[i], score=fused[i]) for i in order]
-            total = results.total + sum(entry.paper not in {h.paper.id for h in results.hits} for entry in found)
-        if years is not None:
-            hits = [hit for hit in hits if _in_years(hit.paper.year, years)]
-        hits = hits[offset:offset + limit]
+                score[entry.paper] = score.get(entry.paper, 0.0) + entry.coverage / (FUSION_K + rank + 1)
+            total = results.total + sum(paper_id not in listed for paper_id in by_id)
+        # ties (first in one list, first in the other) go to the page that has every word
+        order = sorted(score, key=lambda i: (-score[i], -(by_id[i].coverage if i in by_id else 0.0)))
+        hits = []
+        for paper_id in order:  # the papers found only in their PDFs are read as far as the page goes
+            hit = listed.get(paper_id)
+            if hit is None:
+                paper = self._get(searcher, paper_id)
+                if paper is None or years is not None and not _in_years(paper.year, years):
+                    continue
+                hit = Hit(paper, 0.0, _plain_highlights(paper))
+            hits.append(dataclasses.replace(hit, score=score[paper_id]))
+            if len(hits) == offset + limit:
+                break
+        hits = hits[offset:]
+        marked = {word for alternatives in terms for word in alternatives}
         for hit in hits:
             entry = by_id.get(hit.paper.id)
             if entry is not None:

@@ -245,3 +245,27 @@ def test_the_real_zotero_library_s_text_is_searchable(tmp_path, empty_index):
     assert "<mark>" in hit.pages[0]["snippet"]
     records = json.dumps(sorted(fulltext.PageIndex(empty_index.path).file_records().values(), key=str))
     assert records.count('"paged": false') == 4
+
+
+def test_long_texts_are_highlighted_as_a_word_by_word_scan_would():
+    """A page is first searched for words that begin as the terms do (highlight.py): the
+    same words must come out marked as when every word is looked up."""
+    import random
+    import re
+
+    from jupyter_papers.backends.whoosh import highlight
+    from jupyter_papers.backends.whoosh.analysis import make_schema
+
+    schema = make_schema()
+    marker, analyzer = highlight.Highlighter(schema), schema["abstract"].analyzer
+    abstracts = [paper.abstract for paper in jp.read_papers(jp.bundled_corpus())]
+    rng = random.Random(3)
+    for _ in range(300):
+        text = " ".join(rng.sample(abstracts, 3)) + " Schrödinger’s naïve café i.e. U.S. a..e key any"
+        words = rng.sample(re.findall(r"\w+", text), 8) + ["schrodinger", "naive", "e", "s", "key", "any"]
+        terms = {token.text for word in words for token in analyzer(word)}
+        assert len(text) > highlight.LONG_TEXT
+        fast = marker._matches(text, terms, "abstract")
+        every_word = [highlight._Match(t.start(), t.end(), marker._term("abstract", t.group()))
+                      for t in highlight._TOKEN.finditer(text)]
+        assert fast == [m for m in every_word if m.term in terms]

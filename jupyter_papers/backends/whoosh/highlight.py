@@ -12,6 +12,8 @@ import html
 import re
 from typing import NamedTuple
 
+from whoosh.support.charset import accent_map
+
 from .analysis import TOKEN_PATTERN
 
 SNIPPET_CHARS = 300   # an abstract snippet's length at most ...
@@ -21,6 +23,8 @@ BETWEEN = " … "
 KNOWN_WORDS = 200_000  # words remembered per field before starting afresh
 
 _TOKEN = re.compile(TOKEN_PATTERN)
+LONG_TEXT = 2000  # characters past which a text is searched for its candidate words first
+
 
 
 class _Match(NamedTuple):
@@ -35,6 +39,7 @@ class Highlighter:
     def __init__(self, schema, fields=("title", "abstract", "authors")):
         self._analyzers = {name: schema[name].analyzer for name in fields}
         self._terms: dict[str, dict[str, str | None]] = {name: {} for name in fields}
+        self._prefixes: dict[frozenset, re.Pattern] = {}
 
     def whole(self, text: str, terms: set[str] | None, fieldname: str) -> str:
         """All of the text, marked; "" when nothing in it matches."""
@@ -64,7 +69,7 @@ class Highlighter:
             return []
         known = self._terms[fieldname]
         matches = []
-        for token in _TOKEN.finditer(text):
+        for token in self._candidates(text, terms):
             word = token.group()
             term = known.get(word, "")
             if term == "":
@@ -74,6 +79,23 @@ class Highlighter:
             if term in terms:
                 matches.append(_Match(token.start(), token.end(), term))
         return matches
+
+    def _candidates(self, text: str, terms: set[str]):
+        """The words of the text that may stand for the terms. A long text (a PDF's page)
+        is first searched, in one regular expression, for words beginning as a term does
+        (a stem keeps all but its last letters from the word; accents folded first): a page's hundreds of words are not each looked up."""
+        if len(text) < LONG_TEXT:
+            return _TOKEN.finditer(text)
+        key = frozenset(terms)
+        pattern = self._prefixes.get(key)
+        if pattern is None:
+            if len(self._prefixes) > 64:
+                self._prefixes.clear()
+            starts = sorted({term[:max(2, len(term) - 2)] for term in terms}, key=len, reverse=True)
+            pattern = self._prefixes[key] = re.compile(r"(?<!\w)(?<!\w[.'’])(?:%s)" % "|".join(map(re.escape, starts)),
+                                                          re.I)
+        folded = text.translate(accent_map)  # one character for one: offsets stay
+        return (token for token in (_TOKEN.match(text, found.start()) for found in pattern.finditer(folded)) if token)
 
     def _term(self, fieldname: str, word: str) -> str | None:
         """The index term of one word (None for a stop word)."""

@@ -228,7 +228,10 @@ class PageIndex:
         for head in best:
             at = int(np.searchsorted(owners, owner[head], side="left"))
             pages = by_owner[at:at + 3]
-            pages = pages[owners[at:at + 3] == owner[head]]
+            # the best page, and the next two as far as they hold as many of the words (a sentence's:
+            # score at least half the best's)
+            pages = pages[(owners[at:at + 3] == owner[head]) & (coverage[pages] == coverage[head])
+                          & (key[pages] >= (0.5 * key[head] if sentence else 0))]
             hits = [PageHit(int(searcher.stored_fields(int(found[i])).get("page") or 0), float(key[i]),
                             int(found[i])) for i in pages]
             paper = searcher.stored_fields(int(found[head]))["paper"]
