@@ -263,6 +263,13 @@ def cmd_stats(index, args) -> int:
     print(f"size:   {size / 1e6:.1f} MB")
     if years:
         print(f"years:  {min(years)}-{max(years)}")
+    pdfs = index.fulltext_records()
+    if pdfs:
+        unread = {paper: record for paper, record in pdfs.items() if record.get("problem")}
+        print(f"PDFs:   {len(pdfs)}, {sum(r.get('pages', 0) for r in pdfs.values())} pages searchable"
+              + (f"; {len(unread)} without searchable text:" if unread else ""))
+        for paper, record in sorted(unread.items()):
+            print(f"  {paper}: {record['pdf']}: {record['problem']}")
     return OK
 
 

@@ -229,6 +229,10 @@ class PaperIndex:
             report.fulltext = self.index_fulltext(report.attached, progress=progress)
         return report
 
+    def fulltext_records(self) -> dict[str, dict]:
+        """Each paper's PDF as the page index knows it: {"pdf", "pages", "problem", ...}."""
+        return self._pages.file_records() if self._pages.exists() else {}
+
     def index_fulltext(self, papers: Iterable[Paper] | None = None, procs: int = 2,
                        progress: bool = False) -> list[Problem]:
         """Make the text of these papers' PDFs (all the index's, by default) searchable, as
@@ -357,14 +361,14 @@ class PaperIndex:
                 return SearchResults(query, [Hit(pinned, 1.0, _plain_highlights(pinned))], 1, offset, limit)
             if not text.strip():
                 return self._newest(searcher, query, limit, offset, years, facets)
-            pages = scope != "metadata" and not facets and not self._pages.is_empty()
-            if scope == "fulltext" or not pages:
+            pages = self._pages.current() if scope != "metadata" and not facets else None
+            if scope == "fulltext" or pages is None:
                 results = SearchResults(query, [], 0, offset, limit) if scope == "fulltext" else self._metadata(
                     searcher, query, text, limit, offset, years, prefix, highlights, facets, sentence)
-                return self._with_pages(searcher, results, text, prefix, sentence, years) if pages else results
+                return self._with_pages(searcher, pages, results, text, prefix, sentence, years) if pages else results
             results = self._metadata(searcher, query, text, offset + limit, 0, years, prefix, highlights, facets,
                                      sentence)
-            return self._with_pages(searcher, results, text, prefix, sentence, years, offset, limit)
+            return self._with_pages(searcher, pages, results, text, prefix, sentence, years, offset, limit)
 
     def _metadata(self, searcher, query, text, limit, offset, years, prefix, highlights, facets,
                   sentence) -> SearchResults:
@@ -383,18 +387,18 @@ class PaperIndex:
                 results = self._remembered_run(searcher, query, words, limit, offset, years, highlights, facets)
         return results
 
-    def _with_pages(self, searcher, results: SearchResults, text: str, prefix: bool, sentence: bool, years,
+    def _with_pages(self, searcher, pages, results: SearchResults, text: str, prefix: bool, sentence: bool, years,
                     offset: int | None = None, limit: int | None = None) -> SearchResults:
         """The PDFs' pages searched for the same words. Given only the page hits (the
         "fulltext" scope, ``offset`` None), they are the ranking; else the two rankings are
         fused by reciprocal rank, so a paper found in both rises and one found only in its
         PDF joins the list, while papers without PDFs keep their order among themselves.
         Every hit with matching pages shows the best one to three."""
-        terms = self._pages.terms(text, prefix)
+        terms = self._pages.terms(pages, text, prefix)
         alone = offset is None
         offset = results.offset if alone else offset
         limit = results.limit if alone else limit
-        found, page_total = self._pages.search(terms, offset + limit, sentence)
+        found, page_total = self._pages.search(pages, terms, offset + limit, sentence)
         by_id = {entry.paper: entry for entry in found}
         listed = {hit.paper.id: hit for hit in results.hits}
         if alone:
@@ -425,7 +429,7 @@ class PaperIndex:
             entry = by_id.get(hit.paper.id)
             if entry is not None:
                 hit.pages = [{"page": page.page, "snippet": self._highlighter.snippet(
-                    self._pages.page_text(page.docnum), marked, "abstract") or ""} for page in entry.pages]
+                    self._pages.page_text(pages, page.docnum), marked, "abstract") or ""} for page in entry.pages]
         return dataclasses.replace(results, hits=hits, total=max(total, len(hits)), offset=offset, limit=limit)
 
     def _remembered_run(self, searcher, query, plan, *options) -> SearchResults:

@@ -180,8 +180,12 @@ def test_a_folder_of_pdfs_becomes_papers_with_metadata_from_the_index_the_pdf_or
                  info_title="Graph Neural Networks for River Deltas", encrypt=None)
     pdfs.article(folder / "bare.pdf", "Attention Over Tidal Gauges at Scale", [abstracts[2]],
                  info_title="Microsoft Word - final_v3.docx")
+    pdfs.article(folder / "locked.pdf", "Locked Away", [abstracts[3]], encrypt="hunter2")
     report = empty_index.sources.add(folder)
-    assert (report.added, report.updated) == (2, 1), report
+    assert (report.added, report.updated) == (3, 1), report
+    assert report.problems == [f"{folder / 'locked.pdf'}: its text is not searchable: encrypted: it opens only "
+                               "with a password"]
+    assert empty_index.find("locked").guessed == "title from the file name"
     known = empty_index.get("smith2021sediment")
     assert known.title == "Sediment Transport in Tidal Estuaries" and known.extra["pdf"] == str(folder / "known.pdf")
     assert not known.guessed
@@ -216,6 +220,10 @@ def test_the_cli_adds_a_folder_of_pdfs_and_lists_the_guessed_titles(tmp_path, ab
                             timeout=120)
     assert "(guessed: title from the first page)" in search.stdout
     assert "p. 2: " in search.stdout and "*ecologists*" in search.stdout
+    stats = subprocess.run([sys.executable, "-m", "jupyter_papers.cli", "--index", str(tmp_path / "ix"), "stats"],
+                           capture_output=True, text=True, timeout=120).stdout
+    assert "PDFs:   2, 2 pages searchable; 1 without searchable text:" in stats
+    assert f"{folder / 'broken.pdf'}: cannot be read" in stats
 
 
 # --- Zotero --------------------------------------------------------------------------

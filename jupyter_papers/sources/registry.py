@@ -106,8 +106,8 @@ class Sources:
 
     # adding and removing -----------------------------------------------------------------
     def add(self, path: str | os.PathLike, name: str | None = None) -> SyncReport:
-        """Register a .bib / CSL-JSON / JSON Lines file, a folder of them, or a Zotero data
-        directory, and sync it."""
+        """Register a .bib / CSL-JSON / JSON Lines file, a folder of them (PDFs too), or a
+        Zotero data directory, and sync it."""
         path = Path(path).expanduser().absolute()
         if not path.exists():
             raise SourceError(f"{path}: no such file or folder")
@@ -191,6 +191,7 @@ class Sources:
         if changed:
             added = self.index.add(changed, edits=True)
             report.added, report.updated = added.added, added.updated
+            problems += added.fulltext
             report.unchanged += added.unchanged
             for paper in changed:
                 fresh[paper.id][1] = added.held.get(paper.id, paper.id)
@@ -230,8 +231,8 @@ def _kind_of(path: Path) -> str:
         return "zotero" if zotero.is_data_directory(path) else "folder"
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     if not suffixes or suffixes[-1] not in FILE_SUFFIXES:
-        raise SourceError(f"{path}: a source is a .bib, .json or .jsonl file, a folder of them, or Zotero's data "
-                          "directory")
+        raise SourceError(f"{path}: a source is a .bib, .json or .jsonl file, a folder of them or of PDFs, or "
+                          "Zotero's data directory")
     return {".json": "csljson", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffixes[-1], "bibtex")
 
 

@@ -30,7 +30,7 @@ from .analysis import FIELD_WEIGHTS
 from .pool import Pooled
 
 EXTENSION = ".arr"
-LISTED_FIELDS = frozenset(FIELD_WEIGHTS)  # the fields a query scores
+LISTED_FIELDS = frozenset(FIELD_WEIGHTS) | {"text"}  # the fields a query scores; "text": a PDF's page (pages.py)
 LISTED_POSTINGS = 128  # a list of a block or less decodes as fast as it is sliced
 _FOOTER = struct.Struct("<Q8s")  # where the directory starts, magic
 _MAGIC = b"jparr001"

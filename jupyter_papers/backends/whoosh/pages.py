@@ -32,6 +32,7 @@ from .writers import segment_writer
 
 PAGES_NAME = "pages"
 COMPLETIONS = 8      # words the last, unfinished word of a query stands for
+CANDIDATE_PAGES = 2000  # pages grouped into papers, the best by score, when more match
 _BM25 = PaperBM25F()
 K1, B = _BM25.K1, _BM25.B
 
@@ -126,8 +127,13 @@ class PageIndex:
                 self._searcher.close()
                 self._searcher = None
 
-    def is_empty(self) -> bool:
-        return not self.exists() or self.searcher().doc_count() == 0
+    def current(self):
+        """The searcher of the pages as they are now (one look at whether another process
+        committed), or None while no PDF has pages: a search asks this once."""
+        if not self.exists():
+            return None
+        searcher = self.searcher()
+        return searcher if searcher.doc_count() else None
 
     # what is indexed -------------------------------------------------------------------
     def file_records(self) -> dict[str, dict]:
@@ -156,8 +162,9 @@ class PageIndex:
         return FileText("", sha, record["pdf"], texts, record.get("paged", True), record.get("problem"),
                         record.get("total_pages", 0))
 
-    def page_text(self, docnum: int) -> str:
-        return zlib.decompress(self.searcher().stored_fields(docnum)["data"]).decode("utf-8")
+    @staticmethod
+    def page_text(searcher, docnum: int) -> str:
+        return zlib.decompress(searcher.stored_fields(docnum)["data"]).decode("utf-8")
 
     # writing ---------------------------------------------------------------------------
     def write(self, texts: Iterable[FileText], forget: Iterable[str] = (), timeout: float = 120.0) -> None:
@@ -181,27 +188,26 @@ class PageIndex:
             raise
 
     # searching -------------------------------------------------------------------------
-    def terms(self, text: str, prefix: bool) -> list[list[str]]:
+    @staticmethod
+    def terms(searcher, text: str, prefix: bool) -> list[list[str]]:
         """The query's words as page terms, each a list: the last word (when unfinished)
         stands for its completions too."""
-        analyzer = self._index().schema["text"].analyzer
-        words = [[token.text] for token in analyzer(text)]
+        words = [[token.text] for token in searcher.schema["text"].analyzer(text)]
         if prefix and words:
-            reader = self.searcher().reader()
+            reader = searcher.reader()
             last = words[-1][0]
             completions = [w.decode("utf-8") if isinstance(w, bytes) else w
                            for _, w in zip(range(COMPLETIONS), reader.expand_prefix("text", last))]
             words[-1] = list(dict.fromkeys([last, *completions]))
         return words
 
-    def search(self, words: list[list[str]], papers: int, sentence: bool) -> tuple[list[PaperPages], int]:
+    def search(self, searcher, words: list[list[str]], papers: int, sentence: bool) -> tuple[list[PaperPages], int]:
         """The best ``papers`` papers by their best page, each with its best pages (up to
         three), and how many papers have a matching page. A page must hold all the words
         (a sentence: a third of them); with none, one word fewer, and so on."""
-        if not words or self.is_empty():
+        if not words:
             return [], 0
         with self._lock:
-            searcher = self.searcher()
             scores, counts = self._scored(searcher, words)
             starts = self._memo.get("files")
             if starts is None:  # a PDF's record comes before its pages: where each paper's pages start
@@ -218,12 +224,15 @@ class PageIndex:
         # a page with more of the words first; among a sentence's many words, weighed with its score
         key = scores[found] * coverage if sentence else scores[found] + 1000.0 * counts[found]
         owner = np.searchsorted(starts, found, side="right") - 1
+        total = int(np.count_nonzero(np.bincount(owner)))
+        if len(found) > CANDIDATE_PAGES:  # the best papers' pages are among the best pages
+            best_pages = np.argpartition(-key, CANDIDATE_PAGES - 1)[:CANDIDATE_PAGES]
+            found, key, coverage, owner = found[best_pages], key[best_pages], coverage[best_pages], owner[best_pages]
         by_owner = np.lexsort((-key, owner))          # each paper's pages together, best first
         owners = owner[by_owner]
         first = np.r_[True, owners[1:] != owners[:-1]]
         heads = by_owner[first]                       # each paper's best page
         best = heads[np.argsort(-key[heads], kind="stable")[:papers]]
-        group_start = np.flatnonzero(first)
         ranked = []
         for head in best:
             at = int(np.searchsorted(owners, owner[head], side="left"))
@@ -236,7 +245,7 @@ class PageIndex:
                             int(found[i])) for i in pages]
             paper = searcher.stored_fields(int(found[head]))["paper"]
             ranked.append(PaperPages(paper, float(key[head]), hits, float(coverage[head])))
-        return ranked, len(group_start)
+        return ranked, total
 
     def _scored(self, searcher, words: list[list[str]]):
         cache = cached_postings(self._memo)
@@ -244,7 +253,9 @@ class PageIndex:
         scores = np.zeros(size, dtype=np.float32)
         counts = np.zeros(size, dtype=np.int16)
         average = searcher.avg_field_length("text") or 1.0
-        parent = searcher.get_parent()
+        weights = self._memo.setdefault("weights", {})  # a term's idf (K1 + 1), per snapshot
+        for term in {term for alternatives in words for term in alternatives} - weights.keys():
+            weights[term] = _BM25.idf(searcher, "text", term) * (K1 + 1)
         for subsearcher, offset in searcher.leaf_searchers():
             reader = subsearcher.reader()
             count = reader.doc_count_all()
@@ -255,8 +266,7 @@ class PageIndex:
                     postings = cache.get(reader, "text", term)
                     if not len(postings.ids):
                         continue
-                    idf = _BM25.idf(parent, "text", term)
-                    scores[offset + postings.ids] += idf * (K1 + 1) * postings.tf / (postings.tf + norms[postings.ids])
+                    scores[offset + postings.ids] += weights[term] * postings.tf / (postings.tf + norms[postings.ids])
                     has[postings.ids] = True
                 counts[offset:offset + count] += has
             if reader.has_deletions():
