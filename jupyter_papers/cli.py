@@ -24,6 +24,8 @@ from .sources.zotero import ZoteroError
 from .paper import Name
 from .results import page_label
 from .sources import TEXT_ORIGIN, UnknownFormatError, extract
+from .sources.identifiers import recognise
+from .sources.online import OnlineError
 
 OK, NOT_FOUND, BAD_INPUT = 0, 1, 2
 
@@ -64,6 +66,9 @@ def _files(name: str) -> list[Path]:
 def cmd_add(index, args) -> int:
     status = OK
     for name in args.files:
+        if not Path(name).exists() and recognise(name) is not None:
+            status = max(status, _add_identifier(index, name))
+            continue
         files = _files(name)
         if Path(name).is_dir():
             print(f"{name}: a folder; reading its {len(files)} file(s) of papers "
@@ -75,6 +80,18 @@ def cmd_add(index, args) -> int:
         if pdfs:
             status = max(status, _add_pdfs(index, pdfs))
     return status
+
+
+def _add_identifier(index, text: str) -> int:
+    """A DOI, arXiv id, PubMed id or ISBN: the paper looked up online and kept in the
+    "looked-up" source (JUPYTER_PAPERS_ONLINE=off forbids it)."""
+    try:
+        paper = index.add_identifier(text)
+    except OnlineError as error:
+        print(f"{text}: {error}", file=sys.stderr)
+        return BAD_INPUT
+    print(f"{text}: added {paper.key}: {paper.title}")
+    return OK
 
 
 def _add_pdfs(index, pdfs: list[Path]) -> int:
@@ -291,7 +308,9 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command", required=True)
 
     add = commands.add_parser("add", help="index papers from BibTeX, CSL-JSON, JSON Lines, arXiv files, PDFs")
-    add.add_argument("files", nargs="+", metavar="FILE", help="a file, or a folder whose readable files are read")
+    add.add_argument("files", nargs="+", metavar="FILE",
+                     help="a file, a folder whose readable files are read, or a DOI, arXiv id, pmid:… or isbn:… "
+                          "looked up online")
     add.add_argument("--format", choices=["bibtex", "csljson", "jsonl", "arxiv-atom", "listing"],
                      help="the format, when the file name does not tell it")
     add.set_defaults(run=cmd_add)

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import pickle
+import re
 import struct
 import threading
 import zlib
@@ -42,6 +43,7 @@ from .citations.latex import to_plain
 from .paper import Paper, identifier_in, key_suffixes
 from .results import Hit, SearchResults
 from .sources import Problem
+from .sources.identifiers import recognise
 
 INDEX_NAME = "papers"
 VERSION_FILE = "jupyter-papers-schema"
@@ -181,6 +183,13 @@ class PaperIndex:
         """A paper by its id, arXiv id (or URL), DOI or citation key."""
         with self._reading() as searcher:
             return self._get(searcher, identifier)
+
+    def add_identifier(self, identifier: str, settings=None) -> Paper:
+        """The paper a DOI, arXiv id, PubMed id or ISBN names: this index's, else looked up
+        online and kept as a paper of the "looked-up" source (lookups.py)."""
+        from .lookups import add_identifier
+
+        return add_identifier(self, identifier, settings)
 
     def find(self, identifier_or_query: str) -> Paper | None:
         """The paper an id names, else the best match of the text as a query: what a person
@@ -356,9 +365,11 @@ class PaperIndex:
         years = None if year_from is None and year_to is None else (year_from, year_to)
         sentence = is_sentence(text) if sentence is None else sentence
         with self._reading() as searcher:
-            pinned = self._pinned(searcher, text)
-            if pinned is not None:
-                return SearchResults(query, [Hit(pinned, 1.0, _plain_highlights(pinned))], 1, offset, limit)
+            identifier = recognise(text)
+            if identifier is not None:  # that paper, or none: a DOI's digits are not words to look for
+                pinned = self._get(searcher, identifier.value if identifier.kind in ("doi", "arxiv") else str(identifier))
+                hits = [Hit(pinned, 1.0, _plain_highlights(pinned))] if pinned is not None else []
+                return SearchResults(query, hits, len(hits), offset, limit)
             if not text.strip():
                 return self._newest(searcher, query, limit, offset, years, facets)
             pages = self._pages.current() if scope != "metadata" and not facets else None
@@ -466,10 +477,6 @@ class PaperIndex:
             hits.append(Hit(paper, score, self._highlights(paper, marked) if with_highlights else {}))
         return SearchResults(query, hits, total, offset, limit)
 
-    def _pinned(self, searcher, text: str) -> Paper | None:
-        identifier = identifier_in(text.strip())
-        return self._get(searcher, identifier) if identifier else None
-
     def _newest(self, searcher, query, limit, offset, years, with_facets) -> SearchResults:
         facet = sorting.MultiFacet([sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("id")])
         results, _ = ranking.timed_search(searcher, wq.Every(), offset + limit or None, years,
@@ -555,7 +562,7 @@ def _progress(papers: Iterable[Paper], enabled: bool) -> Iterable[Paper]:
 
 def _fields(paper: Paper) -> dict:
     ids = {paper.id.lower(), paper.key.lower(), paper.arxiv_id, paper.doi.lower(), *map(str.lower, paper.aliases),
-           _file_identity(paper)} - {""}
+           _file_identity(paper), *_catalogue_ids(paper)} - {""}
     fields = dict(
         id=paper.id, ids=" ".join(sorted(ids)), key=paper.key, abstract=paper.abstract,
         title=" ".join([paper.title, *acronym_expansions(paper.title, paper.abstract)]),
@@ -566,6 +573,13 @@ def _fields(paper: Paper) -> dict:
     if paper.year is not None and 0 < paper.year < 65536:
         fields["year"] = paper.year
     return fields
+
+
+def _catalogue_ids(paper: Paper) -> list[str]:
+    """"pmid:…" and "isbn:…" as a lookup names them (sources/identifiers.py), so the paper
+    a PubMed id or an ISBN was looked up by is found by it again."""
+    isbn = re.sub(r"[^0-9Xx]", "", str(paper.csl.get("ISBN", "")).split(",")[0]).lower()
+    return [f"pmid:{paper.extra['pmid']}" if paper.extra.get("pmid") else "", f"isbn:{isbn}" if isbn else ""]
 
 
 def _file_identity(paper: Paper) -> str:

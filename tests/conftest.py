@@ -23,6 +23,26 @@ def papers_home(tmp_path, monkeypatch):
     return home
 
 
+@pytest.fixture
+def recorded_web(monkeypatch):
+    """doi.org, Crossref, arXiv and NCBI as real recorded responses on a local server
+    (tests/recorded_web.py); the online lookups of this test go there, and nowhere else."""
+    from pytest_httpserver import HTTPServer
+
+    from .recorded_web import RecordedWeb
+
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    web = RecordedWeb(server)
+    for name, url in web.environment.items():
+        monkeypatch.setenv(name, url)
+    monkeypatch.delenv("JUPYTER_PAPERS_ONLINE", raising=False)
+    yield web
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def demo_index(tmp_path_factory):
     """The bundled demo corpus, indexed once per session (read-only in tests)."""

@@ -326,3 +326,15 @@ def test_a_changed_string_macro_or_a_crossref_reads_the_whole_file(empty_index, 
     bib.write_text('@string{jn = "Journal Two"}\n\n' + entry("m1", "Macro paper").replace("{J}", "jn"))
     empty_index.sources.sync()
     assert empty_index.get("m1").venue == "Journal Two", "the unchanged entry was read again with the new macro"
+
+
+def test_a_rebuild_keeps_the_list_of_sources(tmp_path, empty_index):
+    """The registry lives in the index folder, which a rebuild replaces: it goes along."""
+    bib = tmp_path / "mine.bib"
+    bib.write_text(entry("kept2020", "Kept across a rebuild"))
+    empty_index.sources.add(bib)
+    empty_index.rebuild()
+    assert [state.name for state in empty_index.sources.list()] == ["mine"]
+    assert empty_index.sources.sync()[0].skipped  # its files' state came along too: nothing to read again
+    bib.write_text(entry("kept2020", "Kept across a rebuild") + entry("new2021", "Added after it"))
+    assert empty_index.sources.sync()[0].added == 1 and empty_index.get("new2021") is not None

@@ -397,12 +397,16 @@ class PdfHandler(PapersHandler):
 
 
 def setup_handlers(serverapp) -> None:
+    from .lookups import LookupHandler, OnlineHandler
+
     web_app = serverapp.web_app
     base = url_path_join(web_app.settings["base_url"], "jupyter-papers")
     paper = r"/papers/(?P<paper_id>.+?)"
     web_app.settings.setdefault("jupyter_papers_index", None)
     web_app.add_handlers(".*$", [
         (url_path_join(base, "search"), SearchHandler),
+        (url_path_join(base, "online"), OnlineHandler),
+        (url_path_join(base, "lookup"), LookupHandler),
         (url_path_join(base, "papers"), AddHandler),
         (url_path_join(base, "bibliography"), BibliographyHandler),
         (url_path_join(base, "references"), ReferencesHandler),

@@ -24,6 +24,7 @@ from . import Problem, Reading, UnknownFormatError, decode, extract, read_papers
 from .bibblocks import block_at, blocks_of, needs_whole_file, shared_digest, with_only
 
 REGISTRY = "sources.json"
+LOOKED_UP, LOOKED_UP_FILE = "looked-up", "looked-up.jsonl"  # papers looked up online (online.py)
 LOCK_TIMEOUT = 300.0
 FILE_SUFFIXES = (".bib", ".bibtex", ".biblatex", ".json", ".jsonl", ".ndjson")
 FOLDER_SUFFIXES = (*FILE_SUFFIXES, ".pdf")  # a folder source may hold PDFs too, each a paper
@@ -128,6 +129,29 @@ class Sources:
     def add_zotero(self, data_dir: str | os.PathLike | None = None, name: str = "zotero") -> SyncReport:
         """Register the Zotero library where Zotero keeps it (or in ``data_dir``)."""
         return self.add(Path(data_dir) if data_dir else zotero.find_data_directory(), name=name)
+
+    def add_looked_up(self, paper) -> SyncReport:
+        """Keep a paper looked up online: appended to the "looked-up" source (a JSON Lines
+        file beside the index, registered on first use), which is then synced, so the paper
+        is kept, listed and removable like any source's. The same paper looked up again is
+        not appended twice."""
+        from .online import to_jsonl
+
+        file = Path(self.index.path) / LOOKED_UP_FILE
+        with self._lock():
+            states = self._load()
+            held = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()] \
+                if file.exists() else []
+            same = {record.get("doi", "").lower() for record in held} | {record.get("arxiv_id") for record in held} | {
+                record.get("id") for record in held}
+            if not ({paper.doi.lower(), paper.arxiv_id, paper.id} - {""}) & same:
+                with file.open("a", encoding="utf-8") as out:
+                    out.write(to_jsonl(paper) + "\n")
+            if LOOKED_UP not in states:
+                states[LOOKED_UP] = SourceState(name=LOOKED_UP, kind="jsonl", path=str(file))
+            report = self._sync_one(states, states[LOOKED_UP])
+            self._save(states)
+        return report
 
     def remove(self, name: str) -> int:
         """Forget a source; its papers leave the index unless another source holds them.

@@ -28,6 +28,8 @@ from .storage import MappedStorage
 
 INDEX_NAME = "papers"
 LOCK_TIMEOUT = 120.0
+# Files of the papers' index, rebuilt; the pages' index is copied before (PageIndex.copy_to).
+_INDEX_FILES = (f"{INDEX_NAME}_", f"_{INDEX_NAME}_", "pages_", "_pages_")
 
 
 @dataclass
@@ -140,6 +142,14 @@ def _newer_than(path: Path, generation: int) -> None:
     storage.delete_file(TOC._filename(INDEX_NAME, current))
 
 
+def _carry_over(old: Path, fresh: Path) -> None:
+    """What else the folder holds (the list of sources, ...) goes with the new index: a
+    rebuild remakes the index, not the user's settings."""
+    for file in old.iterdir():
+        if file.is_file() and not file.name.startswith(_INDEX_FILES) and not (fresh / file.name).exists():
+            shutil.copy2(file, fresh / file.name)
+
+
 def rebuild_index(path: str | Path, fallback: Iterable[Paper] | None = None) -> RebuildReport:
     """Re-create the index at ``path`` from the papers it holds (``fallback``'s papers when
     it holds none that can be read). The old folder is deleted once the new one is in
@@ -171,6 +181,7 @@ def rebuild_index(path: str | Path, fallback: Iterable[Paper] | None = None) -> 
         # The lock is a file in the folder: after the swap the one at ``path`` is the new
         # folder's, so that one is held too until the old folder is dealt with.
         with holding_write_lock(fresh, LOCK_TIMEOUT):
+            _carry_over(path, fresh)
             _exchange(fresh, path)
             if report.problems:
                 report.kept_old = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
