@@ -296,3 +296,22 @@ def test_magic_searches_the_full_text_and_warns_before_citing_a_guessed_title(tm
     warning = said.index("was guessed from its PDF (title from the first page")
     assert warning < said.index("%papers: cited 'Quoll Dens in Granite Outcrops'")
     assert "Quoll Dens in Granite Outcrops" in papers.bridge.sent[-1]["source"]
+
+
+def test_magic_cites_a_doi_the_index_lacks_by_looking_it_up(recorded_web, empty_index, capsys):
+    from .recorded_web import WATER
+
+    shell = InteractiveShell.instance()
+    papers = PapersMagics(shell)
+    papers._index, papers.bridge = empty_index, RecordingBridge()
+    assert papers.papers(f"https://doi.org/{WATER}") is None
+    shown = capsys.readouterr().out
+    assert "not in the index; online: The Structure of Ordinary Water (Henry S. Frank, 1970)" in shown
+    assert len(empty_index) == 0
+    papers.papers(f"--cite https://doi.org/{WATER}")
+    said = capsys.readouterr().out
+    assert "looked up https://doi.org/10.1126/science.169.3946.635 online and added it" in said
+    assert "Frank, H. S. (1970). The Structure of Ordinary Water." in papers.bridge.sent[-1]["source"]
+    assert empty_index.get(WATER).key == "frank1970structure"
+    papers.papers("--cite 10.1126/foo")
+    assert "doi.org knows no doi:10.1126/foo" in capsys.readouterr().out

@@ -55,6 +55,45 @@ export interface IHit {
   score: number;
   highlights: { title?: string; abstract?: string; authors?: string };
   pages?: IPageHit[];
+  /** a paper from the web, not in the index yet: the identifier that adds it */
+  online?: string;
+}
+
+/** What the sidebar's settings allow online, sent with each online request. */
+export interface IOnlineSettings {
+  online: string;
+  email: string;
+  proxy: string;
+}
+
+/** What the web has for a query the index answers poorly, or an identifier it lacks. */
+export function onlineResults(
+  q: string,
+  limit: number,
+  settings: IOnlineSettings
+): Promise<{ papers: IPaper[]; error: string | null }> {
+  const query = new URLSearchParams({ q, limit: String(limit), ...settings });
+  return requestAPI(`online?${query.toString()}`);
+}
+
+/** The index's paper for an identifier: looked up online and added when it lacks it. */
+export async function addIdentifier(id: string, settings: IOnlineSettings): Promise<IPaper> {
+  const answer = await requestAPI<{ paper: IPaper }>('lookup', {
+    method: 'POST',
+    body: JSON.stringify({ id, ...settings })
+  });
+  return answer.paper;
+}
+
+/** The identifier that adds a paper found online: its DOI, else its arXiv id. */
+export function identifierOf(paper: IPaper): string {
+  return paper.doi ? `doi:${paper.doi}` : paper.arxiv_id ? `arXiv:${paper.arxiv_id}` : paper.extra?.looked_up ?? '';
+}
+
+/** Whether text reads as a DOI, arXiv id, PubMed id or ISBN (the server decides for sure). */
+export function looksLikeIdentifier(text: string): boolean {
+  return /^\s*(doi:|https?:\/\/\S*(doi|arxiv|pubmed|\/10\.\d{4,9}\/)|10\.\d{4,9}\/|arxiv:|\d{4}\.\d{4,5}|[a-z-]+\/\d{7}|pmid|pubmed|isbn|97[89][\d-]{10})/i
+    .test(text);
 }
 
 /** Where a search looks: everywhere, the PDFs' pages only, or titles and abstracts only. */

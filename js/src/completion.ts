@@ -8,7 +8,7 @@ import { autocompletion, Completion, CompletionContext, CompletionResult } from 
 import { EditorView } from '@codemirror/view';
 import { EditorExtensionRegistry, IEditorExtensionRegistry } from '@jupyterlab/codemirror';
 
-import { nameText, search } from './api';
+import { addIdentifier, IOnlineSettings, IPaper, looksLikeIdentifier, nameText, onlineResults, search } from './api';
 
 const MARKDOWN_MIME = 'text/x-ipythongfm';
 /** `@` at the start, after a space, a bracket or a semicolon; then the letters typed so far. */
@@ -26,7 +26,20 @@ export function citationText(format: string, key: string, bracketed: boolean, cl
   return bracketed ? `[@${key}${closed ? '' : ']'}` : `@${key}`;
 }
 
-function completer(format: () => string) {
+/** A DOI, arXiv id, pmid:… or isbn:… the index lacks: the paper the web has for it, which
+ * choosing adds to the index before its key is written. */
+async function onlinePapers(query: string, online: () => IOnlineSettings): Promise<IPaper[]> {
+  if (online().online === 'off' || !looksLikeIdentifier(query)) {
+    return [];
+  }
+  try {
+    return (await onlineResults(query, 1, online())).papers;
+  } catch {
+    return [];
+  }
+}
+
+function completer(format: () => string, online: () => IOnlineSettings) {
   return async (context: CompletionContext): Promise<CompletionResult | null> => {
     const line = context.state.doc.lineAt(context.pos);
     const match = TYPED.exec(line.text.slice(0, context.pos - line.from));
@@ -36,35 +49,48 @@ function completer(format: () => string) {
     const [, marker, query] = match;
     const from = context.pos - query.length - marker.length;
     const results = await search({ q: query, limit: 8, offset: 0 });
-    if (context.aborted || !results.hits.length) {
+    const fromWeb = results.hits.length ? [] : await onlinePapers(query, online);
+    if (context.aborted || !(results.hits.length || fromWeb.length)) {
       return null;
     }
     const bracketed = marker.startsWith('[');
     const closed = context.state.doc.sliceString(context.pos, context.pos + 1) === ']';
-    const options: Completion[] = results.hits.map(hit => {
-      const paper = hit.paper;
+    const write = (view: EditorView, key: string, start: number, end: number) => {
+      const text = citationText(format(), key, bracketed, closed);
+      view.dispatch({
+        changes: { from: start, to: end, insert: text },
+        selection: { anchor: start + text.length + (bracketed && closed && format() === 'pandoc' ? 1 : 0) }
+      });
+    };
+    const option = (paper: IPaper, looked: boolean): Completion => {
       const first = paper.authors.length ? nameText(paper.authors[0]) : '';
       return {
         label: paper.title,
-        detail: [first + (paper.authors.length > 1 ? ' et al.' : ''), paper.year].filter(x => x).join(', '),
-        info: paper.key,
+        detail: [first + (paper.authors.length > 1 ? ' et al.' : ''), paper.year, looked ? 'online' : '']
+          .filter(x => x).join(', '),
+        info: looked ? 'from the web: choosing it adds it to your index' : paper.key,
         type: 'text',
         apply: (view: EditorView, _completion: Completion, start: number, end: number) => {
-          const text = citationText(format(), paper.key, bracketed, closed);
-          view.dispatch({
-            changes: { from: start, to: end, insert: text },
-            selection: { anchor: start + text.length + (bracketed && closed && format() === 'pandoc' ? 1 : 0) }
-          });
+          if (!looked) {
+            write(view, paper.key, start, end);
+            return;
+          }
+          void addIdentifier(query, online()).then(added => write(view, added.key, start, end));
         }
       };
-    });
+    };
+    const options = results.hits.map(hit => option(hit.paper, false)).concat(fromWeb.map(p => option(p, true)));
     return { from, to: context.pos, options, filter: false };
   };
 }
 
 /** Register the completion for the editors of Markdown cells. */
-export function registerCitationCompletion(registry: IEditorExtensionRegistry, format: () => string): void {
-  const extension = autocompletion({ override: [completer(format)], icons: false, activateOnTyping: true });
+export function registerCitationCompletion(
+  registry: IEditorExtensionRegistry,
+  format: () => string,
+  online: () => IOnlineSettings
+): void {
+  const extension = autocompletion({ override: [completer(format, online)], icons: false, activateOnTyping: true });
   registry.addExtension({
     name: 'jupyter-papers:citation-completion',
     factory: options =>

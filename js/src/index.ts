@@ -103,7 +103,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     panel.onOpenPdf = (paper, page) => openPdf(app, rendermime, paper, page);
     registerCommTargets(tracker, (notebook, style) => updateReferences(notebook, panel.settings, style));
     if (editorExtensions) {
-      registerCitationCompletion(editorExtensions, () => panel.settings.inlineFormat);
+      registerCitationCompletion(editorExtensions, () => panel.settings.inlineFormat, () => panel.onlineSettings());
     }
     panel.title.icon = papersIcon;
     app.shell.add(panel, 'left', { rank: 850 });

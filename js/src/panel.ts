@@ -19,6 +19,9 @@ export interface IPanelSettings {
   addToBibliography: boolean;
   bibliographyFile: string;
   keepReferences: boolean;
+  onlineLookups: string;
+  contactEmail: string;
+  proxy: string;
 }
 
 export const DEFAULT_SETTINGS: IPanelSettings = {
@@ -27,8 +30,27 @@ export const DEFAULT_SETTINGS: IPanelSettings = {
   limit: 20,
   addToBibliography: false,
   bibliographyFile: 'references.bib',
-  keepReferences: false
+  keepReferences: false,
+  onlineLookups: 'identifiers',
+  contactEmail: '',
+  proxy: ''
 };
+
+function escaped(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** A paper from the web shown as a hit: escaped, unmarked, with what adds it. */
+function onlineHit(paper: api.IPaper): api.IHit {
+  const abstract = paper.abstract.length > 300 ? paper.abstract.slice(0, 300) + ' …' : paper.abstract;
+  return {
+    paper,
+    score: 0,
+    highlights: { title: escaped(paper.title), abstract: escaped(abstract),
+                  authors: escaped(paper.authors.map(api.nameText).join(', ')) },
+    online: api.identifierOf(paper)
+  };
+}
 
 function element<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -252,10 +274,67 @@ export class PapersPanel extends Widget {
     this.results = results;
     this.hits = more ? this.hits.concat(results.hits) : results.hits;
     if (!more) {
+      this.online = [];
+      this.onlineError = '';
       this.selected = this.hits.length ? 0 : -1;
     }
     this.render();
     this.list.dataset.query = typed;  // the text the list answers, as typed (benchmarks/key_to_results.py)
+    if (!more && this.asksOnline(typed, results.hits.length)) {
+      void this.searchOnline(typed, request);
+    }
+  }
+
+  /** Whether the web is asked for this text: an identifier (unless lookups are off), or,
+   * with online search on, a query of two words or more that found less than a page. */
+  private asksOnline(typed: string, found: number): boolean {
+    const mode = this.settings.onlineLookups;
+    if (mode === 'off' || !typed.trim() || this.collection.value || this.scope.value === 'fulltext') {
+      return false;
+    }
+    return api.looksLikeIdentifier(typed) ||
+      (mode === 'search' && found < this.settings.limit && typed.trim().split(/\s+/).length >= 2);
+  }
+
+  onlineSettings(): api.IOnlineSettings {
+    return { online: this.settings.onlineLookups, email: this.settings.contactEmail, proxy: this.settings.proxy };
+  }
+
+  /** The web's papers for the text, shown below the index's, marked; dropped when
+   * another search started meanwhile. */
+  private async searchOnline(typed: string, request: number): Promise<void> {
+    this.onlineStatus = 'Asking the web…';
+    this.render();
+    let answer: { papers: api.IPaper[]; error: string | null };
+    try {
+      answer = await api.onlineResults(typed, this.settings.limit, this.onlineSettings());
+    } catch (error) {
+      answer = { papers: [], error: (error as Error).message };
+    }
+    if (request !== this.requests) {
+      return;
+    }
+    this.online = answer.papers.map(onlineHit);
+    this.onlineError = answer.error ?? '';
+    this.onlineStatus = '';
+    if (this.selected < 0 && this.online.length) {
+      this.selected = 0;
+    }
+    this.render();
+  }
+
+  private shownHits(): api.IHit[] {
+    return this.hits.concat(this.online);
+  }
+
+  /** The index's paper for a hit: a paper from the web is added first (looked up). */
+  private async resolved(hit: api.IHit): Promise<api.IPaper> {
+    if (!hit.online) {
+      return hit.paper;
+    }
+    const paper = await api.addIdentifier(hit.online, this.onlineSettings());
+    this.refresh();
+    return paper;
   }
 
   private render(): void {
@@ -281,6 +360,15 @@ export class PapersPanel extends Widget {
     }
     this.list.textContent = '';
     this.hits.forEach((hit, index) => this.list.appendChild(this.renderHit(hit, index)));
+    if (this.online.length || this.onlineError || this.onlineStatus) {
+      const heading = element('li', 'jp-papers-online-heading',
+        this.onlineStatus || (this.online.length ? 'From the web (not in your index yet)' : ''));
+      if (this.onlineError) {
+        heading.append(element('span', 'jp-papers-online-error', `Online lookup: ${this.onlineError}`));
+      }
+      this.list.appendChild(heading);
+      this.online.forEach((hit, index) => this.list.appendChild(this.renderHit(hit, this.hits.length + index)));
+    }
     const more = this.hits.length < results.total || !results.total_exact;
     this.more.style.display = more ? '' : 'none';
   }
@@ -290,6 +378,7 @@ export class PapersPanel extends Widget {
     const item = element('li', 'jp-papers-hit');
     item.setAttribute('role', 'option');
     item.dataset.id = paper.id;
+    item.classList.toggle('jp-papers-online', Boolean(hit.online));
     item.classList.toggle('jp-mod-selected', index === this.selected);
     const title = element('div', 'jp-papers-title');
     appendHighlighted(title, hit.highlights.title ?? '');
@@ -298,6 +387,11 @@ export class PapersPanel extends Widget {
     const rest = [paper.year, paper.venue].filter(x => x).join(' · ');
     if (rest) {
       meta.append(document.createTextNode((paper.authors.length ? ' · ' : '') + rest));
+    }
+    if (hit.online) {
+      const badge = element('span', 'jp-papers-online-badge', 'online');
+      badge.title = `Found on the web (${hit.online}): citing it adds it to your index`;
+      meta.prepend(badge, ' ');
     }
     if (paper.extra?.guessed) {
       const badge = element('span', 'jp-papers-guessed', 'guessed title');
@@ -331,12 +425,16 @@ export class PapersPanel extends Widget {
       };
       actions.appendChild(b);
     };
-    button('Cite', 'cite', () => this.insertCitation(paper));
-    button('Abstract', 'abstract', () => this.insertAbstract(paper));
-    button('Inline', 'inline', () => this.insertInlineCitation(paper));
-    button('BibTeX', 'bibtex', () => this.copyBibtex(paper));
-    button('Related', 'related', () => this.showRelated(paper));
-    if (paper.extra?.pdf) {
+    button('Cite', 'cite', async () => this.insertCitation(await this.resolved(hit)));
+    button('Abstract', 'abstract', async () => this.insertAbstract(await this.resolved(hit)));
+    button('Inline', 'inline', async () => this.insertInlineCitation(await this.resolved(hit)));
+    if (hit.online) {
+      button('Add', 'add', async () => void (await this.resolved(hit)));
+    } else {
+      button('BibTeX', 'bibtex', () => this.copyBibtex(paper));
+      button('Related', 'related', () => this.showRelated(paper));
+    }
+    if (paper.extra?.pdf && !hit.online) {
       button('PDF', 'pdf', () => this.onOpenPdf(paper));
     }
     const choose = element('input', 'jp-papers-choose');
@@ -347,10 +445,12 @@ export class PapersPanel extends Widget {
       event.stopPropagation();
       this.setChosen(choose.checked ? [...this.chosen, paper] : this.chosen.filter(p => p.id !== paper.id));
     };
-    title.prepend(choose);
+    if (!hit.online) {
+      title.prepend(choose);
+    }
     item.append(title, meta, snippet, pages, actions);
     item.onclick = () => this.select(index);
-    item.ondblclick = () => void this.guard(() => this.defaultAction(paper));
+    item.ondblclick = () => void this.guard(async () => this.defaultAction(await this.resolved(hit)));
     return item;
   }
 
@@ -387,12 +487,12 @@ export class PapersPanel extends Widget {
   }
 
   private select(index: number): void {
-    if (index < 0 || index >= this.hits.length) {
+    if (index < 0 || index >= this.shownHits().length) {
       return;
     }
     this.selected = index;
     this.list.querySelectorAll('.jp-papers-hit').forEach((node, i) => node.classList.toggle('jp-mod-selected', i === index));
-    this.list.children[index]?.scrollIntoView({ block: 'nearest' });
+    this.list.querySelectorAll('.jp-papers-hit')[index]?.scrollIntoView({ block: 'nearest' });
   }
 
   private onKeyDown(event: KeyboardEvent): void {
@@ -402,9 +502,10 @@ export class PapersPanel extends Widget {
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       event.preventDefault();
       this.select(this.selected + (event.key === 'ArrowDown' ? 1 : -1));
-    } else if (event.key === 'Enter' && this.hits[this.selected]) {
+    } else if (event.key === 'Enter' && this.shownHits()[this.selected]) {
       event.preventDefault();
-      void this.guard(() => this.defaultAction(this.hits[this.selected].paper));
+      const hit = this.shownHits()[this.selected];
+      void this.guard(async () => this.defaultAction(await this.resolved(hit)));
     } else if (event.key === 'Escape') {
       event.preventDefault();
       this.returnToNotebook();
@@ -554,6 +655,7 @@ export class PapersPanel extends Widget {
     }
     this.results = { ...results, query: `related to ${paper.title}` };
     this.hits = results.hits;
+    this.online = [];
     this.selected = this.hits.length ? 0 : -1;
     this.render();
     this.status.textContent = `${this.hits.length} papers related to “${paper.title}” `;
@@ -590,6 +692,9 @@ export class PapersPanel extends Widget {
   private more: HTMLButtonElement;
   private results: api.IResults | null = null;
   private hits: api.IHit[] = [];
+  private online: api.IHit[] = [];
+  private onlineError = '';
+  private onlineStatus = '';
   private selected = -1;
   private requests = 0;
   private inline: IInlineTarget | null = null;

@@ -16,9 +16,11 @@ from ..citations.cite import BibliographyError, UnknownStyleError, abstract_cell
 from ..citations.csl import EngineError
 from ..citations.references import reference_list
 from ..index import IndexBrokenError, PaperIndex, WorkerFailed, parse_year_range
+from ..lookups import OnlineError, look_up
 from ..paper import Paper
 from ..results import SearchResults
 from ..sources import UnknownFormatError
+from ..sources.identifiers import recognise
 from ..sources.registry import SourceError
 from ..sources.zotero import ZoteroError
 from .bridge import Bridge
@@ -120,6 +122,8 @@ class PapersMagics(Magics):
         year_from, year_to = _years(args.year)
         results = self.index.search(query, limit=args.limit, year_from=year_from, year_to=year_to, prefix=False,
                                     sentence=True if args.passage else None, scope=args.scope)
+        if not results.hits and recognise(query) is not None:
+            return self._online(query)
         if not results.hits:
             print(f"%papers: no papers found for {query!r}"
                   + (f"; did you mean {results.suggestion!r}?" if results.suggestion else ""))
@@ -130,10 +134,28 @@ class PapersMagics(Magics):
                                                    inline_format=args.format, cell_id=cell_id)
         return shown
 
+    def _online(self, query: str):
+        """What the web has for an identifier the index lacks, shown, not added yet."""
+        try:
+            paper = look_up(query)
+        except OnlineError as error:
+            print(f"%papers: not in the index, and {error}")
+            return None
+        print(f"%papers: not in the index; online: {paper.title} ({', '.join(map(str, paper.authors[:3]))}"
+              f"{', ' + str(paper.year) if paper.year else ''}). `%papers --cite {query}` adds and cites it.")
+        return None
+
     def _best(self, query: str) -> Paper | None:
         if not query:
             raise UsageError("%papers: give a query or a paper id to cite")
         paper = self.index.find(query)
+        if paper is None and recognise(query) is not None:
+            try:  # a DOI, arXiv id, pmid:… or isbn:… the index lacks: looked up, and kept
+                paper = self.index.add_identifier(query)
+                print(f"%papers: looked up {query} online and added it to the index (source looked-up)")
+            except OnlineError as error:
+                print(f"%papers: {error}")
+                return None
         if paper is None:
             print(f"%papers: no papers found for {query!r}")
         return paper
