@@ -71,7 +71,7 @@ class Lab:
                 time.sleep(0.1)
 
 
-def serve(application: str, base: Path):
+def serve(application: str, base: Path, environment: dict | None = None):
     """A Jupyter server of ``application`` (jupyterlab or notebook) with our installed
     extensions, its own papers home and an empty root; stopped when the generator ends."""
     root, home = base / "root", base / "papers-home"
@@ -80,7 +80,8 @@ def serve(application: str, base: Path):
     news.parent.mkdir(parents=True)
     news.write_text(json.dumps({"fetchNews": "false"}))  # no "Jupyter news?" toast over the screenshots
     port = _free_port()
-    env = {**os.environ, "JUPYTER_PAPERS_HOME": str(home), "JUPYTER_RUNTIME_DIR": str(base / "runtime")}
+    env = {**os.environ, "JUPYTER_PAPERS_HOME": str(home), "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+           **(environment or {})}
     app = "LabApp" if application == "jupyterlab" else "JupyterNotebookApp"
     server = subprocess.Popen(
         [sys.executable, "-m", application, "--no-browser", f"--port={port}", "--ip=127.0.0.1",
@@ -103,8 +104,22 @@ def serve(application: str, base: Path):
 
 
 @pytest.fixture(scope="package")
-def lab(tmp_path_factory):
-    yield from serve("jupyterlab", tmp_path_factory.mktemp("lab"))
+def web():
+    """The scholarly web as real recorded responses on localhost (tests/recorded_web.py):
+    the lab's online lookups go there."""
+    from pytest_httpserver import HTTPServer
+
+    from ..recorded_web import RecordedWeb
+
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    yield RecordedWeb(server)
+    server.stop()
+
+
+@pytest.fixture(scope="package")
+def lab(tmp_path_factory, web):
+    yield from serve("jupyterlab", tmp_path_factory.mktemp("lab"), web.environment)
 
 
 @pytest.fixture(scope="package")
