@@ -31,7 +31,7 @@ from .backends.whoosh.analysis import SCHEMA_VERSION, PaperBM25F, acronym_expans
 from .backends.whoosh.collect import YearColumns
 from .backends.whoosh.pages import PageIndex
 from .backends.whoosh.query import MAX_QUERY_WORDS, QueryBuilder, extract_scope, extract_years, has_collection
-from .backends.whoosh.query import make_parser
+from .backends.whoosh.query import collections_in, is_plain, make_parser, plain_words
 from .backends.whoosh.query import SCOPES  # noqa: F401 - for the front ends, which import no backend
 from .backends.whoosh.query import parse_year_range  # noqa: F401 - for the front ends, which import no backend
 from .backends.whoosh.rebuild import rebuild_index, restore_aside
@@ -50,6 +50,8 @@ VERSION_FILE = "jupyter-papers-schema"
 LOCK_TIMEOUT = 120.0
 WRITER_MB = 128  # per indexing process: more gained nothing at 158k papers and cost memory
 FUSION_K = 60  # reciprocal rank fusion's constant (Cormack et al. 2009)
+SENTENCE_COVERAGE = 0.5  # a page holding this share of a sentence's words is a match of it
+WEAK_PAGE = 0.001  # what a page with fewer of the words weighs in the fusion: it reorders nothing found otherwise
 RANKED_CANDIDATES = 50  # each step ranks this many by the whole query (PaperIndex._run)
 REMEMBERED_RESULTS = 256  # pages of results kept per index snapshot
 REBUILD_HINT = "rebuild it with `jupyter-papers rebuild`"
@@ -372,7 +374,10 @@ class PaperIndex:
                 return SearchResults(query, hits, len(hits), offset, limit)
             if not text.strip():
                 return self._newest(searcher, query, limit, offset, years, facets)
-            pages = self._pages.current() if scope != "metadata" and not facets else None
+            # a query with fields, phrases or operators is the index's own; its words alone are
+            # searched in the pages when asked for ("fulltext"), the rest is not
+            wanted = scope == "fulltext" or scope == "all" and not facets and (sentence or is_plain(text))
+            pages = self._pages.current() if wanted else None
             if scope == "fulltext" or pages is None:
                 results = SearchResults(query, [], 0, offset, limit) if scope == "fulltext" else self._metadata(
                     searcher, query, text, limit, offset, years, prefix, highlights, facets, sentence)
@@ -405,7 +410,8 @@ class PaperIndex:
         fused by reciprocal rank, so a paper found in both rises and one found only in its
         PDF joins the list, while papers without PDFs keep their order among themselves.
         Every hit with matching pages shows the best one to three."""
-        terms = self._pages.terms(pages, text, prefix)
+        terms = self._pages.terms(pages, plain_words(text), prefix)
+        collections = collections_in(text)
         alone = offset is None
         offset = results.offset if alone else offset
         limit = results.limit if alone else limit
@@ -418,8 +424,10 @@ class PaperIndex:
         else:
             score = {paper_id: 1 / (FUSION_K + rank + 1) for rank, paper_id in enumerate(listed)}
             for rank, entry in enumerate(found):
-                # a page with all the words counts as much as a paper's title and abstract; one with fewer, less
-                score[entry.paper] = score.get(entry.paper, 0.0) + entry.coverage / (FUSION_K + rank + 1)
+                # a page with all the words (a sentence's: half) counts as much as a paper's title and
+                # abstract; a page with fewer only orders the papers found nowhere else
+                strong = entry.coverage >= (SENTENCE_COVERAGE if sentence else 1.0)
+                score[entry.paper] = score.get(entry.paper, 0.0) + (1.0 if strong else WEAK_PAGE) / (FUSION_K + rank + 1)
             total = results.total + sum(paper_id not in listed for paper_id in by_id)
         # ties (first in one list, first in the other) go to the page that has every word
         order = sorted(score, key=lambda i: (-score[i], -(by_id[i].coverage if i in by_id else 0.0)))
@@ -428,7 +436,8 @@ class PaperIndex:
             hit = listed.get(paper_id)
             if hit is None:
                 paper = self._get(searcher, paper_id)
-                if paper is None or years is not None and not _in_years(paper.year, years):
+                if paper is None or years is not None and not _in_years(paper.year, years) or not all(
+                        name in paper.extra.get("collections", "").split("; ") for name in collections):
                     continue
                 hit = Hit(paper, 0.0, _plain_highlights(paper))
             hits.append(dataclasses.replace(hit, score=score[paper_id]))

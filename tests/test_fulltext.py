@@ -277,3 +277,22 @@ def test_long_texts_are_highlighted_as_a_word_by_word_scan_would():
         every_word = [highlight._Match(t.start(), t.end(), marker._term("abstract", t.group()))
                       for t in highlight._TOKEN.finditer(text)]
         assert fast == [m for m in every_word if m.term in terms]
+
+
+def test_a_page_with_one_of_the_words_does_not_outrank_a_title_with_all_of_them(tmp_path, empty_index, article):
+    """Fusion weighs a page by how much of the query it holds: "sediment gauges" in a
+    PDF must not lift its paper over one whose title is the query."""
+    empty_index.add([Paper(id="titled", title="Tidal estuaries gauges calibration"),
+                     Paper(id="pdf", title="Tidal notes", extra={"pdf": str(article)})])
+    hits = empty_index.search("tidal estuaries gauges calibration")
+    assert [hit.paper.id for hit in hits][:2] == ["titled", "pdf"]
+
+
+def test_query_syntax_keeps_to_the_index_and_collections_filter_pages(tmp_path, empty_index, article):
+    empty_index.add([Paper(id="a", title="Alpha", extra={"pdf": str(article), "collections": "Thesis"}),
+                     Paper(id="b", title="Beta", extra={"pdf": str(shutil.copy(article, tmp_path / "b.pdf"))})])
+    assert [h.paper.id for h in empty_index.search('title:alpha OR title:beta')] == ["a", "b"] or \
+        {h.paper.id for h in empty_index.search('title:alpha OR title:beta')} == {"a", "b"}
+    assert empty_index.search('"held-out split" ecologists').total == 0  # a phrase: titles and abstracts only
+    found = empty_index.search('in:fulltext ecologists collection:Thesis')
+    assert [h.paper.id for h in found] == ["a"] and found[0].pages[0]["page"] == 3

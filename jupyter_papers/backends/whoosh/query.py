@@ -190,7 +190,7 @@ def in_collection(text: str) -> str:
     """``collection:Thesis`` (or ``collection:"Thesis/Chapter 2"``) as a filter: the phrase
     a Zotero paper's keywords hold for it ("collection: Thesis/Chapter 2"), required
     beside the rest of the query."""
-    names = [m.group(1) or m.group(2) for m in _COLLECTION.finditer(text)]
+    names = collections_in(text)
     if not names:
         return text
     required = " AND ".join(f'keywords:"collection {name}"' for name in names)
@@ -200,6 +200,23 @@ def in_collection(text: str) -> str:
 
 def has_collection(text: str) -> bool:
     return bool(_COLLECTION.search(text))
+
+
+def collections_in(text: str) -> list[str]:
+    return [m.group(1) or m.group(2) for m in _COLLECTION.finditer(text)]
+
+
+def is_plain(text: str) -> bool:
+    """Words only: no fields, phrases, operators, wildcards or collections."""
+    return not ADVANCED.search(text) and not has_collection(text)
+
+
+def plain_words(text: str) -> str:
+    """The words of a query without its syntax (fields, operators, collections, quotes):
+    what the PDFs' pages are searched for."""
+    text = _COLLECTION.sub(" ", text)
+    text = re.sub(r"\b(?:title|abstract|authors?|venue|keywords?|id):|\b(?:AND|OR|NOT)\b|[\"()*?]", " ", text)
+    return " ".join(text.split())
 
 
 def make_parser(schema) -> MultifieldParser:
