@@ -36,6 +36,7 @@ from .backends.whoosh.query import SCOPES  # noqa: F401 - for the front ends, wh
 from .backends.whoosh.query import parse_year_range  # noqa: F401 - for the front ends, which import no backend
 from .backends.whoosh.rebuild import rebuild_index, restore_aside
 from .backends.whoosh.sentence import is_sentence
+from .backends.whoosh.snapshot import Snapshot
 from .backends.whoosh.storage import MappedStorage
 from .backends.whoosh.writers import BoundMpWriter, segment_writer
 from .backends.whoosh.writers import WorkerFailed  # noqa: F401 - for the front ends, which import no backend
@@ -93,8 +94,7 @@ class PaperIndex:
         self._lock = threading.RLock()  # the shared searcher
         self._write_lock = threading.Lock()  # writers of this process (Whoosh's lock holds off other processes)
         self._ix = self._open_or_create()
-        self._searcher = None
-        self._memo: dict = {}
+        self._snapshot = Snapshot(lambda: self._ix.searcher(weighting=PaperBM25F()))
         self._parser = make_parser(self._ix.schema)
         self._highlighter = highlight.Highlighter(self._ix.schema)
         self._years = YearColumns()
@@ -142,23 +142,18 @@ class PaperIndex:
     def _current_searcher(self):
         """The shared searcher, refreshed if another writer committed since it opened."""
         try:
-            if self._searcher is not None and not self._searcher.up_to_date():
-                # a new searcher, not refresh(): refresh fails on an empty index's reader and
-                # keeps reusing a segment reader whose deletions changed
-                self._searcher.close()
-                self._searcher = None
-            if self._searcher is None:
-                self._searcher = self._ix.searcher(weighting=PaperBM25F())
-                self._memo = {}  # what queries worked out about this snapshot (query.QueryBuilder)
+            return self._snapshot.current()
         except Exception as error:
             raise self._unreadable(error) from error
-        return self._searcher
+
+    @property
+    def _memo(self) -> dict:
+        """What queries worked out about the current snapshot (query.QueryBuilder, caches)."""
+        return self._snapshot.memo
 
     def close(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            self._snapshot.close()
             self._pages.close()
 
     def __enter__(self):
@@ -543,7 +538,6 @@ class PaperIndex:
             report = rebuild_index(self.path)
             self._ix = self._open_or_create()
             self._parser = make_parser(self._ix.schema)
-            self._memo = {}
         return report.papers
 
 

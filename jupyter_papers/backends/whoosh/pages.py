@@ -27,6 +27,7 @@ from whoosh.fields import ID, NUMERIC, STORED, Schema
 
 from .analysis import PaperBM25F, PaperText
 from .postings import FieldLengths, cached_postings
+from .snapshot import Snapshot
 from .storage import MappedStorage
 from .writers import segment_writer
 
@@ -83,8 +84,7 @@ class PageIndex:
     def __init__(self, path: Path):
         self.path = path
         self._ix = None
-        self._searcher = None
-        self._memo: dict = {}
+        self._snapshot = Snapshot(lambda: self._index().searcher())
         self._lengths = FieldLengths()
         self._lock = threading.RLock()
 
@@ -113,19 +113,11 @@ class PageIndex:
 
     def searcher(self):
         with self._lock:
-            if self._searcher is not None and not self._searcher.up_to_date():
-                self._searcher.close()
-                self._searcher = None
-            if self._searcher is None:
-                self._searcher = self._index().searcher()
-                self._memo = {}
-            return self._searcher
+            return self._snapshot.current()
 
     def close(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            self._snapshot.close()
 
     def current(self):
         """The searcher of the pages as they are now (one look at whether another process
@@ -209,9 +201,9 @@ class PageIndex:
             return [], 0
         with self._lock:
             scores, counts = self._scored(searcher, words)
-            starts = self._memo.get("files")
+            starts = self._snapshot.memo.get("files")
             if starts is None:  # a PDF's record comes before its pages: where each paper's pages start
-                starts = self._memo["files"] = np.fromiter(
+                starts = self._snapshot.memo["files"] = np.fromiter(
                     sorted(searcher.docs_for_query(wq.Term("kind", "file"))), dtype=np.int64)
         total_words = len(words)
         need = max(1, math.ceil(total_words / 3)) if sentence else total_words
@@ -248,12 +240,12 @@ class PageIndex:
         return ranked, total
 
     def _scored(self, searcher, words: list[list[str]]):
-        cache = cached_postings(self._memo)
+        cache = cached_postings(self._snapshot.memo)
         size = searcher.doc_count_all()
         scores = np.zeros(size, dtype=np.float32)
         counts = np.zeros(size, dtype=np.int16)
         average = searcher.avg_field_length("text") or 1.0
-        weights = self._memo.setdefault("weights", {})  # a term's idf (K1 + 1), per snapshot
+        weights = self._snapshot.memo.setdefault("weights", {})  # a term's idf (K1 + 1), per snapshot
         for term in {term for alternatives in words for term in alternatives} - weights.keys():
             weights[term] = _BM25.idf(searcher, "text", term) * (K1 + 1)
         for subsearcher, offset in searcher.leaf_searchers():
