@@ -204,6 +204,9 @@ def cmd_cite(index, args) -> int:
     paper = _paper_or_exit(index, args.id)
     if paper is None:
         return NOT_FOUND
+    if paper.guessed:
+        print(f"{paper.key}: its metadata was guessed from its PDF ({paper.guessed}); check the reference, or add "
+              "a record of the paper to replace the guess", file=sys.stderr)
     print(cite(paper, style=args.style))
     return OK
 

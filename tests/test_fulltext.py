@@ -224,6 +224,10 @@ def test_the_cli_adds_a_folder_of_pdfs_and_lists_the_guessed_titles(tmp_path, ab
                            capture_output=True, text=True, timeout=120).stdout
     assert "PDFs:   2, 2 pages searchable; 1 without searchable text:" in stats
     assert f"{folder / 'broken.pdf'}: cannot be read" in stats
+    cited = subprocess.run([sys.executable, "-m", "jupyter_papers.cli", "--index", str(tmp_path / "ix"), "cite",
+                            "attention"], capture_output=True, text=True, timeout=120)
+    assert "Attention Over Tidal Gauges at Scale" in cited.stdout
+    assert cited.stderr.startswith("attention: its metadata was guessed from its PDF (title from the first page)")
 
 
 # --- Zotero --------------------------------------------------------------------------
