@@ -3,6 +3,7 @@
  * to insert a cell below the cell that ran the code. Protocol: DESIGN.md.
  */
 import { Clipboard, Notification } from '@jupyterlab/apputils';
+import { Cell, MarkdownCell } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { JSONObject } from '@lumino/coreutils';
@@ -23,6 +24,17 @@ interface IRequest {
   after_cell_id?: string | null;
   request_id?: string;
   style?: string;
+  /** what the cell is to the cell that asked (cite, abstract): one cell per role and asker */
+  role?: string;
+}
+
+/** Cell metadata: a cell %papers made says which cell made it, in which role, and the text it
+ * was given (to tell an edit); the cell that made it lists what it made. */
+const MADE = 'jupyter_papers';
+interface IMade {
+  made_by: string;
+  role: string;
+  inserted: string;
 }
 
 /** What the kernel may ask for besides inserting a cell: the notebook's reference list. */
@@ -49,11 +61,49 @@ function handle(panel: NotebookPanel, comm: Kernel.IComm, data: IRequest, refere
     return;
   }
   try {
-    const cellId = insertCellBelow(panel.content, data.source, data.cell_type ?? 'markdown', data.after_cell_id ?? null);
-    reply({ ok: true, cell_id: cellId });
+    reply(insertOrUpdate(panel, data.source, data.cell_type ?? 'markdown', data.after_cell_id ?? null, data.role));
   } catch (error) {
     reply({ ok: false, error: String(error) });
   }
+}
+
+function madeBy(panel: NotebookPanel, owner: string): Cell[] {
+  return panel.content.widgets.filter(cell => (cell.model.getMetadata(MADE) as IMade | undefined)?.made_by === owner);
+}
+
+/** A cell the kernel asks for below the cell that runs: inserted the first time; when that
+ * cell already made one in this role (the notebook re-run), updated in place, or left as
+ * it is if the user edited it since (and said so). */
+function insertOrUpdate(panel: NotebookPanel, source: string, cellType: 'markdown' | 'code', owner: string | null,
+                        role?: string): JSONObject {
+  const existing = owner && role ? madeBy(panel, owner).find(
+    cell => (cell.model.getMetadata(MADE) as IMade).role === role) : undefined;
+  if (existing) {
+    const made = existing.model.getMetadata(MADE) as IMade;
+    if (existing.model.sharedModel.getSource() !== made.inserted) {
+      Notification.info('%papers left a cell it made before as it is: you edited it since. Delete it to get a new one.',
+                        { autoClose: 6000 });
+      return { ok: true, cell_id: existing.model.id, kept: true };
+    }
+    existing.model.sharedModel.setSource(source);
+    existing.model.setMetadata(MADE, { ...made, inserted: source });
+    if (existing instanceof MarkdownCell) {  // rendered again from the new source
+      existing.rendered = false;
+      existing.rendered = true;
+    }
+    return { ok: true, cell_id: existing.model.id, updated: true };
+  }
+  const siblings = owner ? madeBy(panel, owner) : [];
+  const after = siblings.length ? siblings[siblings.length - 1].model.id : owner;
+  const cellId = insertCellBelow(panel.content, source, cellType, after);
+  if (owner && role) {
+    const cell = panel.content.widgets.find(candidate => candidate.model.id === cellId);
+    cell?.model.setMetadata(MADE, { made_by: owner, role, inserted: source });
+    const asker = panel.content.widgets.find(candidate => candidate.model.id === owner);
+    const made = (asker?.model.getMetadata(MADE) as { made?: JSONObject } | undefined)?.made ?? {};
+    asker?.model.setMetadata(MADE, { made: { ...made, [role]: cellId } });
+  }
+  return { ok: true, cell_id: cellId };
 }
 
 /** The Markdown cell each notebook was last being edited in, and its cursor, kept as focus

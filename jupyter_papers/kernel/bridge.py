@@ -81,10 +81,13 @@ class Bridge:
         return True
 
     def insert_cell(self, source: str, cell_type: str = "markdown", after_cell_id: str | None = None,
-                    executing: bool = True) -> bool:
+                    executing: bool = True, role: str | None = None) -> bool:
         """Insert through the lab if it answered; else, while a cell executes, as the next
-        input. Returns False when neither was possible (the caller shows the text)."""
-        if self.request("insert_cell", cell_type=cell_type, source=source, after_cell_id=after_cell_id):
+        input. Returns False when neither was possible (the caller shows the text). With a
+        ``role`` (cite, abstract), the lab keeps one such cell per asking cell: a re-run
+        updates it in place, or leaves it if the user edited it."""
+        extra = {"role": role} if role else {}
+        if self.request("insert_cell", cell_type=cell_type, source=source, after_cell_id=after_cell_id, **extra):
             return True
         if not executing:
             return False

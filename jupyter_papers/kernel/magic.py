@@ -176,10 +176,10 @@ class PapersMagics(Magics):
             return inline_citation(papers, args.format, args.narrative, {paper.id: (args.locator or "").strip("\"'")})
         cell_id = self.bridge.current_cell_id()
         if args.cite:
-            self.bridge.insert_cell(cite(paper, args.style, "markdown"), after_cell_id=cell_id)
+            self.bridge.insert_cell(cite(paper, args.style, "markdown"), after_cell_id=cell_id, role="cite")
             print(f"%papers: cited {paper.title!r} ({args.style}, key {key})")
         if args.abstract:
-            self.bridge.insert_cell(abstract_cell(paper), after_cell_id=cell_id)
+            self.bridge.insert_cell(abstract_cell(paper), after_cell_id=cell_id, role="abstract")
             print(f"%papers: inserted the abstract of {paper.title!r}")
         return None
 

@@ -18,7 +18,7 @@ def open_notebook(page, lab, name, cells, notebook7=False):
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(notebook, lab.root / name)
     page.goto(f"{lab.url}/notebooks/{name}?token={TOKEN}" if notebook7 else f"{lab.url}/lab/tree/{name}?reset&token={TOKEN}")
-    expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible()
+    expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible(timeout=60_000)  # a page load on a busy machine
     if notebook7:  # no status bar: the kernel indicator in the toolbar
         expect(page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_have_count(1, timeout=60_000)
     else:
