@@ -26,9 +26,9 @@ class RecordingBridge:
     def current_cell_id(self):
         return "cell-42"
 
-    def insert_cell(self, source, cell_type="markdown", after_cell_id=None, executing=True):
+    def insert_cell(self, source, cell_type="markdown", after_cell_id=None, executing=True, role=None):
         self.sent.append({"action": "insert_cell", "cell_type": cell_type, "source": source,
-                          "after_cell_id": after_cell_id})
+                          "after_cell_id": after_cell_id, "role": role})
         return True
 
     def request(self, action, on_reply=None, **data):
@@ -73,6 +73,7 @@ def test_cite_and_abstract_send_cells_below_the_running_cell(magics, capsys):
     magics.papers("--abstract 2403.00071")
     cite, abstract = magics.bridge.sent
     assert cite["after_cell_id"] == abstract["after_cell_id"] == "cell-42"
+    assert (cite["role"], abstract["role"]) == ("cite", "abstract")  # one cell of each per asking cell
     assert "S. Wang, I. Kobyzev" in cite["source"] and cite["cell_type"] == "markdown"
     assert abstract["source"].startswith("### [Resonance RoPE")
     assert "cited 'Resonance RoPE" in capsys.readouterr().out

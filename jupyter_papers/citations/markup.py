@@ -1,7 +1,9 @@
 """Paper text made safe for where it lands: Markdown that JupyterLab renders, and links.
 
 Paper text is untrusted: in Markdown it must render as itself (no HTML, no links, no
-emphasis), except its harmless math, which stays math for MathJax.
+emphasis), except its harmless math, which stays math for MathJax. HTML is kept out with
+backslashes (CommonMark's escapes, read by marked, markdown-it, mistune and pandoc), not
+entities, so a cell's source reads as the reference does ("Wang, S., & Liu, B.").
 
 A math delimiter written as text cannot be escaped with a backslash: the Markdown renderer
 turns ``\\$`` into ``$``, and a MathJax that then reads the page (nbconvert's HTML, Jupyter
@@ -12,7 +14,6 @@ harmless, are written as code spans: no renderer reads math inside code.
 
 from __future__ import annotations
 
-import html
 import re
 from urllib.parse import quote
 
@@ -22,13 +23,16 @@ from .texmath import is_safe_math
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}#|~$<>])")
 _MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
 _MATH_DELIMITER = re.compile(r"(\$+|\\[()\[\]])")
+# An "&" that would start an entity ("&lt;"): the only one to escape; "Smith & Jones" stays
+# readable in the cell's source, "<" and ">" are escaped with a backslash like the rest.
+_ENTITY_START = re.compile(r"&(?=#?\w+;)")
 
 
 def escape_markdown(text: str, line_start: bool = False) -> str:
     """Text that renders as itself in Jupyter Markdown: no emphasis, links, HTML or math.
     ``line_start``: the text begins a line, where "- ", "1. " or "> " would start a block."""
     pieces = _MATH_DELIMITER.split(text)
-    escaped = "".join(code_span(piece) if index % 2 else _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(piece, quote=False))
+    escaped = "".join(code_span(piece) if index % 2 else _MARKDOWN_SPECIAL.sub(r"\\\1", _ENTITY_START.sub("&amp;", piece))
                       for index, piece in enumerate(pieces))
     return _MARKDOWN_LINE_START.sub(r"\1\\\2", escaped) if line_start else escaped
 
