@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import bibtexparser
@@ -22,6 +24,19 @@ from ..paper import Name, Paper, normalize_arxiv_id
 from . import Problem, Report, Source, clean
 
 MAX_VALUE = 100_000  # characters of one field value; past that it is cut (and a macro bomb defused)
+@contextmanager
+def _quiet_splitter():
+    """bibtexparser logs each entry it cannot split, with its own (0-based) line numbers;
+    we report the same failures ourselves, with the file's (Problem), so its log is held back."""
+    splitter = logging.getLogger("bibtexparser.splitter")
+    level = splitter.level
+    splitter.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        splitter.setLevel(level)
+
+
 MAX_FILE = 64 * 2**20  # characters of one .bib file: bibtexparser reads a file whole
 MONTHS = {name: str(number) for number, name in enumerate(
     "jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
@@ -382,7 +397,8 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
         report(Problem(origin, None, f"larger than {MAX_FILE // 2**20} MB of BibTeX, which is read whole "
                                      "(a million entries took 11 minutes and 1.9 GB): split the file", broken=True))
         return
-    library = bibtexparser.parse_string(_blank_comment_lines(source.text))
+    with _quiet_splitter():
+        library = bibtexparser.parse_string(_blank_comment_lines(source.text))
     entries = list(library.entries)
     for block in library.failed_blocks:
         line = block.start_line + 1 if block.start_line is not None else None  # bibtexparser counts from 0
