@@ -73,10 +73,12 @@ def test_missing_metadata_never_prints_none():
 
 def test_abstract_cell(resonance):
     cell = jp.abstract_cell(resonance)
-    assert cell.startswith("### [Resonance RoPE: Improving Context Length Generalization of Large Language Models](https://arxiv.org/abs/2403.00071)")
+    assert cell.startswith("**[Resonance RoPE: Improving Context Length Generalization of Large Language Models](https://arxiv.org/abs/2403.00071)")
     assert "Suyuchen Wang, Ivan Kobyzev" in cell and "· 2024 ·" in cell
     assert "[arXiv:2403.00071](https://arxiv.org/abs/2403.00071)" in cell
     assert "\n> This paper addresses the challenge" in cell
+    shown = rendered_markdown(cell)
+    assert "<h" not in shown and "<strong><a href=\"https://arxiv.org/abs/2403.00071\">Resonance RoPE" in shown
 
 
 def rendered_markdown(text: str) -> str:

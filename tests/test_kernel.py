@@ -75,7 +75,7 @@ def test_cite_and_abstract_send_cells_below_the_running_cell(magics, capsys):
     assert cite["after_cell_id"] == abstract["after_cell_id"] == "cell-42"
     assert (cite["role"], abstract["role"]) == ("cite", "abstract")  # one cell of each per asking cell
     assert "S. Wang, I. Kobyzev" in cite["source"] and cite["cell_type"] == "markdown"
-    assert abstract["source"].startswith("### [Resonance RoPE")
+    assert abstract["source"].startswith("**[Resonance RoPE")
     assert "cited 'Resonance RoPE" in capsys.readouterr().out
 
 
@@ -123,7 +123,7 @@ def test_panel_types_selects_and_acts(demo_index):
         panel.actions[action].click()
     assert [m["after_cell_id"] for m in bridge.sent] == ["cell-7"] * 2
     assert bridge.sent[0]["source"].startswith("Wang, S.")
-    assert bridge.sent[1]["source"].startswith("### [Resonance RoPE")
+    assert bridge.sent[1]["source"].startswith("**[Resonance RoPE")
     panel.actions["inline"].click()
     assert bridge.sent[2] == {"action": "insert_inline", "text": "[@wang2024resonance]"}, "at a cursor, not a cell"
     assert "went into the Markdown cell you were editing" in panel.status.value
@@ -218,7 +218,7 @@ def test_real_kernel_fallback_is_a_markdown_next_input(papers_home):
         reply = client.execute_interactive("%papers --abstract 2403.00071", timeout=60)
         payload = reply["content"]["payload"]
         assert payload[0]["source"] == "set_next_input"
-        assert payload[0]["text"].startswith("%%markdown\n### [Resonance RoPE")
+        assert payload[0]["text"].startswith("%%markdown\n**[Resonance RoPE")
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)

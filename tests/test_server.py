@@ -63,7 +63,7 @@ async def test_paper_cite_abstract_related(jp_fetch):
     cite = await get_json(jp_fetch, "papers", "2403.00071", "cite", style="ieee", format="text")
     assert "S. Wang, I. Kobyzev" in cite["text"] and cite["bibtex"].startswith("@inproceedings{wang2024resonance")
     abstract = await get_json(jp_fetch, "papers", "2403.00071", "abstract")
-    assert abstract["markdown"].startswith("### [Resonance RoPE")
+    assert abstract["markdown"].startswith("**[Resonance RoPE")
     related = await get_json(jp_fetch, "papers", "2403.00071", "related", limit="3")
     assert len(related["hits"]) == 3
 

@@ -67,10 +67,12 @@ def _locator(text: str) -> str:
 
 
 def abstract_cell(paper: Paper) -> str:
-    """Markdown for a notebook cell: title, authors, year, venue, links, the abstract as a quote."""
+    """Markdown for a notebook cell: title, authors, year, venue, links, the abstract as a
+    quote. The title is bold, not a heading: a heading would fold the cells below it
+    under it in JupyterLab's outline."""
     title = markdown_with_math(paper.title or "Untitled")
     link = safe_url(paper.link)
-    lines = [f"### [{title}]({link})" if link else f"### {title}"]
+    lines = [f"**[{title}]({link})**" if link else f"**{title}**"]
     meta = [escape_markdown(", ".join(paper.authors), line_start=True)] if paper.authors else []
     meta += [str(paper.year)] if paper.year else []
     meta += [f"*{escape_markdown(paper.venue)}*"] if paper.venue else []

@@ -66,7 +66,7 @@ def test_panel_finds_a_typo_and_inserts_abstract_and_citation_cells(page, lab):
     expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(4)
     cells = saved_cells(page, lab, "cells.ipynb", 4)
     assert cells[0] == ("# Reading notes", "markdown")
-    assert cells[1][1] == "markdown" and cells[1][0].startswith("### [Resonance RoPE: Improving Context Length")
+    assert cells[1][1] == "markdown" and cells[1][0].startswith("**[Resonance RoPE: Improving Context Length")
     assert "> This paper addresses the challenge" in cells[1][0]
     assert cells[2][1] == "markdown" and cells[2][0].startswith("Wang, S., Kobyzev, I., Lu, P.")
     assert cells[3] == ("x = 1", "code")
@@ -190,7 +190,7 @@ def test_kernel_panel_inserts_abstract_and_ieee_citation_below_its_cell(page, la
     cells = saved_cells(page, lab, "magic.ipynb", 5)
     assert cells[1][0] == "%papers rotary position"
     assert cells[2][1] == "markdown" and "S. Wang, I. Kobyzev" in cells[2][0]
-    assert cells[3][1] == "markdown" and cells[3][0].startswith("### [Resonance RoPE")
+    assert cells[3][1] == "markdown" and cells[3][0].startswith("**[Resonance RoPE")
     assert cells[4][0] == "The end."
 
 

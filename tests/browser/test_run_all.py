@@ -35,7 +35,7 @@ def check_inserted(page, lab, name):
     types = [cell_type for _, cell_type in cells]
     assert types == ["code", "code", "markdown", "code", "markdown"], cells
     assert not any("%%markdown" in source for source, _ in cells), "no fallback code cells in JupyterLab"
-    assert cells[2][0].startswith("### [Resonance RoPE") and cells[4][0].startswith("Wang, S.")
+    assert cells[2][0].startswith("**[Resonance RoPE") and cells[4][0].startswith("Wang, S.")
 
 
 def open_without_waiting(page, lab, name):
@@ -99,7 +99,7 @@ def test_a_re_run_updates_the_cells_it_made_and_leaves_an_edited_one(page, lab):
     screenshot(page, "lab-rerun-kept-edit")
     saved = saved_cells(page, lab, "rerun.ipynb", 5)
     assert [t for _, t in saved] == ["code", "code", "markdown", "code", "markdown"]
-    assert saved[2][0].rstrip().endswith("My own note on it.") and saved[2][0].startswith("### [Resonance RoPE")
+    assert saved[2][0].rstrip().endswith("My own note on it.") and saved[2][0].startswith("**[Resonance RoPE")
     notebook = lab.notebook("rerun.ipynb")
     made = [cell["metadata"].get("jupyter_papers") for cell in notebook["cells"]]
     asker_abstract, asker_cite = notebook["cells"][1]["id"], notebook["cells"][3]["id"]
