@@ -1,6 +1,8 @@
 """The Binder demo notebook runs top to bottom in a real kernel (nbclient)."""
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -30,6 +32,12 @@ def test_demo_notebook_runs_without_errors(tmp_path, papers_home):
     assert (tmp_path / "references.bib").read_text().count("@") == 2
     results = [o["data"]["text/plain"] for o in outputs if o.output_type == "execute_result"]
     assert any("(2017, 'Attention Is All You Need')" in result for result in results), results
+    nbformat.write(notebook, tmp_path / "demo.ipynb")
+    listed = subprocess.run([sys.executable, "-m", "jupyter_papers.cli", "bibliography", str(tmp_path / "demo.ipynb")],
+                            capture_output=True, text=True, timeout=120)
+    assert listed.stdout.strip().endswith("demo.ipynb: 3 cited, 3 in the reference list"), listed
+    references = nbformat.read(tmp_path / "demo.ipynb", as_version=4).cells[-1].source
+    assert "Vaswani, A." in references and "Su, J." in references and "Wang, S." in references
     first_cite = next(i for i, cell in enumerate(notebook.cells) if "%papers --cite" in cell.source)
     adding = next(i for i, cell in enumerate(notebook.cells) if "%papers --add" in cell.source)
     assert adding < first_cite, "the demo indexes its .bib before it cites: a re-run inserts the same cells"

@@ -85,7 +85,7 @@ def test_demo_notebook_runs_in_a_fresh_binder_like_environment(browser, binder_l
     expect(page.locator(".jp-papers-widget")).to_be_visible(timeout=90_000)
     prompts = page.locator(".jp-CodeCell .jp-InputPrompt")
     try:
-        expect(prompts.last).to_have_text("[11]:", timeout=120_000)  # 11 code cells, all run
+        expect(prompts.last).to_have_text("[12]:", timeout=120_000)  # 12 code cells, all run
     finally:
         screenshot(page, "binder-demo")
     assert page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
