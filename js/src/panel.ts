@@ -496,8 +496,14 @@ export class PapersPanel extends Widget {
   }
 
   private onKeyDown(event: KeyboardEvent): void {
-    if (event.target instanceof HTMLInputElement && event.target !== this.input) {
+    const target = event.target;
+    if (target instanceof HTMLInputElement && target !== this.input) {
       return;
+    }
+    const control = target instanceof HTMLButtonElement || target instanceof HTMLSelectElement ||
+      target instanceof HTMLAnchorElement;
+    if (control && event.key !== 'Escape' && !(event.key === 'Backspace' && this.beforeRelated)) {
+      return;  // a focused button, link or picker handles its own keys: Enter and Space press it
     }
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       event.preventDefault();
@@ -663,6 +669,7 @@ export class PapersPanel extends Widget {
       const back = element('button', 'jp-papers-back jp-mod-styled', '← Back to results');
       back.onclick = () => this.backFromRelated();
       this.status.append(back);
+      back.focus();  // the keyboard stays in the panel: Enter or Backspace goes back
     }
   }
 

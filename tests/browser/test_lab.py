@@ -314,6 +314,31 @@ def test_the_demo_notebook_opens_unmodified(page, lab):
         expect(page.locator(".lm-TabBar-tab.jp-mod-dirty")).to_have_count(dirty)
 
 
+def test_enter_on_a_focused_button_presses_it_and_backspace_returns_from_related(page, lab):
+    """Tab to a result's Related and Enter lists related papers (it used to insert a
+    citation); the focus stays in the panel, so Backspace brings the results back."""
+    open_notebook(page, lab, "keys.ipynb", [nbformat.v4.new_markdown_cell("Notes")])
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    open_panel(page)
+    search(page, "rotary position", "Resonance RoPE")
+    titles = page.locator(".jp-papers-hit .jp-papers-title").all_inner_texts()
+    related = page.locator(".jp-papers-hit").first.locator('[data-action="related"]')
+    related.focus()
+    expect(related).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".jp-papers-status")).to_contain_text("papers related to")
+    expect(page.locator(".jp-papers-back")).to_be_focused()
+    expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(1)  # nothing inserted
+    page.keyboard.press("Backspace")
+    expect(page.locator(".jp-papers-status")).not_to_contain_text("related")
+    assert page.locator(".jp-papers-hit .jp-papers-title").all_inner_texts() == titles
+    abstract = page.locator(".jp-papers-hit").first.locator('[data-action="abstract"]')
+    abstract.focus()
+    page.keyboard.press(" ")  # Space presses it too: the abstract, not a citation
+    expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(2)
+    expect(page.locator(".jp-Notebook .jp-Cell").nth(1)).to_contain_text("This paper addresses the challenge")
+
+
 def test_related_has_a_way_back(page, lab):
     open_notebook(page, lab, "related.ipynb", [nbformat.v4.new_code_cell("")])
     open_panel(page)
