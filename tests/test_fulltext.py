@@ -300,3 +300,17 @@ def test_query_syntax_keeps_to_the_index_and_collections_filter_pages(tmp_path, 
     assert empty_index.search('"held-out split" ecologists').total == 0  # a phrase: titles and abstracts only
     found = empty_index.search('in:fulltext ecologists collection:Thesis')
     assert [h.paper.id for h in found] == ["a"] and found[0].pages[0]["page"] == 3
+
+
+def test_a_pdf_rewritten_in_a_folder_source_has_its_new_text_searched(tmp_path, empty_index, abstracts):
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    pdfs.article(folder / "notes.pdf", "Field Notes on Estuary Gauges", [abstracts[0], "first draft about silt"],
+                 doi="10.5555/notes.1")
+    empty_index.sources.add(folder)
+    assert empty_index.search("in:fulltext silt").total == 1
+    pdfs.article(folder / "notes.pdf", "Field Notes on Estuary Gauges", [abstracts[0], "second draft about kelp"],
+                 doi="10.5555/notes.1")
+    report = empty_index.sources.sync()[0]
+    assert (report.added, report.updated) == (0, 0)  # the same paper: its record did not change
+    assert empty_index.search("in:fulltext kelp").total == 1 and empty_index.search("in:fulltext silt").total == 0

@@ -13,6 +13,7 @@ one after the other, and neither loses or doubles anything.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -219,6 +220,12 @@ class Sources:
             report.unchanged += added.unchanged
             for paper in changed:
                 fresh[paper.id][1] = added.held.get(paper.id, paper.id)
+        # a PDF rewritten under an unchanged record (annotated, replaced): its pages are read
+        # again; an unchanged one costs a stat (fulltext.py)
+        same = [dataclasses.replace(paper, id=fresh[paper.id][1] or paper.id) for paper in papers
+                if paper.extra.get("pdf") and paper not in changed]
+        if same:
+            problems += self.index.index_fulltext(same)
         left = [entry[1] for source_id, entry in state.papers.items() if source_id not in fresh]
         if readable:
             state.papers = fresh
