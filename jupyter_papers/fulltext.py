@@ -26,6 +26,7 @@ def update(pages: PageIndex, papers: Iterable[Paper], procs: int = 2, progress: 
     """Index the PDFs of these papers that changed; forget the pages of those that lost
     theirs. Returns what could not be read."""
     records = pages.file_records() if pages.exists() else {}
+    papers = {paper.id: paper for paper in papers}.values()  # a paper written twice in one add: once
     forget: list[str] = []
     ready: list[FileText] = []
     to_read: dict[str, list[FileText]] = {}  # path -> the papers it is the PDF of
@@ -51,9 +52,7 @@ def update(pages: PageIndex, papers: Iterable[Paper], procs: int = 2, progress: 
         known = pages.text_of(sha)
         entry = FileText(paper.id, sha, pdf, stamp=stamp)
         if known is not None:
-            entry.pages, entry.paged, entry.problem, entry.total_pages = (
-                known.pages, known.paged, known.problem, known.total_pages)
-            ready.append(entry)
+            ready.append(_with_text(entry, known))
         else:
             to_read.setdefault(str(path), []).append(entry)
     if forget or ready:
@@ -61,10 +60,7 @@ def update(pages: PageIndex, papers: Iterable[Paper], procs: int = 2, progress: 
     batch: list[FileText] = []
     for path, result in _read(to_read, procs, progress):
         text = with_zotero_cache(Path(path), result if isinstance(result, PdfText) else PdfText(problem=str(result)))
-        for entry in to_read[path]:
-            entry.pages, entry.paged, entry.problem, entry.total_pages = (
-                text.pages, text.paged, text.problem, text.total_pages)
-            batch.append(entry)
+        batch += [_with_text(entry, text) for entry in to_read[path]]
         if text.problem:
             problems.append(Problem(path, None, f"its text is not searchable: {text.problem}"))
         elif text.total_pages > len(text.pages):
@@ -76,6 +72,11 @@ def update(pages: PageIndex, papers: Iterable[Paper], procs: int = 2, progress: 
     if batch:
         pages.write(batch)
     return problems
+
+
+def _with_text(entry: FileText, text: PdfText | FileText) -> FileText:
+    entry.pages, entry.paged, entry.problem, entry.total_pages = text.pages, text.paged, text.problem, text.total_pages
+    return entry
 
 
 def _read(to_read: dict[str, list], procs: int, progress: bool) -> Iterator[tuple[str, object]]:

@@ -314,3 +314,9 @@ def test_a_pdf_rewritten_in_a_folder_source_has_its_new_text_searched(tmp_path, 
     report = empty_index.sources.sync()[0]
     assert (report.added, report.updated) == (0, 0)  # the same paper: its record did not change
     assert empty_index.search("in:fulltext kelp").total == 1 and empty_index.search("in:fulltext silt").total == 0
+
+
+def test_a_paper_given_twice_in_one_add_has_its_pages_once(empty_index, article):
+    empty_index.add([Paper(id="a", title="A", extra={"pdf": str(article)}),
+                     Paper(id="a", title="A, again", extra={"pdf": str(article)})])
+    assert fulltext.PageIndex(empty_index.path).searcher().doc_count() == 1 + 4  # its record and its 4 pages
