@@ -195,3 +195,18 @@ def test_the_cli_adds_papers_by_identifier_and_says_what_failed(recorded_web, tm
     assert listed.startswith("looked-up  jsonl  3 papers")
     records = [json.loads(line) for line in (index / "looked-up.jsonl").read_text().splitlines()]
     assert [r["title"] for r in records][0] == "The Structure of Ordinary Water" and len(records) == 3
+
+
+def test_lookups_go_through_the_proxy_set_or_the_environment_s(recorded_web, monkeypatch):
+    """The services named by a host that does not resolve, reached only through a proxy
+    (the local server, which answers a proxied request by its path)."""
+    hidden = {name: f"http://papers.invalid/{name}" for name in ("doi", "crossref", "arxiv", "eutils", "openlibrary")}
+    proxy = recorded_web.server.url_for("/").rstrip("/")
+    with pytest.raises(OnlineError, match="cannot reach arXiv"):
+        look_up("1605.08386", OnlineSettings.from_environment(urls=hidden))
+    set_here = OnlineSettings.from_environment(urls=hidden, proxy=proxy)
+    assert look_up("1605.08386", set_here).title == "Heat-bath random walks with Markov bases"
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    from_environment = OnlineSettings.from_environment(urls=hidden)
+    assert look_up("pmid:27797938", from_environment).extra["pmid"] == "27797938"
+    assert {request.host for request in recorded_web.requests} == {"papers.invalid"}

@@ -93,18 +93,19 @@ class Online:
         import httpx
 
         self.settings = settings
-        transport = httpx.HTTPTransport(proxy=settings.proxy or None, retries=0)
-        if settings.cache is not None:
-            import hishel
-            from hishel.httpx import CacheTransport
+        # the proxy setting, else the environment's (HTTPS_PROXY, NO_PROXY), as httpx reads it
+        options = dict(follow_redirects=True, proxy=settings.proxy or None, trust_env=True,
+                       headers={"User-Agent": settings.user_agent},
+                       timeout=httpx.Timeout(settings.time_limit, connect=min(3.0, settings.time_limit)))
+        if settings.cache is None:
+            self.client = httpx.Client(**options)
+            return
+        import hishel
+        from hishel.httpx import CacheClient
 
-            settings.cache.mkdir(parents=True, exist_ok=True)
-            storage = hishel.SqliteStorage(database_path=settings.cache / "responses.sqlite",
-                                           default_ttl=30 * 24 * 3600)
-            transport = CacheTransport(next_transport=transport, storage=storage)
-        self.client = httpx.Client(transport=transport, follow_redirects=True, trust_env=not settings.proxy,
-                                   headers={"User-Agent": settings.user_agent},
-                                   timeout=httpx.Timeout(settings.time_limit, connect=min(3.0, settings.time_limit)))
+        settings.cache.mkdir(parents=True, exist_ok=True)
+        storage = hishel.SqliteStorage(database_path=settings.cache / "responses.sqlite", default_ttl=30 * 24 * 3600)
+        self.client = CacheClient(storage=storage, **options)
 
     def close(self) -> None:
         self.client.close()
