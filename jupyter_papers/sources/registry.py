@@ -222,8 +222,9 @@ class Sources:
                 fresh[paper.id][1] = added.held.get(paper.id, paper.id)
         # a PDF rewritten under an unchanged record (annotated, replaced): its pages are read
         # again; an unchanged one costs a stat (fulltext.py)
+        changed_ids = {paper.id for paper in changed}
         same = [dataclasses.replace(paper, id=fresh[paper.id][1] or paper.id) for paper in papers
-                if paper.extra.get("pdf") and paper not in changed]
+                if paper.extra.get("pdf") and paper.id not in changed_ids]
         if same:
             problems += self.index.index_fulltext(same)
         left = [entry[1] for source_id, entry in state.papers.items() if source_id not in fresh]
