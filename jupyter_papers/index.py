@@ -41,7 +41,7 @@ from .backends.whoosh.storage import MappedStorage
 from .backends.whoosh.writers import BoundMpWriter, segment_writer
 from .backends.whoosh.writers import WorkerFailed  # noqa: F401 - for the front ends, which import no backend
 from .citations.latex import to_plain
-from .paper import Paper, identifier_in, key_suffixes
+from .paper import Paper, key_suffixes
 from .results import Hit, SearchResults
 from .sources import Problem
 from .sources.identifiers import recognise
@@ -200,8 +200,9 @@ class PaperIndex:
     def _get(self, searcher, identifier: str) -> Paper | None:
         identifier = (identifier or "").strip()
         fields = searcher.document(id=identifier)
-        if fields is None:
-            normal = identifier_in(identifier) or identifier.lower()
+        if fields is None:  # a DOI, arXiv id, pmid:… or isbn:…, in any form recognise() reads
+            found = recognise(identifier)
+            normal = (found.value if found and found.kind in ("doi", "arxiv") else str(found or identifier)).lower()
             docnum = next(iter(searcher.docs_for_query(wq.Term("ids", normal))), None)
             fields = searcher.stored_fields(docnum) if docnum is not None else None
         return _paper(fields) if fields else None
@@ -364,7 +365,7 @@ class PaperIndex:
         with self._reading() as searcher:
             identifier = recognise(text)
             if identifier is not None:  # that paper, or none: a DOI's digits are not words to look for
-                pinned = self._get(searcher, identifier.value if identifier.kind in ("doi", "arxiv") else str(identifier))
+                pinned = self._get(searcher, text)
                 hits = [Hit(pinned, 1.0, _plain_highlights(pinned))] if pinned is not None else []
                 return SearchResults(query, hits, len(hits), offset, limit)
             if not text.strip():

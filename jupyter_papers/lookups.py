@@ -26,8 +26,7 @@ def look_up(text: str, settings: OnlineSettings | None = None) -> Paper:
 def add_identifier(index, text: str, settings: OnlineSettings | None = None) -> Paper:
     """The index's paper for the identifier: the one it holds, else the paper looked up
     online, added as a paper of the "looked-up" source (with the key the usual rules give)."""
-    identifier = recognise(text)
-    held = index.get(text) or (index.get(str(identifier)) if identifier else None)
+    held = index.get(text)
     if held is not None:
         return held
     paper = look_up(text, settings)
@@ -48,7 +47,7 @@ def online_results(index, query: str, local: list[Paper], limit: int,
         return []
     identifier = recognise(query)
     if identifier is not None:
-        if index.get(query) is not None or index.get(str(identifier)) is not None:
+        if index.get(query) is not None:
             return []
         with Online(settings) as online:
             return [online.lookup(identifier)]
