@@ -22,6 +22,7 @@ from ..paper import ARXIV_NEW, Paper, identifier_in
 MAX_PAGES = 1000          # pages read from one PDF: a 2,000-page PDF is indexed up to here, and says so
 MAX_PAGE_CHARS = 100_000  # of one page's text (a page of a normal paper has 3,000-6,000)
 TITLE_CHARS = 300
+XMP_BYTES = 4_000_000     # of a PDF searched for its XMP packet's DOI
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.I)
 _ARXIV = re.compile(rf"\barXiv:\s*({ARXIV_NEW}|[a-z-]+(?:\.[A-Z]{{2}})?/\d{{7}})(?:v\d+)?", re.I)
 _XMP_DOI = re.compile(rb"<(?:prism:doi|pdfx:doi|dc:identifier)>\s*(?:doi:)?(10\.\d{4,9}/[^<\s]+)\s*<", re.I)
@@ -136,7 +137,10 @@ def facts(path: str | Path) -> PdfFacts:
 
     path = Path(path)
     found = PdfFacts()
-    head = path.read_bytes()[:4_000_000] if is_pdf(path) else b""
+    head = b""
+    if is_pdf(path):
+        with open(path, "rb") as handle:
+            head = handle.read(XMP_BYTES)
     xmp = _XMP_DOI.search(head)
     if xmp:
         found.doi = xmp.group(1).decode("latin-1").rstrip(".")
