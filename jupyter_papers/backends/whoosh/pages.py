@@ -145,7 +145,7 @@ class PageIndex:
             if isinstance(stored["data"], str):
                 record = json.loads(stored["data"])
             else:
-                pages[stored["page"]] = zlib.decompress(stored["data"]).decode("utf-8")
+                pages[stored["page"]] = _unpacked(stored)
         if record is None:
             return None
         numbers = sorted(pages)
@@ -156,7 +156,7 @@ class PageIndex:
 
     @staticmethod
     def page_text(searcher, docnum: int) -> str:
-        return zlib.decompress(searcher.stored_fields(docnum)["data"]).decode("utf-8")
+        return _unpacked(searcher.stored_fields(docnum))
 
     # writing ---------------------------------------------------------------------------
     def write(self, texts: Iterable[FileText], forget: Iterable[str] = (), timeout: float = 120.0) -> None:
@@ -266,3 +266,8 @@ class PageIndex:
                 alive[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
                 counts[offset:offset + count][~alive] = 0
         return scores, counts
+
+
+def _unpacked(stored: dict) -> str:
+    """A page's text as its document stores it (zlib'd UTF-8)."""
+    return zlib.decompress(stored["data"]).decode("utf-8")

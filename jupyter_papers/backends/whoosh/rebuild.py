@@ -22,14 +22,14 @@ from whoosh.index import TOC
 from whoosh.reading import SegmentReader
 
 from .analysis import make_schema
-from .pages import PageIndex
+from .pages import PAGES_NAME, PageIndex
 from ...paper import Paper
 from .storage import MappedStorage
 
 INDEX_NAME = "papers"
 LOCK_TIMEOUT = 120.0
 # Files of the papers' index, rebuilt; the pages' index is copied before (PageIndex.copy_to).
-_INDEX_FILES = (f"{INDEX_NAME}_", f"_{INDEX_NAME}_", "pages_", "_pages_")
+_INDEX_FILES = (f"{INDEX_NAME}_", f"_{INDEX_NAME}_", f"{PAGES_NAME}_", f"_{PAGES_NAME}_")
 
 
 @dataclass
