@@ -113,8 +113,8 @@ def queries(papers: list[Paper], per_kind: int = 40, seed: int = 11) -> dict[str
 def known_items(papers: list[Paper], per_kind: int = 40, seed: int = 15) -> dict[str, list[tuple[str, str]]]:
     """(query, id of the paper it is for) by kind: three title words in shuffled order, a
     first author's surname and two title words, the two rarest words of the abstract, a
-    typo in one of three title words, and a sentence of the abstract (10 to 40 words) as a
-    writer's claim. Seeded: every run asks the same."""
+    typo in one of three title words, a sentence of the abstract (10 to 40 words) as a
+    writer's claim, and a hyphenated title word written otherwise. Seeded: every run asks the same."""
     rng = random.Random(seed)
     frequency: dict[str, int] = {}
     for paper in papers:
@@ -142,4 +142,23 @@ def known_items(papers: list[Paper], per_kind: int = 40, seed: int = 15) -> dict
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", paper.abstract) if 10 <= len(s.split()) <= 40]
         if sentences:
             kinds["sentence"].append((rng.choice(sentences), paper.id))
+    kinds["respelt_compound"] = _respelt_compounds(usable, per_kind, random.Random(seed + 1))
     return {kind: found[:per_kind] for kind, found in kinds.items() if found}
+
+
+_COMPOUND = re.compile(r"[A-Za-z]{2,}-[A-Za-z]{3,}")
+
+
+def _respelt_compounds(papers: list[Paper], per_kind: int, rng: random.Random) -> list[tuple[str, str]]:
+    """A title's hyphenated word written joined or spaced (in turn: "pretraining", "pre
+    training" for "Pre-training") and two more of its words: issue 30's "bert pretraining".
+    Drawn with a generator of its own, so the other kinds stay as they were."""
+    with_compound = [p for p in papers if any(_COMPOUND.fullmatch(w) for w in title_words(p))]
+    found = []
+    for paper in rng.sample(with_compound, min(per_kind, len(with_compound))):
+        words = title_words(paper)
+        compound = next(w for w in words if _COMPOUND.fullmatch(w))
+        others = [w for w in words if w != compound]
+        respelt = compound.replace("-", " " if len(found) % 2 else "")
+        found.append((" ".join([respelt, *rng.sample(others, min(2, len(others)))]), paper.id))
+    return found

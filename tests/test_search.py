@@ -309,6 +309,62 @@ def test_a_hyphenated_word_ranks_its_words_side_by_side_first(empty_index):
     assert [hit.paper.id for hit in empty_index.search("fine-tuning ")] == ["together", "apart"]
 
 
+COMPOUNDS = [
+    jp.Paper(id="bert", title="BERT: Pre-training of deep bidirectional transformers for language understanding"),
+    jp.Paper(id="electra", title="ELECTRA: pretraining text encoders as discriminators rather than generators"),
+    jp.Paper(id="bart", title="BART: denoising sequence to sequence pre training for natural language generation"),
+    jp.Paper(id="attention", title="Self-attention with relative position representations"),
+    jp.Paper(id="convex", title="Nonconvex optimization meets low-rank matrix factorization"),
+    jp.Paper(id="cotraining", title="Combining labeled and unlabeled data with co-training"),
+    *[jp.Paper(id=f"bert-{i}", title=f"BERT for {topic}", abstract=f"We fine-tune BERT on {topic}; training is cheap.")
+      for i, topic in enumerate(["question answering", "named entities", "retrieval", "parsing", "summaries",
+                                 "dialogue", "translation", "biomedical text", "legal text", "code"])],
+]
+
+
+@pytest.mark.parametrize("query", ["bert pretraining", "bert pre-training", "bert pre training",
+                                   "bert pre‐training", "pre-training bert"])
+def test_a_compound_is_found_however_it_is_hyphenated(empty_index, query):
+    """Issue 30: "bert pretraining" put BERT 8th, "bert pre-training" 1st."""
+    empty_index.add(COMPOUNDS)
+    assert [hit.paper.id for hit in empty_index.search(query)][:1] == ["bert"]
+
+
+@pytest.mark.parametrize("query, found", [
+    ("pre-training", {"bert", "electra", "bart"}), ("pretraining", {"bert", "electra", "bart"}),
+    ("pre training", {"bert", "electra", "bart"}),
+    ("selfattention", {"attention"}), ("self attention", {"attention"}), ("self-attention", {"attention"}),
+    ("non-convex", {"convex"}), ("non convex", {"convex"}), ("nonconvex", {"convex"}),
+    ("cotraining", {"cotraining"}), ("co training", {"cotraining"}),
+])
+def test_each_spelling_of_a_compound_finds_every_other(empty_index, query, found):
+    empty_index.add(COMPOUNDS)
+    first = [hit.paper.id for hit in empty_index.search(query, prefix=False)][:len(found)]
+    assert set(first) == found
+
+
+def test_a_compound_found_joined_is_marked_whole(empty_index):
+    empty_index.add(COMPOUNDS)
+    hit = empty_index.search("bert pretraining")[0]
+    assert hit.highlights["title"] == ("<mark>BERT</mark>: <mark>Pre-training</mark> of deep bidirectional "
+                                       "transformers for language understanding")
+
+
+def test_a_quoted_phrase_steps_over_a_hyphenated_word_as_before(empty_index):
+    """The joined word shares its first part's position: phrases of the parts still match."""
+    empty_index.add(COMPOUNDS)
+    assert [hit.paper.id for hit in empty_index.search('"pre-training of deep"')] == ["bert"]
+    assert [hit.paper.id for hit in empty_index.search('"bert pre training of"')] == ["bert"]
+    assert [hit.paper.id for hit in empty_index.search('"bidirectional transformers for"')] == ["bert"]
+
+
+def test_two_words_are_not_joined_when_joined_they_are_a_rare_slip(empty_index):
+    """"deep learning" is not "deeplearning" because one paper wrote it so."""
+    empty_index.add([jp.Paper(id=f"deep-{i}", title=f"Deep learning for task {i}") for i in range(30)]
+                    + [jp.Paper(id="slip", title="Deeplearning toolkit")])
+    assert "slip" not in [hit.paper.id for hit in empty_index.search("deep learning", prefix=False)][:10]
+
+
 def test_a_changed_paper_is_found_by_its_new_words_only(empty_index):
     """An update deletes the old document; its postings stay in the segment until a merge."""
     empty_index.add([jp.Paper(id="p1", title="Sparse attention for graphs"), jp.Paper(id="p2", title="Dense graphs")])

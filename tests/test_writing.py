@@ -18,7 +18,8 @@ from whoosh.support.charset import accent_map
 import jupyter_papers as jp
 from jupyter_papers import index as index_module
 from jupyter_papers.backends.whoosh import arrays, writers
-from jupyter_papers.backends.whoosh.analysis import TOKEN_PATTERN, FoldingTokenizer, PaperText, WordsField, make_schema
+from jupyter_papers.backends.whoosh.analysis import (HYPHENS, TOKEN_PATTERN, FoldingTokenizer, PaperText, WordsField,
+                                                    make_schema)
 from jupyter_papers.backends.whoosh.pool import TermPool
 
 
@@ -92,15 +93,45 @@ TRICKY = ("Schrödinger's CAT-like İstanbul Straße naïve PFGM++ C# GLM-130B d
           "ﬁnancial Ångström ÆON résumé — αβγ-decay ǅemal 3×3 _under_score")
 
 
-@pytest.mark.parametrize("options", [{}, {"positions": True, "chars": True, "start_pos": 5, "start_char": 9},
-                                     {"keeporiginal": True}, {"tokenize": False}, {"mode": "query"}])
+def _texts():
+    return [TRICKY] + [paper.abstract for paper in jp.read_papers(jp.bundled_corpus())][:40]
+
+
+@pytest.mark.parametrize("options", [{"mode": "query"}, {"mode": "query", "positions": True, "chars": True,
+                                                        "start_pos": 5, "start_char": 9}, {"tokenize": False}])
 def test_the_folding_tokenizer_gives_the_tokens_of_whoosh_s_three_step_chain(options):
     chain = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
-    texts = [TRICKY] + [paper.abstract for paper in jp.read_papers(jp.bundled_corpus())][:40]
-    for text in texts:
+    for text in _texts():
         theirs = [dict(vars(token)) for token in chain(text, **options)]
         ours = [dict(vars(token)) for token in FoldingTokenizer()(text, **options)]
         assert ours == theirs and len(ours) >= 1
+
+
+@pytest.mark.parametrize("keeporiginal", [False, True])
+def test_indexing_adds_each_hyphenated_word_joined_before_its_parts(keeporiginal):
+    """What a query's analysis gives, and each run of words joined by one hyphen once more,
+    joined, at its first part's position and spanning the run (issue 30: "pretraining"
+    finds "pre-training")."""
+    chain = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+    options = {"positions": True, "chars": True, "keeporiginal": keeporiginal}
+    joined = 0
+    for text in _texts():
+        parts = [(t.text, t.pos, t.startchar, t.endchar) for t in chain(text, **options)]
+        expected, i = [], 0
+        while i < len(parts):
+            end = i
+            while end + 1 < len(parts) and parts[end][3] + 1 == parts[end + 1][2] and text[parts[end][3]] in HYPHENS:
+                end += 1
+            if end > i:
+                expected.append(("".join(p[0] for p in parts[i:end + 1]), parts[i][1], parts[i][2], parts[end][3]))
+                joined += 1
+            expected.extend(parts[i:end + 1])
+            i = end + 1
+        ours = [(t.text, t.pos, t.startchar, t.endchar) for t in FoldingTokenizer()(text, **options)]
+        assert ours == expected
+    assert joined > 20
+    assert ("glm130b", 8, 55, 63) in [(t.text, t.pos, t.startchar, t.endchar)
+                                        for t in FoldingTokenizer()(TRICKY, positions=True, chars=True)]
 
 
 def test_fields_index_the_terms_their_analyzers_give():

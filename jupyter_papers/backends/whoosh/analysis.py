@@ -3,7 +3,9 @@
 Titles keep stop words (so "attention is all you need" matches as a phrase); abstracts drop
 them (smaller postings, faster queries). Everything is case- and accent-folded, so
 "schrodinger" finds "Schrödinger". Tokens keep a trailing "++" or "#" ("PFGM++", "C#") and
-split on hyphens, so "GLM-130B" and "GLM 130B" give the same terms.
+split on hyphens, so "GLM-130B" and "GLM 130B" give the same terms; a word written with
+hyphens is also indexed joined, at its first part's position ("pre-training" gives "pre",
+"training" and "pretraining"), so that "pretraining" finds it (query.py joins the other way).
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from whoosh.support.charset import accent_map
 SCHEMA_VERSION = "5"
 CACHED_WORDS = 400_000  # word forms an indexing process keeps the terms of, per way of analysing
 TOKEN_PATTERN = r"\w+(?:[.'’]\w+)*(?:\+\+|#)?"
+HYPHENS = "-\u2010\u2011"  # hyphen-minus, hyphen, non-breaking hyphen
+# A word, and the hyphen that joins it to the next word when there is one
+_WORD_AND_HYPHEN = re.compile(rf"({TOKEN_PATTERN})([{HYPHENS}](?=\w))?")
+_HAS_HYPHEN = re.compile(rf"[{HYPHENS}](?=\w)")
+_TOKENS = re.compile(TOKEN_PATTERN)
 # Where a typed word is looked for. Not the venue (asked for as venue:...): "learning",
 # "vision", "conference" are in the venue of most papers of a machine-learning corpus, so
 # they ranked papers by venue and made those words cost tens of thousands of postings.
@@ -41,17 +48,21 @@ FIELD_WEIGHTS = {"title": 0.5, "abstract": 1.0, "authors": 2.0, "venue": 0.5, "k
 class FoldingTokenizer(Tokenizer):
     """Words as written, lower-cased and accent-folded, in one step: the tokens of Whoosh's
     RegexTokenizer | LowercaseFilter | CharsetFilter(accent_map), a generator less per
-    filter (a quarter of the analysis, most of an import's time)."""
-
-    def __init__(self):
-        self.expression = re.compile(TOKEN_PATTERN)
+    filter (a quarter of the analysis, most of an import's time). When indexing, a word
+    written with hyphens comes first joined, at the position of its first part (see
+    PositionKeepingStopFilter); a query's analysis gives the parts only (query.py decides
+    where the joined word is an alternative)."""
 
     def __call__(self, value: str, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        matches = self.expression.finditer(value) if tokenize else [re.match(r".*", value, re.S)]
-        for position, match in enumerate(matches, start_pos):
-            written = match.group()
+        if not tokenize:
+            pieces = [(value, 0, len(value), start_pos)]
+        elif mode == "query" or not has_hyphen(value):  # most texts: their words as they come
+            pieces = ((m.group(), m.start(), m.end(), n) for n, m in enumerate(_TOKENS.finditer(value), start_pos))
+        else:
+            pieces = word_pieces(value, start_pos)
+        for written, start, end, position in pieces:
             token.text = written.lower().translate(accent_map)
             token.boost, token.stopped = 1.0, False
             if keeporiginal or not tokenize:  # as Whoosh's tokenizer keeps it
@@ -59,8 +70,78 @@ class FoldingTokenizer(Tokenizer):
             if positions:
                 token.pos = position
             if chars:
-                token.startchar, token.endchar = start_char + match.start(), start_char + match.end()
+                token.startchar, token.endchar = start_char + start, start_char + end
             yield token
+
+
+def word_pieces(value: str, start_pos: int = 0):
+    """(word as written, start, end, position) of each word of the text, a word written
+    with hyphens coming first as one word spanning its parts, at its first part's position."""
+    matches = list(_WORD_AND_HYPHEN.finditer(value))
+    in_run = False  # inside a run of words joined by hyphens
+    for index, match in enumerate(matches):
+        if match.group(2) and not in_run:
+            end = index
+            while matches[end].group(2):
+                end += 1
+            run = matches[index:end + 1]
+            yield "".join(m.group(1) for m in run), match.start(), run[-1].end(1), start_pos + index
+        in_run = bool(match.group(2))
+        yield match.group(1), match.start(), match.end(1), start_pos + index
+
+
+def has_hyphen(value: str) -> bool:
+    """Whether the text has a word written with hyphens."""
+    return _HAS_HYPHEN.search(value) is not None
+
+
+def words_and_joined(value: str) -> tuple[list[str], dict[int, str]]:
+    """The text's words as written, and each word written with hyphens, joined, by the
+    index of its first part among the words: the terms an index adds for them."""
+    if not has_hyphen(value):
+        return _TOKENS.findall(value), {}
+    pairs = _WORD_AND_HYPHEN.findall(value)
+    joined, start = {}, None
+    for index, (word, hyphen) in enumerate(pairs):
+        if hyphen and start is None:
+            start = index
+        elif not hyphen and start is not None:
+            joined[start] = "".join(w for w, _ in pairs[start:index + 1])
+            start = None
+    return [word for word, _ in pairs], joined
+
+
+def _in_order(words: list[str], joined: dict[int, str]):
+    """(position, word) for the words, each joined word just before its first part."""
+    if not joined:
+        yield from enumerate(words)
+        return
+    for offset, written in enumerate(words):
+        if offset in joined:
+            yield offset, joined[offset]
+        yield offset, written
+
+
+class PositionKeepingStopFilter(StopFilter):
+    """Whoosh's StopFilter, renumbering the words kept so that a phrase steps over a stop
+    word, but leaving a word kept at the same position as the word kept before it (a
+    hyphenated word and its first part, see FoldingTokenizer) at that same position."""
+
+    def __call__(self, tokens):
+        position = kept_at = None
+        for token in tokens:
+            if token.text not in self.stops and len(token.text) >= self.min:
+                if token.positions:
+                    if position is None:
+                        position = token.pos
+                    elif token.pos != kept_at:
+                        position += 1
+                    kept_at, token.pos = token.pos, position
+                token.stopped = False
+                yield token
+            elif not token.removestops:
+                token.stopped = True
+                yield token
 
 
 def folding_analyzer():
@@ -74,7 +155,7 @@ def stemming_analyzer(stop_words: bool):
     cache cost more than the stemming it saved)."""
     chain = folding_analyzer()
     if stop_words:
-        chain = chain | StopFilter(minsize=1)
+        chain = chain | PositionKeepingStopFilter(minsize=1)
     return chain | StemFilter(cachesize=-1)
 
 
@@ -97,7 +178,6 @@ class _IndexTerms(dict):
         return term
 
 
-_TOKENS = re.compile(TOKEN_PATTERN)
 _index_terms = functools.cache(_IndexTerms)  # one per way of analysing, for the process
 
 
@@ -124,13 +204,18 @@ class PaperText(TEXT):
             return
         terms = _index_terms(self.stop_words, self.stemmed)
         places: dict[bytes, list[int]] = {}
-        position = -1
-        for offset, written in enumerate(_TOKENS.findall(value)):
+        position = kept_at = -1
+        for offset, written in _in_order(*words_and_joined(value)):
             term = terms[written]
             if term is None:
                 continue
-            # Whoosh's StopFilter numbers the words after the first kept one without the stop words between
-            position = offset if position < 0 else position + 1
+            # as PositionKeepingStopFilter: the words after the first kept one numbered
+            # without the stop words between, a joined word beside its first part
+            if position < 0:
+                position = offset
+            elif offset != kept_at:
+                position += 1
+            kept_at = offset
             if term in places:
                 places[term].append(position)
             else:
@@ -156,7 +241,8 @@ class WordsField(FieldType):
             return super().index(value, **kwargs)
         folded = _index_terms(False, False)
         boost = self.format.field_boost
-        return ((word, 1, boost, b"") for word in {folded[w] for w in set(_TOKENS.findall(value))})
+        words, joined = words_and_joined(value)
+        return ((word, 1, boost, b"") for word in {folded[w] for w in {*words, *joined.values()}})
 
 
 class PaperBM25F(scoring.BM25F):

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from whoosh.support.charset import accent_map
 
-from .analysis import TOKEN_PATTERN
+from .analysis import HYPHENS, TOKEN_PATTERN, has_hyphen
 
 SNIPPET_CHARS = 300   # an abstract snippet's length at most ...
 SURROUND = 80         # ... with this much context around its matches
@@ -23,6 +23,9 @@ BETWEEN = " … "
 KNOWN_WORDS = 200_000  # words remembered per field before starting afresh
 
 _TOKEN = re.compile(TOKEN_PATTERN)
+# words joined by hyphens, from a word's start, never backtracking into a word (a text's
+# every word is tried: an abstract is read in microseconds)
+_COMPOUND = re.compile(rf"(?<!\w)(?>{TOKEN_PATTERN})(?:[{HYPHENS}](?>{TOKEN_PATTERN}))+")
 LONG_TEXT = 2000  # characters past which a text is searched for its candidate words first
 
 
@@ -78,7 +81,26 @@ class Highlighter:
                     known.clear()
             if term in terms:
                 matches.append(_Match(token.start(), token.end(), term))
+        if len({m.term for m in matches}) < len(terms) and has_hyphen(text):  # a term may be a joined word
+            matches = self._with_compounds(text, terms, fieldname, matches)
         return matches
+
+    def _with_compounds(self, text: str, terms: set[str], fieldname: str, matches: list[_Match]) -> list[_Match]:
+        """The matches with each word written with hyphens whose joined form is a term
+        ("pre-training" for "pretraining") marked whole, in place of its parts."""
+        known = self._terms[fieldname]
+        whole = []
+        for compound in _COMPOUND.finditer(text):
+            joined = "".join(_TOKEN.findall(compound.group()))
+            term = known.get(joined, "")
+            if term == "":
+                term = known[joined] = self._term(fieldname, joined)
+            if term in terms:
+                whole.append(_Match(compound.start(), compound.end(), term))
+        if not whole:
+            return matches
+        inside = lambda m: any(w.start <= m.start < w.end for w in whole)  # noqa: E731
+        return sorted([m for m in matches if not inside(m)] + whole)
 
     def _candidates(self, text: str, terms: set[str]):
         """The words of the text that may stand for the terms. A long text (a PDF's page)

@@ -184,7 +184,7 @@ class PageIndex:
     def terms(searcher, text: str, prefix: bool) -> list[list[str]]:
         """The query's words as page terms, each a list: the last word (when unfinished)
         stands for its completions too."""
-        words = [[token.text] for token in searcher.schema["text"].analyzer(text)]
+        words = [[token.text] for token in searcher.schema["text"].analyzer(text, mode="query")]
         if prefix and words:
             reader = searcher.reader()
             last = words[-1][0]

@@ -24,7 +24,7 @@ from whoosh import query as wq
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup
 from whoosh.support.levenshtein import damerau_levenshtein
 
-from .analysis import SHORT_FIELDS, TEXT_FIELDS
+from .analysis import SHORT_FIELDS, TEXT_FIELDS, has_hyphen
 
 YEAR_RANGE = re.compile(
     r"\byear:\s*(?:\[\s*(\d{4})?\s*(?:TO|to)\s*(\d{4})?\s*\]|(>=|<=|>|<)?\s*(\d{4})(?:\s*(?:\.\.|-|–)\s*(\d{4}))?)"
@@ -45,6 +45,11 @@ PHRASE_BOOSTS = {"title": 2.0, "abstract": 2.0}
 TITLE_LIKE_WORDS = 3  # up to this many words are looked for in titles first even if not all match
 RARE_DOCUMENTS = 3            # a known word this rare may be a typo ...
 RARE_NEIGHBOUR_DOCUMENTS = 50  # ... of a neighbour at least this common
+# Prefixes that make compounds written joined, hyphenated or spaced (see QueryBuilder._split);
+# longest first
+COMPOUND_PREFIXES = ("pseudo", "hyper", "inter", "intra", "macro", "micro", "multi", "quasi", "cross", "under",
+                     "anti", "auto", "meta", "mono", "poly", "post", "self", "semi", "over", "pre", "non", "sub", "co")
+JOINED_SHARE = 0.05  # two words are also looked for joined when that is this common (see _joined_neighbours)
 
 
 class Step(NamedTuple):
@@ -246,9 +251,10 @@ class QueryBuilder:
         words = words_of(text)
         plan = Plan()
         typed = self._still_typing(words) if prefix else words
+        joined = self._joined_neighbours(typed)
         for position, word in enumerate(typed):
             last = prefix and position == len(typed) - 1
-            clause = self._word(word, last, plan)
+            clause = self._word(word, last, plan, joined[position])
             if clause is not None and clause not in plan.words:  # a word said twice weighs once
                 plan.words.append(clause)
         if not plan.words:  # only stop words: search them in titles
@@ -303,7 +309,24 @@ class QueryBuilder:
         return q.apply(self._bounded)
 
     def _field_query(self, fieldname: str, text: str) -> wq.Query | None:
-        tokens = [t.text for t in self.schema[fieldname].analyzer(text, mode="query")]
+        """The text's words side by side in the field; a word written with hyphens also as
+        the one word it joins into, where the index has that word ("pre-training" finds
+        "pretraining")."""
+        analyzer = self.schema[fieldname].analyzer
+        parts = self._side_by_side(fieldname, [t.text for t in analyzer(text, mode="query")])
+        if parts is None or not has_hyphen(text):
+            return parts
+        joined, covered = [], -1
+        for token in analyzer(text, chars=True):  # as indexed: a joined word before its parts
+            if token.startchar >= covered:
+                joined.append(token.text)
+                covered = token.endchar
+        alternative = self._side_by_side(fieldname, joined)
+        if alternative is None or alternative == parts or not self._exists(alternative):
+            return parts
+        return wq.Or([parts, alternative])
+
+    def _side_by_side(self, fieldname: str, tokens: list[str]) -> wq.Query | None:
         if not tokens:
             return None
         if len(tokens) == 1:
@@ -324,8 +347,10 @@ class QueryBuilder:
         for fieldname in TEXT_FIELDS:
             for word in [*words, *(completions if fieldname in SHORT_FIELDS or not short else ())]:
                 q = self._field_query(fieldname, word)
-                if q is not None and q not in clauses:
-                    clauses.append(q)
+                # one flat union of words and phrases: what wordsearch scores with arrays
+                for leaf in q.subqueries if isinstance(q, wq.Or) else [] if q is None else [q]:
+                    if leaf not in clauses:
+                        clauses.append(leaf)
         found = [q for q in clauses if self._exists(q)] or clauses[:1]  # none: a clause matching nothing
         if not found:
             return None
@@ -337,7 +362,7 @@ class QueryBuilder:
     def _known(self, word: str) -> bool:
         return any(self._exists(q) for q in (self._field_query(f, word) for f in TEXT_FIELDS) if q is not None)
 
-    def _word(self, word: str, last: bool, plan: Plan) -> wq.Query | None:
+    def _word(self, word: str, last: bool, plan: Plan, joined: list[str]) -> wq.Query | None:
         completions = self.completions(word) if last else []
         alternatives = [word]
         if not completions:
@@ -345,7 +370,40 @@ class QueryBuilder:
             if correction:
                 plan.corrections[word] = correction
                 alternatives.append(correction)
-        return self._words_clause(alternatives, completions)
+        return self._words_clause(alternatives + joined + self._split(word), completions)
+
+    def _split(self, word: str) -> list[str]:
+        """A word that begins with a prefix of compounds ("pretraining", "nonconvex") also
+        as its two parts side by side ("pre training"), when the rest is a word the index
+        has: papers write such words joined, hyphenated and spaced."""
+        lowered = word.lower()
+        for prefix in COMPOUND_PREFIXES:
+            rest = lowered[len(prefix):]
+            if lowered.startswith(prefix) and len(rest) >= 4 and rest.isalpha() and self._documents(rest):
+                return [f"{prefix} {rest}"]
+        return []
+
+    def _joined_neighbours(self, words: list[str]) -> list[list[str]]:
+        """For each word, the words it makes with a neighbour written together, where the
+        index has them in enough papers: "pre training" is also "pretraining", "data set"
+        "dataset". Each of the two words takes the joined word as an alternative, so a
+        paper that writes it joined holds both. A joined word much rarer than its parts is
+        a slip ("deeplearning" in a handful of papers), not the way the field writes it."""
+        joined: list[list[str]] = [[] for _ in words]
+        for i, (first, second) in enumerate(itertools.pairwise(words)):
+            if not (first.isalpha() and second.isalpha()):
+                continue
+            together = (first + second).lower()
+            documents = self._documents(together)
+            if documents and documents >= JOINED_SHARE * min(self._documents(first), self._documents(second)):
+                joined[i].append(together)
+                joined[i + 1].append(together)
+        return joined
+
+    def _documents(self, word: str) -> int:
+        """Papers holding the word as written (folded, not stemmed)."""
+        token = self._folded_word(word)
+        return self.reader.doc_frequency("words", token) if token else 0
 
     def _respelling(self, word: str) -> str | None:
         """A correction for a word the index lacks, or for one it has in a few documents
@@ -364,7 +422,7 @@ class QueryBuilder:
 
     def _vocabulary_tokens(self, text: str) -> list[str]:
         """The text as vocabulary words: folded, unstemmed."""
-        return [t.text for t in self.schema["words"].analyzer(text)]
+        return [t.text for t in self.schema["words"].analyzer(text, mode="query")]
 
     def _folded_word(self, text: str) -> str | None:
         """The text as one vocabulary word, or None if it is several."""
