@@ -9,6 +9,7 @@ import { EditorView } from '@codemirror/view';
 import { EditorExtensionRegistry, IEditorExtensionRegistry } from '@jupyterlab/codemirror';
 
 import { addIdentifier, IOnlineSettings, IPaper, looksLikeIdentifier, nameText, onlineResults, search } from './api';
+import { joinWithPrevious } from './placement';
 
 const MARKDOWN_MIME = 'text/x-ipythongfm';
 /** `@` at the start, after a space, a bracket or a semicolon; then the letters typed so far. */
@@ -56,6 +57,15 @@ function completer(format: () => string, online: () => IOnlineSettings) {
     const bracketed = marker.startsWith('[');
     const closed = context.state.doc.sliceString(context.pos, context.pos + 1) === ']';
     const write = (view: EditorView, key: string, start: number, end: number) => {
+      const joined = joinWithPrevious(view.state.doc.sliceString(line.from, start), citationText(format(), key, bracketed, false));
+      if (joined) {
+        const to = end + (bracketed && closed && format() === 'pandoc' ? 1 : 0);
+        view.dispatch({
+          changes: { from: line.from + joined.from, to, insert: joined.text },
+          selection: { anchor: line.from + joined.cursor }
+        });
+        return;
+      }
       const text = citationText(format(), key, bracketed, closed);
       view.dispatch({
         changes: { from: start, to: end, insert: text },

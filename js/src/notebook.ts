@@ -6,6 +6,8 @@ import { MarkdownCell } from '@jupyterlab/cells';
 import { Notebook, NotebookPanel } from '@jupyterlab/notebook';
 import { PartialJSONObject } from '@lumino/coreutils';
 
+import { placeCitation } from './placement';
+
 /**
  * Insert a cell below the cell with `afterCellId` (or the active cell); returns its id.
  * `activate` moves the selection to it, so that insertions from the panel follow each
@@ -95,16 +97,17 @@ export function passageAt(panel: NotebookPanel | null): string {
   return source.slice(from, to).trim();
 }
 
-/** Insert text at a remembered cursor; returns the new cursor offset. */
+/** Put an inline citation where it belongs near a remembered cursor (see placement.ts);
+ * returns the new cursor offset, just after it. */
 export function insertInline(target: IInlineTarget, text: string): number {
   const cell = target.panel.content.widgets.find(c => c.model.id === target.cellId);
   if (!cell) {
     throw new Error('the Markdown cell being edited is gone');
   }
   const source = cell.model.sharedModel;
-  const offset = Math.min(target.offset, source.getSource().length);
-  source.updateSource(offset, offset, text);
-  const end = offset + text.length;
+  const placed = placeCitation(source.getSource(), target.offset, text);
+  source.updateSource(placed.from, placed.to, placed.text);
+  const end = placed.cursor;
   if (cell.editor) {
     cell.editor.setCursorPosition(cell.editor.getPositionAt(end) ?? { line: 0, column: 0 });
   }

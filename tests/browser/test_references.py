@@ -141,11 +141,70 @@ def test_find_papers_for_the_sentence_at_the_cursor_and_cite_it_there(page, lab)
     page.keyboard.press("Enter")  # the default action, coming from a Markdown cell being edited: cite inline
     expect(cell.locator(".cm-content")).to_contain_text("[@tian2023manipulating]")
     cells = saved_cells(page, lab, "claim.ipynb", 1)
-    assert cells[0][0] == f"Transfer learning is popular. {claim}[@tian2023manipulating]"
+    cited = f"Transfer learning is popular. {claim[:-1]} [@tian2023manipulating]."  # before the full stop
+    assert cells[0][0] == cited
 
     cell.click()
     page.keyboard.press("Enter")
     page.keyboard.press("Control+Home")
     page.keyboard.press("Control+Shift+End")  # a selection: the whole cell
     run_palette_command(page, "Find papers for this sentence")
-    expect(page.locator(".jp-papers-input")).to_have_value(f"Transfer learning is popular. {claim}[@tian2023manipulating]")
+    expect(page.locator(".jp-papers-input")).to_have_value(cited)
+
+
+def inline_from_sidebar(page, query, first_title):
+    if not page.locator(".jp-papers-input").is_visible():
+        page.locator(PANEL_TAB).click()
+    search(page, query, first_title)
+    page.locator(".jp-papers-hit").first.locator('[data-action="inline"]').click()
+
+
+def test_inline_citations_go_after_the_word_before_the_full_stop_and_join_their_neighbour(page, lab):
+    """Issue 30: citations landed mid-word (`traini[@key]ng`), glued (`draft[@a][@b]`) and
+    after the full stop."""
+    open_notebook(page, lab, "placing.ipynb", [nbformat.v4.new_markdown_cell("Scaling position encodings helps.")])
+    cell = type_into_cell(page, 0, "")  # the cursor after the full stop
+    editor = cell.locator(".cm-content")
+    inline_from_sidebar(page, "resonance rope", "Resonance RoPE")
+    expect(editor).to_contain_text("Scaling position encodings helps [@wang2024resonance].")
+    inline_from_sidebar(page, "manipulating transfer learning", "Manipulating Transfer Learning")
+    expect(editor).to_contain_text("helps [@wang2024resonance; @tian2023manipulating].")
+
+    editor.click()
+    page.keyboard.press("Control+Home")
+    for _ in range(len("Scaling posi")):
+        page.keyboard.press("ArrowRight")  # inside "position"
+    key = lab.api("jupyter-papers/papers/2305.03726")["key"]
+    inline_from_sidebar(page, "2305.03726", "Otter")
+    expect(editor).to_contain_text(f"Scaling position [@{key}] encodings")
+    screenshot(page, "lab-inline-placement")
+    cells = saved_cells(page, lab, "placing.ipynb", 1)
+    assert cells[0][0] == (f"Scaling position [@{key}] encodings helps "
+                           "[@wang2024resonance; @tian2023manipulating].")
+
+
+def test_completion_after_a_citation_joins_it(page, lab):
+    open_notebook(page, lab, "joining.ipynb", [nbformat.v4.new_markdown_cell("RoPE scaling [@wang2024resonance] ")])
+    type_into_cell(page, 0, "[@manipul")
+    options = page.locator(".cm-tooltip-autocomplete li")
+    expect(options.first).to_contain_text("Manipulating Transfer Learning")
+    options.first.click()
+    cells = saved_cells(page, lab, "joining.ipynb", 1)
+    assert cells[0][0] == "RoPE scaling [@wang2024resonance; @tian2023manipulating]"
+
+
+def test_file_menu_exports_the_notebook_with_its_references(page, lab):
+    """Issue 30, item 3: File ▸ Save and Export Notebook As ▸ HTML with references."""
+    open_notebook(page, lab, "exported.ipynb", [
+        nbformat.v4.new_markdown_cell("# Draft\n\nRoPE scaling [@wang2024resonance] and {cite:t}`tian2023manipulating`."),
+        nbformat.v4.new_markdown_cell("## References\n\nstale list", metadata={"jupyter_papers": {"references": True}}),
+    ])
+    page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Save and Export Notebook As").hover()
+    page.locator(".lm-Menu-itemLabel", has_text="HTML with references").click()
+    expect(page.locator(".Toastify__toast", has_text="Exported exported.html")).to_be_visible(timeout=60_000)
+    screenshot(page, "lab-export-menu")
+    html = (lab.root / "exported.html").read_text()
+    assert "Resonance RoPE: Improving Context Length Generalization" in html
+    assert "Tian et al." in html and "[@" not in html and "cite:t" not in html
+    assert "stale list" not in html and html.count(">References<") == 1
