@@ -374,3 +374,58 @@ def test_a_long_error_is_shown_whole_in_the_panel(page, lab):
         expect(error).to_be_hidden()
     finally:
         lab.set_settings("jupyter-papers:plugin", {})
+
+
+FOCUSED = """() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
+  return {
+    inPanel: Boolean(el.closest('.jp-papers-panel')),
+    name: el.dataset.action || el.className.split(' ')[0] || el.tagName.toLowerCase(),
+    hit: el.closest('.jp-papers-hit') ? [...document.querySelectorAll('.jp-papers-hit')].indexOf(el.closest('.jp-papers-hit')) : -1,
+    visible: ring && el.matches(':focus-visible'),
+  };
+}"""
+
+
+def test_the_whole_sidebar_is_walked_by_keyboard(page, lab):
+    """Issue 30, item 6: every control reachable with Tab, its focus visible, Enter and
+    Space press the focused one, Escape goes back to the notebook."""
+    open_notebook(page, lab, "walk.ipynb", [nbformat.v4.new_markdown_cell("Notes")])
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    open_panel(page)
+    search(page, "resonanse rope", "Resonance RoPE")  # a typo: "Did you mean" is a control too
+    expect(page.locator(".jp-papers-suggestion-link")).to_be_visible()
+    reached = []
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if not focused["inPanel"]:
+            break
+        reached.append(focused)
+        if focused["hit"] == 1:
+            screenshot(page, "lab-sidebar-keyboard")
+            break
+    names = {(f["name"], f["hit"]) for f in reached}
+    expected = {("jp-papers-year", -1), ("jp-papers-scope", -1), ("jp-papers-references", -1),
+                ("jp-papers-sources-summary", -1), ("jp-papers-suggestion-link", -1), ("jp-papers-choose", 0),
+                ("cite", 0), ("abstract", 0), ("inline", 0), ("bibtex", 0), ("related", 0)}
+    assert expected <= names, f"not reached by Tab: {expected - names}"
+    unseen = [f["name"] for f in reached if not f["visible"]]
+    assert not unseen, f"focus not visible on {unseen}"
+
+    page.keyboard.press("Shift+Tab")
+    while page.evaluate(FOCUSED)["name"] != "related":
+        page.keyboard.press("Shift+Tab")
+    page.keyboard.press(" ")  # Space presses Related
+    expect(page.locator(".jp-papers-back")).to_be_focused()
+    page.keyboard.press("Enter")  # Enter presses "Back to results"
+    expect(page.locator(".jp-papers-status")).not_to_contain_text("related")
+    page.locator(".jp-papers-hit").first.locator('[data-action="cite"]').focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(2)
+    page.locator(".jp-papers-hit").first.locator('[data-action="cite"]').focus()
+    page.keyboard.press("Escape")
+    expect(page.locator(".jp-Notebook .jp-Cell.jp-mod-active")).to_be_visible()
+    assert page.evaluate("() => Boolean(document.activeElement.closest('.jp-Notebook'))"), "Escape: back to the notebook"
