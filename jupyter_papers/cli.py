@@ -18,6 +18,7 @@ from .citations.cite import BibliographyError, UnknownStyleError
 from .citations.csl import EngineError
 from .citations.references import NotebookError
 from .config import default_index_dir
+from .export import ExportError, export
 from .index import IndexBrokenError, WorkerFailed, parse_year_range, rebuild_index
 from .sources.registry import SourceError
 from .sources.zotero import ZoteroError
@@ -224,15 +225,29 @@ def cmd_bib(index, args) -> int:
     return OK
 
 
-def cmd_bibliography(index, args) -> int:
-    notebook = Path(args.notebook)
+def _notebook_argument(name: str) -> Path:
+    notebook = Path(name)
     if not notebook.exists():
-        raise UsageError(f"{args.notebook}: no such file")
+        raise UsageError(f"{name}: no such file")
     if not notebook.is_file() or notebook.suffix != ".ipynb":
-        raise UsageError(f"{args.notebook}: not a notebook (.ipynb) file")
+        raise UsageError(f"{name}: not a notebook (.ipynb) file")
+    return notebook
+
+
+def cmd_bibliography(index, args) -> int:
+    notebook = _notebook_argument(args.notebook)
     references = bibliography(notebook, args.style, args.bib, index)
     print(f"{notebook}: {len(references.cited)} cited, {references.listed} in the reference list"
           + (f", not in the index: {', '.join(references.missing)}" if references.missing else ""))
+    return OK
+
+
+def cmd_export(index, args) -> int:
+    notebook = _notebook_argument(args.notebook)
+    report = export(notebook, args.to, index, style=args.style, output=args.output,
+                    keep_references=args.keep_references, no_input=args.no_input)
+    print(f"{report.path}: {report.papers} papers in the reference list"
+          + (f", not found: {', '.join(report.missing)}" if report.missing else ""))
     return OK
 
 
@@ -353,6 +368,17 @@ def parser() -> argparse.ArgumentParser:
                                                         "and name it in the notebook's metadata")
     references.set_defaults(run=cmd_bibliography)
 
+    export_cmd = commands.add_parser("export", help="a notebook as HTML, PDF, Word, Markdown or LaTeX, its "
+                                                    "citations resolved and one reference list")
+    export_cmd.add_argument("notebook", help="the .ipynb file")
+    export_cmd.add_argument("--to", required=True, choices=["html", "pdf", "docx", "md", "latex"])
+    export_cmd.add_argument("--style", default="apa", help="apa, ieee, chicago, ..., a CSL name or .csl file")
+    export_cmd.add_argument("-o", "--output", help="the file to write (default: beside the notebook)")
+    export_cmd.add_argument("--keep-references", action="store_true",
+                            help="keep the notebook's own References cell instead of pandoc's list")
+    export_cmd.add_argument("--no-input", action="store_true", help="leave the code out (outputs stay)")
+    export_cmd.set_defaults(run=cmd_export)
+
     sources = commands.add_parser("sources", help="the files, folders and Zotero libraries kept in step")
     actions = sources.add_subparsers(dest="action", required=True)
     source_add = actions.add_parser("add", help="add a .bib / CSL-JSON / JSON Lines file, a folder, or Zotero's "
@@ -405,7 +431,7 @@ def _main(argv: list[str] | None) -> int:
     except BrokenPipeError:
         raise
     except (UsageError, UnknownStyleError, BibliographyError, NotebookError, EngineError, IndexBrokenError,
-            WorkerFailed, SourceError, ZoteroError, TimeoutError, OSError) as error:
+            WorkerFailed, SourceError, ZoteroError, ExportError, TimeoutError, OSError) as error:
         print(f"jupyter-papers: {error}", file=sys.stderr)
         return BAD_INPUT
 

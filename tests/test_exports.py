@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pypandoc
+import pytest
 
 import jupyter_papers as jp
 from jupyter_papers.citations.csl import _pandoc, style_path
@@ -103,3 +104,71 @@ def test_latex_route_our_nbconvert_template_natbib_and_bibtex(tmp_path, demo_ind
     bbl = (tmp_path / "paper.bbl").read_text()
     assert [re.search(rf"\]{{{key}}}", bbl) is not None for key in KEYS] == [True] * 3, bbl
     assert (tmp_path / "paper.pdf").stat().st_size > 10_000
+
+
+def _mixed_notebook(folder: Path, index) -> Path:
+    """Citations in all three syntaxes (one by arXiv id, one unknown) and our References cell."""
+    notebook = notebook_citing(folder, "# A paper\n\nRoPE scaling [@wang2024resonance, p. 3] and "
+                                       "{cite:t}`tian2023manipulating`. Also \\citep{2305.03726}; [@nosuchpaper].",
+                               code="print(40 + 2)")
+    jp.bibliography(notebook, "apa", index=index)
+    return notebook
+
+
+def _text_of(path: Path) -> str:
+    """What a reader sees in an export, read back by an independent tool."""
+    if path.suffix == ".pdf":
+        return run("pdftotext", "-layout", str(path), "-", cwd=path.parent).stdout
+    if path.suffix == ".docx":
+        return run(_pandoc(), str(path), "-t", "plain", "--wrap=none", cwd=path.parent).stdout
+    if path.suffix == ".tex":  # typeset as its reader will: twice, for the citations' links
+        for _ in range(2):
+            assert run("xelatex", "-interaction=nonstopmode", path.name, cwd=path.parent).returncode == 0
+        return _text_of(path.with_suffix(".pdf"))
+    reader = {".html": "html", ".md": "gfm"}[path.suffix]
+    return run(_pandoc(), str(path), "-f", reader, "-t", "plain", "--wrap=none", cwd=path.parent).stdout
+
+
+@pytest.mark.parametrize("to", ["html", "pdf", "docx", "md", "latex"])
+def test_export_in_one_command_resolves_every_citation_with_one_reference_list(tmp_path, demo_index, to):
+    """Issue 30, item 3: `jupyter-papers export`, each format end to end (the PDF through
+    xelatex), citations of all three syntaxes resolved, pandoc's list where ours was."""
+    notebook = _mixed_notebook(tmp_path, demo_index)
+    from jupyter_papers.cli import main
+
+    assert main(["--index", str(demo_index.path), "export", str(notebook), "--to", to]) == 0
+    written = notebook.with_suffix({"latex": ".tex", "md": ".md"}.get(to, f".{to}"))
+    text = " ".join(_text_of(written).split())
+    for title in TITLES:
+        assert text.count(title.split(":")[0]) == 1, (title, text)  # listed once: one reference list
+    assert "Wang et al., 2024, p. 3" in text and "Tian et al. (2023)" in text and "Li et al., 2023" in text
+    assert "[@" not in text and "cite:t" not in text and "citep" not in text
+    assert "not found" not in text.lower()  # our list's line for unknown keys is gone with our list
+    assert text.count("References") == 1
+    assert "print(40 + 2)" in text
+    if to == "latex":
+        assert "\\begin{document}" in written.read_text()
+
+
+def test_export_can_keep_our_reference_list_and_hide_the_code(tmp_path, demo_index, capsys):
+    notebook = _mixed_notebook(tmp_path, demo_index)
+    from jupyter_papers.cli import main
+
+    assert main(["--index", str(demo_index.path), "export", str(notebook), "--to", "md", "--keep-references",
+                 "--no-input", "--style", "ieee", "-o", str(tmp_path / "out.md")]) == 0
+    assert "not found: nosuchpaper" in capsys.readouterr().out
+    text = (tmp_path / "out.md").read_text()
+    ours = next(cell for cell in json.loads(notebook.read_text())["cells"] if "References" in "".join(cell["source"]))
+    assert "nosuchpaper" in "".join(ours["source"]) and "Not found" in text  # our list, as the notebook has it
+    assert "print(40 + 2)" not in text
+    assert "[1, p. 3]" in text.replace("\\[", "[").replace("\\]", "]")  # IEEE numbers in the text
+
+
+def test_export_says_what_is_wrong(tmp_path, demo_index, capsys):
+    from jupyter_papers.cli import main
+
+    assert main(["--index", str(demo_index.path), "export", str(tmp_path / "missing.ipynb"), "--to", "html"]) == 2
+    assert "missing.ipynb: no such file" in capsys.readouterr().err
+    notebook = _mixed_notebook(tmp_path, demo_index)
+    assert main(["--index", str(demo_index.path), "export", str(notebook), "--to", "html", "--style", "nosuch"]) == 2
+    assert "nosuch" in capsys.readouterr().err

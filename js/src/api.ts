@@ -263,3 +263,12 @@ export async function pdfOf(id: string): Promise<ArrayBuffer> {
   }
   return response.arrayBuffer();
 }
+
+/** The notebook at `path` (saved) exported as `to` beside it, its citations resolved. */
+export function exportNotebook(
+  path: string,
+  to: string,
+  style: string
+): Promise<{ path: string; papers: number; missing: string[] }> {
+  return requestAPI('export', { method: 'POST', body: JSON.stringify({ path, to, style }) });
+}

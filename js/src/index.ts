@@ -6,14 +6,15 @@
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget, Notification } from '@jupyterlab/apputils';
 import { IEditorExtensionRegistry } from '@jupyterlab/codemirror';
-import { PathExt } from '@jupyterlab/coreutils';
+import { PageConfig, PathExt, URLExt } from '@jupyterlab/coreutils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { IMainMenu } from '@jupyterlab/mainmenu';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMime, IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 
-import { addPapers, IPaper, pdfOf } from './api';
+import { addPapers, exportNotebook, IPaper, pdfOf } from './api';
 import { registerCommTargets } from './comm';
 import { registerCitationCompletion } from './completion';
 import { passageAt } from './notebook';
@@ -28,7 +29,19 @@ namespace CommandIDs {
   export const indexFile = 'jupyter-papers:index-file';
   export const references = 'jupyter-papers:update-references';
   export const findFor = 'jupyter-papers:find-for-passage';
+  export const exportAs = 'jupyter-papers:export';
 }
+
+/** The formats of "Save and Export Notebook As ▸ … with references". */
+const EXPORTS: { [format: string]: string } = {
+  html: 'HTML',
+  pdf: 'PDF',
+  docx: 'Word',
+  md: 'Markdown',
+  latex: 'LaTeX'
+};
+/** JupyterLab's File ▸ Save and Export Notebook As submenu. */
+const EXPORT_SUBMENU = 'jp-mainmenu-file-notebookexport';
 
 const papersIcon = new LabIcon({
   name: 'jupyter-papers:icon',
@@ -87,7 +100,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ISettingRegistry,
     IDefaultFileBrowser,
     IEditorExtensionRegistry,
-    IRenderMimeRegistry
+    IRenderMimeRegistry,
+    IMainMenu
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -97,7 +111,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null,
     fileBrowser: IDefaultFileBrowser | null,
     editorExtensions: IEditorExtensionRegistry | null,
-    rendermime: IRenderMimeRegistry | null
+    rendermime: IRenderMimeRegistry | null,
+    mainMenu: IMainMenu | null
   ) => {
     const panel = new PapersPanel(tracker);
     panel.onOpenPdf = (paper, page) => openPdf(app, rendermime, paper, page);
@@ -157,6 +172,53 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     palette?.addItem({ command: CommandIDs.references, category: 'Papers' });
     panel.onUpdateReferences = () => void app.commands.execute(CommandIDs.references);
+
+    app.commands.addCommand(CommandIDs.exportAs, {
+      label: args => `${EXPORTS[args.format as string] ?? 'a file'} with references`,
+      caption: args =>
+        `Save the notebook, then write it as ${EXPORTS[args.format as string]} beside it: citations resolved by ` +
+        'pandoc in the sidebar’s citation style, one reference list',
+      icon: papersIcon,
+      isEnabled: () => tracker.currentWidget !== null,
+      execute: async args => {
+        const notebook = tracker.currentWidget;
+        const format = args.format as string;
+        if (!notebook) {
+          return;
+        }
+        const id = Notification.emit(`Exporting ${notebook.context.path} as ${EXPORTS[format]}…`, 'in-progress', {
+          autoClose: false
+        });
+        try {
+          await notebook.context.save();
+          const done = await exportNotebook(notebook.context.path, format, panel.settings.style);
+          const missing = done.missing.length ? `; not found: ${done.missing.join(', ')}` : '';
+          Notification.update({
+            id,
+            message: `Exported ${done.path}: ${done.papers} references${missing}`,
+            type: missing ? 'warning' : 'success',
+            autoClose: 10000,
+            actions: [
+              {
+                label: 'Download',
+                callback: () =>
+                  window.open(URLExt.join(PageConfig.getBaseUrl(), 'files', URLExt.encodeParts(done.path)) + '?download=1')
+              }
+            ]
+          });
+        } catch (error) {
+          Notification.update({ id, message: `Export: ${(error as Error).message}`, type: 'error', autoClose: 10000 });
+        }
+      }
+    });
+    void app.restored.then(() => {
+      const submenu = mainMenu?.fileMenu.items.find(item => item.type === 'submenu' && item.submenu?.id === EXPORT_SUBMENU)
+        ?.submenu;
+      for (const format of Object.keys(EXPORTS)) {
+        submenu?.addItem({ command: CommandIDs.exportAs, args: { format } });
+        palette?.addItem({ command: CommandIDs.exportAs, args: { format }, category: 'Papers' });
+      }
+    });
 
     const selectedFiles = () => (fileBrowser ? Array.from(fileBrowser.selectedItems()) : []);
     const indexable = (path: string) => INDEXABLE.includes(PathExt.extname(path.replace(/\.gz$/, '')).toLowerCase());

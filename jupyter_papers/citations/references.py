@@ -120,8 +120,34 @@ def _pandoc_keys(body: str) -> tuple[list[str], dict[str, str]]:
 
 def find_citations(markdown: str, cell: int | None = None) -> list[Citation]:
     """The citations of a Markdown text, in the order they appear; none inside code."""
+    return [citation for _, _, citation in _citation_spans(markdown, cell)]
+
+
+def as_pandoc(markdown: str, key_of=lambda key: key) -> str:
+    """The Markdown with each citation, in whichever syntax, written as pandoc writes it,
+    each key replaced by ``key_of(key)``: what pandoc's citeproc reads (export.py)."""
+    out, last = [], 0
+    for start, end, citation in _citation_spans(markdown):
+        out += [markdown[last:start], _pandoc_citation(citation, key_of)]
+        last = end
+    return "".join(out) + markdown[last:]
+
+
+def _pandoc_citation(citation: Citation, key_of) -> str:
+    def item(key: str) -> str:
+        locator = citation.locators.get(key)
+        return f"@{key_of(key)}" + (f", {locator}" if locator else "")
+    if citation.narrative and len(citation.keys) == 1:
+        key = citation.keys[0]
+        locator = citation.locators.get(key)
+        return f"@{key_of(key)}" + (f" [{locator}]" if locator else "")
+    return "[" + "; ".join(item(key) for key in citation.keys) + "]"
+
+
+def _citation_spans(markdown: str, cell: int | None = None) -> list[tuple[int, int, Citation]]:
+    """(start, end, citation) of each citation, in the order they appear; none inside code."""
     text = _without_code_spans(_without_fences(markdown))
-    found: list[tuple[int, Citation]] = []
+    found: list[tuple[int, int, Citation]] = []
     for match in _MYST.finditer(text):
         keys, locators = [], {}
         for part in match.group("body").split(","):
@@ -131,7 +157,7 @@ def find_citations(markdown: str, cell: int | None = None) -> list[Citation]:
                 if pre_post.group("post"):
                     locators[pre_post.group("key")] = pre_post.group("post")
         if keys:
-            found.append((match.start(), Citation(keys, "myst", match.group("kind") in ("t", "ts"), locators, cell)))
+            found.append((*match.span(), Citation(keys, "myst", match.group("kind") in ("t", "ts"), locators, cell)))
     text = _MYST.sub(_blank, text)
     for match in _LATEX.finditer(text):
         keys = [k.strip() for k in match.group("keys").split(",") if k.strip()]
@@ -139,16 +165,16 @@ def find_citations(markdown: str, cell: int | None = None) -> list[Citation]:
         locators = {keys[0]: options[-1].replace("~", " ")} if keys and options and options[-1] else {}
         narrative = match.group("command").startswith(("citet", "textcite"))
         if keys:
-            found.append((match.start(), Citation(keys, "latex", narrative, locators, cell)))
+            found.append((*match.span(), Citation(keys, "latex", narrative, locators, cell)))
     text = _LATEX.sub(_blank, text)
     for match in _BRACKETED.finditer(text):
         keys, locators = _pandoc_keys(match.group("body"))
         if keys:
-            found.append((match.start(), Citation(keys, "pandoc", False, locators, cell)))
+            found.append((*match.span(), Citation(keys, "pandoc", False, locators, cell)))
     text = _BRACKETED.sub(_blank, text)
     for match in _NARRATIVE.finditer(text):
-        found.append((match.start(), Citation([match.group("key")], "pandoc", True, {}, cell)))
-    return [citation for _, citation in sorted(found, key=lambda pair: pair[0])]
+        found.append((*match.span(), Citation([match.group("key")], "pandoc", True, {}, cell)))
+    return sorted(found, key=lambda span: span[0])
 
 
 def notebook_citations(cells: list[dict]) -> list[Citation]:

@@ -256,19 +256,19 @@ class BibliographyHandler(PapersHandler):
 
     USAGE = 'send JSON {"ids": ["paper id", ...], "path": "folder/references.bib"}'
 
-    def target(self, relative) -> Path:
-        """The .bib file a request names: inside the server's root, in a folder that exists,
-        not hidden unless the contents manager shows hidden files."""
+    def target(self, relative, suffix: str = ".bib") -> Path:
+        """The file (.bib, or ``suffix``) a request names: inside the server's root, in a
+        folder that exists, not hidden unless the contents manager shows hidden files."""
         if not isinstance(relative, str) or not relative.strip() or "\0" in relative or len(relative) > MAX_PATH:
             raise tornado.web.HTTPError(400, f"path must be a file name of at most {MAX_PATH} characters")
         root = Path(self.settings["server_root_dir"]).expanduser().resolve()
         try:
             target = (root / relative.lstrip("/")).resolve()
-            if root not in target.parents or target.suffix != ".bib":
-                raise tornado.web.HTTPError(400, f"{relative!r} is not a .bib file inside the server's root directory"
-                                                 " (a link to a file outside it is not written through)")
+            if root not in target.parents or target.suffix != suffix:
+                raise tornado.web.HTTPError(400, f"{relative!r} is not a {suffix} file inside the server's root "
+                                                 "directory (a link to a file outside it is not written through)")
             if target.is_dir():
-                raise tornado.web.HTTPError(400, f"{relative!r} is a folder, not a .bib file")
+                raise tornado.web.HTTPError(400, f"{relative!r} is a folder, not a {suffix} file")
             if not target.parent.is_dir():
                 raise tornado.web.HTTPError(400, f"the folder of {relative!r} does not exist")
         except OSError as error:  # a name too long for the file system, say
@@ -397,6 +397,7 @@ class PdfHandler(PapersHandler):
 
 
 def setup_handlers(serverapp) -> None:
+    from .exports import ExportHandler
     from .lookups import LookupHandler, OnlineHandler
 
     web_app = serverapp.web_app
@@ -411,6 +412,7 @@ def setup_handlers(serverapp) -> None:
         (url_path_join(base, "bibliography"), BibliographyHandler),
         (url_path_join(base, "references"), ReferencesHandler),
         (url_path_join(base, "inline"), InlineHandler),
+        (url_path_join(base, "export"), ExportHandler),
         (base + paper + "/cite", CiteHandler),
         (base + paper + "/abstract", AbstractHandler),
         (base + paper + "/related", RelatedHandler),
