@@ -23,7 +23,7 @@ _ARXIV_URL = re.compile(
 )
 # A DOI, bare, as "doi:...", or as a resolver URL (doi.org, dx.doi.org, a publisher's doi.* host).
 _DOI = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.(?:org|acm\.org|wiley\.com|ieeecomputersociety\.org)/)?"
-                  r"(10\.\d{4,9}/\S+)$", re.I)
+                  r"(10\.\d{4,9}/\S+|10/[a-z0-9]+)$", re.I)  # and a short DOI (shortdoi.org), as Zotero keeps them
 # What a BibTeX key may hold (biber's rules, less what breaks Markdown or LaTeX citations).
 _KEY_CHARS = re.compile(r"[^\w:.+/-]")
 

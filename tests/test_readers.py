@@ -198,3 +198,60 @@ def test_unknown_format_says_so():
     with pytest.raises(UnknownFormatError, match="could not tell the format"):
         jp.read_papers("just some words")
     assert sniff_format("@article{x, title={t}}") == "bibtex"
+
+
+# --- issue 29: what real exporters write -------------------------------------------------
+def _one(bib: str) -> jp.Paper:
+    papers = list(jp.read_papers(bib, format="bibtex"))
+    assert len(papers) == 1
+    return papers[0]
+
+
+def test_nasa_ads_journal_macros_name_the_journal():
+    paper = _one(r"@article{a, author={Smith, J.}, title={Winds}, journal={\mnras}, shortjournal={MNRAS}, year=2001}")
+    assert paper.venue == "Monthly Notices of the Royal Astronomical Society"
+    assert paper.csl["container-title-short"] == "MNRAS"
+
+
+def test_a_space_beside_braced_math_and_after_a_math_operator_stays():
+    paper = _one(r"@article{a, author={Smith, J.}, title={Star {$\mu$} Herculis and {$O(n \log n)$} sorting}, year=2001}")
+    assert "Star $\\mu$ Herculis" in paper.title
+    from jupyter_papers.citations.latex import to_plain
+    assert to_plain(paper.title) == "Star μ Herculis and O(n log n) sorting"
+
+
+def test_urls_and_dois_lose_the_escapes_exporters_put_in():
+    paper = _one(r"@misc{a, author={X, Y.}, title={Home}, url={http://x.org/{\~{}}user/a\_b{\&}c}, "
+                 r"doi={10.1000/a\_b}, year=2001}")
+    assert paper.url == "http://x.org/~user/a_b&c" and paper.doi == "10.1000/a_b"
+    assert _one(r"@misc{a, author={X, Y.}, title={Mendeley{\~{}}s tilde}, year=2001}").title == "Mendeley~s tilde"
+
+
+def test_a_url_in_howpublished_or_a_title_is_a_url_not_a_publisher():
+    paper = _one(r"@misc{a, author={Roe, R.}, title={Properties of potassium \url{https://ex.org/k}}, "
+                 r"howpublished={\url{https://ex.org/page}}, year=2022}")
+    assert paper.url == "https://ex.org/page" and "publisher" not in paper.csl
+    assert paper.title == "Properties of potassium https://ex.org/k"
+
+
+def test_software_names_its_organization_and_acm_keeps_the_publisher_s_place():
+    software = _one(r"@software{s, author={Doe, J.}, title={Tool}, organization={Big Lab}, year=2021}")
+    assert software.csl["publisher"] == "Big Lab"
+    acm = _one(r"@inproceedings{c, author={Lee, K.}, title={Talk}, booktitle={Proc. X}, publisher={ACM}, "
+               r"address={New York, NY, USA}, location={Paris, France}, year=2020}")
+    assert acm.csl["publisher-place"] == "New York, NY, USA" and acm.csl["event-place"] == "Paris, France"
+
+
+def test_noopsort_in_a_year_gives_the_year_bibtex_prints():
+    assert _one(r"@book{k, author={Knuth, D.}, title={TeX}, year={{\noopsort{1973c}}1981}}").year == 1981
+
+
+def test_a_short_doi_as_zotero_stores_it_is_kept():
+    item = '[{"id": "a", "type": "article-journal", "title": "T", "DOI": "10/fqd6hj", "author": [{"family": "A"}]}]'
+    assert [paper.doi for paper in jp.read_papers(item, format="csljson")] == ["10/fqd6hj"]
+
+
+def test_a_doi_is_printed_once_not_again_as_a_url_made_of_it():
+    paper = jp.Paper(id="x", title="A paper", doi="10.1000/xyz", authors=["Ann Smith"], year=2020)
+    for style in ("vancouver", "apa", "ieee"):
+        assert jp.cite(paper, style).count("10.1000/xyz") == 1, style

@@ -63,8 +63,10 @@ def to_csl(paper: Paper, item_id: str = "item") -> dict:
         item["container-title"] = paper.venue
     if paper.doi:
         item["DOI"] = paper.doi
-    if paper.url or paper.link:
-        item["URL"] = paper.url if paper.url.startswith(("http://", "https://")) else paper.link
+    if paper.url.startswith(("http://", "https://")):
+        item["URL"] = paper.url
+    elif paper.arxiv_id:  # a preprint's page; never a URL made of the DOI, which styles print beside it
+        item["URL"] = paper.link
     if paper.arxiv_id and not paper.venue and item["type"] == "article":
         item.setdefault("publisher", "arXiv")
         item.setdefault("number", f"arXiv:{paper.arxiv_id}")

@@ -27,9 +27,14 @@ _SENTENCE_END = re.compile(r"(?<=[.;!?])(\s+)")
 MATH = re.compile(r"(?<!\\)(\$\$.+?(?<!\\)\$\$|\$.+?(?<!\\)\$|\\\(.+?\\\)|\\\[.+?\\\])", re.S)
 
 
-# biblatex's markup for quotations and hyphens; \texttt, whose text pylatexenc drops
+# biblatex's markup for quotations and hyphens; \texttt, whose text pylatexenc drops; \url's
+# address as text; BibTeX's sorting trick \noopsort{1973c}1981, printed "1981"
 _QUOTING = {"mkbibquote": "“%s”", "enquote": "“%s”", "mkbibemph": "%s", "hyphen": "-", "hyphenate": "-",
-            "textendash": "–", "textemdash": "—", "nbhyphen": "‑", "texttt": "%s"}
+            "textendash": "–", "textemdash": "—", "nbhyphen": "‑", "texttt": "%s", "url": "%s", "noopsort": ""}
+# Math operators keep the space TeX's math spacing gives them ("n \log n" is not "n logn")
+_OPERATORS = {name: name + " " for name in (
+    "log ln lg exp sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh coth min max sup inf lim "
+    "liminf limsup det dim ker deg gcd hom arg Pr").split()}
 
 
 @lru_cache(maxsize=2)
@@ -37,7 +42,7 @@ def _converter(math_mode: str) -> LatexNodes2Text:
     context = get_default_latex_context_db()
     context.add_context_category(
         "jupyter-papers", prepend=True,
-        macros=[MacroTextSpec(name, text) for name, text in {**_LOGOS, **_QUOTING}.items()])
+        macros=[MacroTextSpec(name, text) for name, text in {**_LOGOS, **_QUOTING, **_OPERATORS}.items()])
     return LatexNodes2Text(latex_context=context, math_mode=math_mode, strict_latex_spaces=True)
 
 
@@ -46,7 +51,8 @@ def _parsing_context():
     """The parser's view of macros: biblatex's quoting macros take an argument."""
     context = latexwalker.get_default_latex_context_db()
     context.add_context_category("jupyter-papers", prepend=True,
-                                 macros=[MacroSpec(name, "{") for name, text in _QUOTING.items() if "%s" in text])
+                                 macros=[MacroSpec(name, "{") for name, text in _QUOTING.items()
+                                         if "%s" in text or name == "noopsort"])
     return context
 
 
@@ -62,8 +68,23 @@ def _convert(text: str, math_mode: str) -> str:
     return converted if "\n" in text else _same_ends(text, " ".join(converted.split()))
 
 
+# braces around a math span only protect its case ("Star {$\mu$} Herculis"): they go, so that
+# the spaces around the math stay
+_BRACED_MATH = re.compile(r"(?<!\\)\{(\$[^${}]+\$)\}")
+# a literal tilde as Mendeley writes it ({\~{}}), which pylatexenc reads as an accent on nothing
+_TILDE = re.compile(r"\{?\\~\{\}\}?")
+
+
+def _unwrapped(text: str) -> str:
+    """The text with Mendeley's tildes spelt as LaTeX spells them, and braced math unbraced."""
+    if "\\~{}" in text:
+        text = _TILDE.sub(r"\\textasciitilde{}", text)
+    return _BRACED_MATH.sub(r"\1", text) if "{$" in text else text
+
+
 def to_text(text: str) -> str:
     """LaTeX markup as Unicode text, math spans kept as written (for MathJax)."""
+    text = _unwrapped(text) if text else text
     if not text or not MATH.search(text):
         return _convert(text, "verbatim")
     pieces = MATH.split(text)
@@ -79,6 +100,7 @@ def to_plain(text: str) -> str:
     a lone "$" or "&" in prose stays: pylatexenc dropped them)."""
     if not text or not _NEEDS_PARSING.search(text):
         return text
+    text = _unwrapped(text)
     pieces = MATH.split(text)
     if any("\\begin" in prose or prose.count("{") != prose.count("}") for prose in pieces[::2]):
         return _convert(text, "text")  # an environment, or math inside a macro's argument

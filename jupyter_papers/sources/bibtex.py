@@ -78,8 +78,40 @@ _TEXT_TO_CSL = {
     "volume": "volume", "edition": "edition", "publisher": "publisher", "address": "publisher-place",
     "location": "publisher-place", "isbn": "ISBN", "issn": "ISSN", "note": "note", "chapter": "chapter-number",
     "eventtitle": "event-title", "version": "version", "pagetotal": "number-of-pages", "annotation": "annote",
-    "volumes": "number-of-volumes", "abstract": "abstract",
+    "volumes": "number-of-volumes", "abstract": "abstract", "shortjournal": "container-title-short",
+    "shorttitle": "title-short",
 }
+# The AAS journal macros NASA ADS writes in its exports (journal = {\apj}), as ADS names the
+# journals (ui.adsabs.harvard.edu/help/actions/journal-macros)
+AAS_JOURNALS = {
+    "aj": "Astronomical Journal", "actaa": "Acta Astronomica", "araa": "Annual Review of Astronomy and Astrophysics",
+    "apj": "Astrophysical Journal", "apjl": "Astrophysical Journal Letters", "apjs": "Astrophysical Journal Supplement",
+    "ao": "Applied Optics", "apss": "Astrophysics and Space Science", "aap": "Astronomy and Astrophysics",
+    "aapr": "Astronomy and Astrophysics Reviews", "aaps": "Astronomy and Astrophysics Supplement",
+    "azh": "Astronomicheskii Zhurnal", "baas": "Bulletin of the American Astronomical Society",
+    "bac": "Bulletin of the Astronomical Institutes of Czechoslovakia", "caa": "Chinese Astronomy and Astrophysics",
+    "cjaa": "Chinese Journal of Astronomy and Astrophysics", "icarus": "Icarus",
+    "jcap": "Journal of Cosmology and Astroparticle Physics", "jrasc": "Journal of the Royal Astronomical Society of Canada",
+    "memras": "Memoirs of the Royal Astronomical Society", "mnras": "Monthly Notices of the Royal Astronomical Society",
+    "na": "New Astronomy", "nar": "New Astronomy Review", "pra": "Physical Review A", "prb": "Physical Review B",
+    "prc": "Physical Review C", "prd": "Physical Review D", "pre": "Physical Review E", "prl": "Physical Review Letters",
+    "pasa": "Publications of the Astronomical Society of Australia",
+    "pasp": "Publications of the Astronomical Society of the Pacific",
+    "pasj": "Publications of the Astronomical Society of Japan", "rmxaa": "Revista Mexicana de Astronomia y Astrofisica",
+    "qjras": "Quarterly Journal of the Royal Astronomical Society", "skytel": "Sky and Telescope",
+    "solphys": "Solar Physics", "sovast": "Soviet Astronomy", "ssr": "Space Science Reviews",
+    "zap": "Zeitschrift fuer Astrophysik", "nat": "Nature", "iaucirc": "IAU Circulars", "aplett": "Astrophysics Letters",
+    "apspr": "Astrophysics Space Physics Research", "bain": "Bulletin Astronomical Institute of the Netherlands",
+    "fcp": "Fundamental Cosmic Physics", "gca": "Geochimica Cosmochimica Acta", "grl": "Geophysical Research Letters",
+    "jcp": "Journal of Chemical Physics", "jgr": "Journal of Geophysical Research",
+    "jqsrt": "Journal of Quantitative Spectroscopy and Radiative Transfer",
+    "memsai": "Memorie della Societa Astronomica Italiana", "nphysa": "Nuclear Physics A", "physrep": "Physics Reports",
+    "physscr": "Physica Scripta", "planss": "Planetary and Space Science", "procspie": "Proceedings of the SPIE",
+}
+_AAS_MACRO = re.compile(r"^\s*\{?\s*\\([a-z]+)\s*\}?\s*$")
+# What a verbatim field (a URL, a DOI) holds escaped by exporters: \_ and {\&} are _ and &
+_VERBATIM_ESCAPES = re.compile(r"\{?\\([_&%#$])\}?|\{?\\~\{\}\}?|\{?\\textasciitilde\{?\}?\}?")
+_URL_ONLY = re.compile(r"^\s*(?:\\url\{)?(https?://[^\s{}]+)\}?\s*$")
 _VENUES = ("journal", "journaltitle", "booktitle")
 _IN_A_BOOK = frozenset({"chapter", "paper-conference", "entry", "entry-dictionary", "entry-encyclopedia"})
 _ARXIV_IN_TEXT = re.compile(r"arxiv[:\s]*(?:preprint\s*)?(?:arxiv[:\s]*)?(\d{4}\.\d{4,5}|[a-z.-]+/\d{7})", re.I)
@@ -274,6 +306,15 @@ def _issued(fields: dict[str, str], get) -> dict | None:
     return {"date-parts": [parts]}
 
 
+def _verbatim(value: str) -> str:
+    """A URL or DOI as written, without the braces around it and the escapes exporters put
+    in (an escaped underscore or ampersand, Mendeley's braced tilde)."""
+    value = value.strip("{}")
+    if "\\" not in value:
+        return value
+    return _VERBATIM_ESCAPES.sub(lambda m: m.group(1) or "~", value)
+
+
 def _arxiv_id(get) -> str:
     if get("archiveprefix").lower() == "arxiv" or get("eprinttype").lower() == "arxiv":
         found = normalize_arxiv_id(get("eprint"))
@@ -311,9 +352,12 @@ def paper_from_entry(entry: Entry) -> Paper:
 
     def get(name: str) -> str:
         value = raw.get(name, "")
-        return clean(value.strip("{}") if name in VERBATIM else to_text(value))
+        return clean(_verbatim(value) if name in VERBATIM else to_text(value))
 
     kind = entry.entry_type.lower()
+    macro = _AAS_MACRO.match(raw.get("journal", ""))
+    if macro and macro.group(1) in AAS_JOURNALS:
+        raw["journal"] = AAS_JOURNALS[macro.group(1)]
     use_prefix = bool(re.search(r"useprefix\s*(=\s*true)?\s*(,|$)", get("options").lower()))
     language = LANGUAGES.get((get("langid") or get("hyphenation") or get("language")).lower(), "")
     english = not language or language.startswith("en")
@@ -347,12 +391,16 @@ def paper_from_entry(entry: Entry) -> Paper:
         csl["issue"] = ", ".join(p for p in (csl.get("issue"), get("issue")) if p)
     if get("pages"):
         csl["page"] = re.sub(r"\s*[-–]+\s*", "-", get("pages"))
-    if get("school") or get("institution") or get("organization") and kind in ("manual", "proceedings", "inproceedings"):
+    if raw.get("location") and raw.get("address"):  # ACM: the event's place beside the publisher's
+        csl["publisher-place"], csl["event-place"] = get("address"), get("location")
+    if get("school") or get("institution") or get("organization") and kind in (
+            "manual", "proceedings", "inproceedings", "software"):
         csl["publisher"] = "; ".join(p for p in (get("school") or get("institution") or get("organization"),
                                                  csl.get("publisher")) if p)
     if kind in GENRES or get("type"):
         csl["genre"] = LOCALISED.get(get("type").lower()) or get("type") or GENRES[kind]
-    if get("howpublished") and "publisher" not in csl:
+    howpublished_url = _URL_ONLY.match(raw.get("howpublished", ""))
+    if get("howpublished") and not howpublished_url and "publisher" not in csl:
         csl["publisher"] = get("howpublished")
     for name in ("publisher", "publisher-place"):  # biblatex lists: "A and B" -> "A; B"
         if name in csl:
@@ -382,7 +430,8 @@ def paper_from_entry(entry: Entry) -> Paper:
         venue=venue,
         doi=get("doi"),
         arxiv_id=arxiv_id,
-        url=get("url") or (f"https://arxiv.org/abs/{get('eprint')}" if arxiv_id and get("eprint") else ""),
+        url=get("url") or (howpublished_url.group(1) if howpublished_url else "")
+        or (f"https://arxiv.org/abs/{get('eprint')}" if arxiv_id and get("eprint") else ""),
         keywords=[clean(k) for k in re.split(r"[,;]", get("keywords") or get("keyword")) if clean(k)],
         key=entry.key,
         type=csl_type,
