@@ -255,3 +255,24 @@ def test_a_doi_is_printed_once_not_again_as_a_url_made_of_it():
     paper = jp.Paper(id="x", title="A paper", doi="10.1000/xyz", authors=["Ann Smith"], year=2020)
     for style in ("vancouver", "apa", "ieee"):
         assert jp.cite(paper, style).count("10.1000/xyz") == 1, style
+
+
+def test_what_we_write_reads_back_as_it_was_read():
+    """Issue 29's round trip: dates with their day, abstracts, short titles and journals,
+    languages, access dates, PubMed ids and translators written; no URL made of the DOI; a
+    booktitle's protected words kept; title case after a hyphen not frozen."""
+    from jupyter_papers.citations.bibfile import bibtex_entry
+
+    source = _one(r"""@inproceedings{k, author={Lee, K.}, translator={Roe, R.},
+      title={Higher-Dimensional Algebra for {BERT}}, booktitle={{European} {Signal} Processing Conference},
+      date={2004-10-27}, doi={10.1000/xyz}, abstract={We show $x^2$ \& more.}, shorttitle={Algebra},
+      shortjournal={EUSIPCO}, langid={british}, urldate={2020-01-02}, pmid={12345}, url={https://ex.org/p}}""")
+    written = bibtex_entry(source)
+    back = _one(written)
+    assert "doi.org" not in written
+    for name in ("title", "venue", "year", "doi", "url", "abstract", "authors"):
+        assert getattr(back, name) == getattr(source, name), name
+    assert back.csl == source.csl
+    assert source.csl["issued"] == {"date-parts": [[2004, 10, 27]]} and source.csl["language"] == "en-GB"
+    assert "European Signal processing conference" in source.csl["container-title"].replace(
+        '<span class="nocase">', "").replace("</span>", "")

@@ -23,18 +23,22 @@ from .texmath import braces_nest, is_safe_math
 from ..cslitem import checked_variables
 from ..paper import Name, Paper, key_suffixes, normalize_arxiv_id, normalize_doi, valid_key
 from ..sources import decode_as
+from ..sources.bibtex import LANGUAGES
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 # BibTeX counts every brace, escaped or not, to find a value's end: braces that do not nest
 # are written as commands whose own braces do.
 _UNBALANCED_SPECIAL = {**_LATEX_SPECIAL, "{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
-_CASE_MATTERS = re.compile(r".[A-Z]")
+# a capital inside a word (RoPE, GLM-130B, BERT), not one after a hyphen (Higher-Dimensional,
+# X-Ray: title case, which sentence case lowers)
+_CASE_MATTERS = re.compile(r"[^-‐‑][A-Z]")
 # A DOI or URL written verbatim: nothing that could end the field or the entry, start a
 # command, or spell one with TeX's ^^ escapes.
 _VERBATIM_SAFE = re.compile(r"^[^\s{}\\\"^]+$")
 LOCK_TIMEOUT = 60.0
 _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+_LANGIDS = {tag: name for name, tag in reversed(LANGUAGES.items())}  # en-US -> english, the first name
 
 
 class BibliographyError(ValueError):
@@ -55,7 +59,11 @@ def _protected_title(paper: Paper, title: str, sentence_cased: str = "") -> str:
     and acronyms ("RoPE", "GLM-130B"), and, where the source told us (a BibTeX title in
     sentence case), the words it kept capitalised (proper nouns)."""
     plain = re.sub(r"<[^>]+>", "", sentence_cased)
-    proper = set(re.findall(r"\w[\w-]*", plain)[1:]) if plain else set()
+    # the words it protected, and those it kept capitalised but for the ones sentence case
+    # capitalises anyway: the first, and the first after a colon or a full stop
+    proper = set(re.findall(r"(?<![:.]\s)(?<!^)\b\w[\w-]*", plain)) if plain else set()
+    for protected in re.findall(r'<span class="nocase">(.*?)</span>', sentence_cased):
+        proper.update(re.findall(r"\w[\w-]*", protected))
 
     def protect(match):
         word = match.group()
@@ -114,10 +122,12 @@ def _fields(paper: Paper, kind: str) -> list[tuple[str, str]]:
     date = (csl.get("issued") or {}).get("date-parts", [[]])
     if date and len(date[0]) > 1 and str(date[0][1]).isdigit() and 1 <= int(date[0][1]) <= 12:
         fields.append(("month", _MONTHS[int(date[0][1]) - 1]))  # the macro every BibTeX style knows
+    if _dated(csl.get("issued")):  # a day, or a range: biblatex's date (BibTeX styles keep year and month)
+        fields.append(("date", _dated(csl["issued"])))
     if paper.venue:
         venue_field = {"article": "journal", "inproceedings": "booktitle", "incollection": "booktitle"}.get(
             kind, "howpublished")
-        fields.append((venue_field, _protected_title(paper, paper.venue)))
+        fields.append((venue_field, _protected_title(paper, paper.venue, str(csl.get("container-title", "")))))
     publisher = {"phdthesis": "school", "mastersthesis": "school", "techreport": "institution"}.get(kind, "publisher")
     number = csl.get("issue") if kind == "article" else csl.get("number") or csl.get("collection-number")
     for name, value in (("volume", text("volume")), ("number", escape_latex(str(number or ""))),
@@ -127,7 +137,13 @@ def _fields(paper: Paper, kind: str) -> list[tuple[str, str]]:
                         ("address", text("publisher-place")), ("type", text("genre") if kind in (
                             "techreport", "phdthesis", "mastersthesis") else ""),
                         ("chapter", text("chapter-number")), ("isbn", text("ISBN")), ("issn", text("ISSN")),
-                        ("note", text("note"))):
+                        ("note", text("note")), ("shorttitle", text("title-short")),
+                        ("shortjournal", text("container-title-short")), ("location", text("event-place")),
+                        ("version", text("version")), ("volumes", text("number-of-volumes")),
+                        ("annotation", text("annote")), ("pmid", text("PMID")),
+                        ("langid", _LANGIDS.get(str(csl.get("language", "")), "")),
+                        ("urldate", _dated(csl.get("accessed"), always=True)),
+                        ("origdate", _dated(csl.get("original-date"), always=True))):
         if value:
             fields.append((name, value))
     if paper.doi and _VERBATIM_SAFE.match(paper.doi):
@@ -136,12 +152,27 @@ def _fields(paper: Paper, kind: str) -> list[tuple[str, str]]:
         fields += [("eprint", paper.arxiv_id), ("archiveprefix", "arXiv")]
         if paper.extra.get("primaryclass"):
             fields.append(("primaryclass", escape_latex(" ".join(paper.extra["primaryclass"].split()))))
-    url = paper.url if paper.url.startswith(("http://", "https://")) else paper.link
-    if url and _VERBATIM_SAFE.match(url):
-        fields.append(("url", url))
+    if paper.url.startswith(("http://", "https://")) and _VERBATIM_SAFE.match(paper.url):
+        fields.append(("url", paper.url))  # never one made of the DOI or the arXiv id: those are written
     if paper.keywords:
         fields.append(("keywords", escape_latex(", ".join(paper.keywords))))
+    for bib, role in (("translator", "translator"), ("bookauthor", "container-author")):
+        if csl.get(role):
+            fields.append((bib, " and ".join(bibtex_name(Name.from_csl(n)) for n in csl[role])))
+    if paper.abstract:
+        fields.append(("abstract", escape_latex(paper.abstract)))
     return fields
+
+
+def _dated(date: dict | None, always: bool = False) -> str:
+    """A CSL date as biblatex writes it (``2004-10-27``, ``1984/1986``): when it says more
+    than a year and a month, or ``always``."""
+    parts = (date or {}).get("date-parts") or []
+    if not parts or not all(isinstance(p, list) and p and all(str(n).isdigit() for n in p) for p in parts):
+        return ""
+    if not always and len(parts) == 1 and len(parts[0]) < 3:
+        return ""
+    return "/".join("-".join(f"{int(n):02d}" if i else str(n) for i, n in enumerate(p)) for p in parts)
 
 
 def bibtex_entry(paper: Paper, key: str | None = None, aliases: Iterable[str] = ()) -> str:
