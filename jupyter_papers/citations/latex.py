@@ -69,8 +69,8 @@ def _convert(text: str, math_mode: str) -> str:
 
 
 # braces around a math span only protect its case ("Star {$\mu$} Herculis"): they go, so that
-# the spaces around the math stay
-_BRACED_MATH = re.compile(r"(?<!\\)\{(\$[^${}]+\$)\}")
+# the spaces around the math stay (not a macro's argument: \textcolor{red}{$x$})
+_BRACED_MATH = re.compile(r"(?<![\\\w}\]])\{(\$[^${}]+\$)\}")
 # a literal tilde as Mendeley writes it ({\~{}}), which pylatexenc reads as an accent on nothing
 _TILDE = re.compile(r"\{?\\~\{\}\}?")
 

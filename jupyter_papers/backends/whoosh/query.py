@@ -261,10 +261,11 @@ class QueryBuilder:
             plan.words = [q for q in (self._field_query("title", w) for w in words) if q is not None]
         if len(words) > 1:  # the words side by side rank higher
             for fieldname, boost in PHRASE_BOOSTS.items():
-                phrase = self._field_query(fieldname, " ".join(words))
-                if isinstance(phrase, wq.Phrase):
-                    phrase.boost = boost
-                    plan.phrases.append(phrase)
+                found = self._field_query(fieldname, " ".join(words))
+                for phrase in found.subqueries if isinstance(found, wq.Or) else [found]:  # hyphens: two spellings
+                    if isinstance(phrase, wq.Phrase):
+                        phrase.boost = boost
+                        plan.phrases.append(phrase)
         if plan.corrections:
             plan.suggestion = " ".join(plan.corrections.get(w, w) for w in words)
         return plan
