@@ -19,7 +19,14 @@ def open_notebook(page, lab, name, cells, notebook7=False):
     nbformat.write(notebook, lab.root / name)
     page.goto(f"{lab.url}/notebooks/{name}?token={TOKEN}" if notebook7 else f"{lab.url}/lab/tree/{name}?reset&token={TOKEN}")
     expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible(timeout=60_000)  # a page load on a busy machine
-    if notebook7:  # no status bar: the kernel indicator in the toolbar
+    if notebook7:  # no status bar; its kernel indicator says "idle" before it connects: the server says when the page has
+        for _ in range(120):
+            kernels = [s["kernel"] for s in lab.api("api/sessions") if s["path"].endswith(name) and s.get("kernel")]
+            if kernels and kernels[0].get("connections", 0) >= 1 and kernels[0]["execution_state"] == "idle":
+                break
+            page.wait_for_timeout(500)
+        else:
+            raise AssertionError(f"the page never connected to a kernel for {name}: {lab.api('api/sessions')}")
         expect(page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_have_count(1, timeout=60_000)
     else:
         expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=60_000)
