@@ -140,3 +140,21 @@ async def test_a_broken_index_is_503_saying_how_to_rebuild(jp_fetch, papers_home
     (papers_home / "index" / VERSION_FILE).write_text("0")
     code, message = await error_of(jp_fetch("jupyter-papers", "search", params={"q": "rope"}))
     assert code == 503 and "jupyter-papers rebuild" in message
+
+
+async def test_a_notebook_is_exported_beside_itself_inside_the_root_only(jp_fetch, jp_root_dir):
+    """POST export: what File > Save and Export Notebook As > ... with references sends."""
+    import nbformat
+
+    (jp_root_dir / "drafts").mkdir()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("RoPE [@wang2024resonance].")])
+    nbformat.write(notebook, jp_root_dir / "drafts" / "paper.ipynb")
+    body = json.dumps({"path": "drafts/paper.ipynb", "to": "md", "style": "bibtex"})  # not a CSL style: APA
+    result = json.loads((await jp_fetch("jupyter-papers", "export", method="POST", body=body)).body)
+    assert result == {"path": "drafts/paper.md", "papers": 1, "missing": []}
+    assert "Wang et al., 2024" in (jp_root_dir / "drafts" / "paper.md").read_text()
+    for bad, words in ((json.dumps({"path": "../paper.ipynb", "to": "md"}), "inside the server's root"),
+                       (json.dumps({"path": "drafts/none.ipynb", "to": "md"}), "no notebook"),
+                       (json.dumps({"path": "drafts/paper.ipynb", "to": "exe"}), "to must be one of")):
+        code, message = await error_of(jp_fetch("jupyter-papers", "export", method="POST", body=bad))
+        assert code in (400, 404) and words in message, message

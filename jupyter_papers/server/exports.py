@@ -15,6 +15,8 @@ from jupyter_papers.export import FORMATS, TIMEOUT, ExportError, export
 
 from .handlers import BibliographyHandler
 
+NOT_CSL = frozenset({"bibtex", "pandoc", "myst", "latex"})  # citation styles of ours that are not CSL styles
+
 
 class ExportHandler(BibliographyHandler):
     USAGE = 'send JSON {"path": "folder/paper.ipynb", "to": "html|pdf|docx|md|latex", "style": "apa"}'
@@ -29,6 +31,8 @@ class ExportHandler(BibliographyHandler):
         to, style = request.get("to"), request.get("style") or "apa"
         if to not in FORMATS or not isinstance(style, str):
             raise tornado.web.HTTPError(400, f"to must be one of {', '.join(FORMATS)}: {self.USAGE}")
+        if style.lower() in NOT_CSL:  # the sidebar cites as BibTeX entries: a reference list needs a CSL style
+            style = "apa"
         try:
             report = await self.run(export, notebook, to, self.index, style=style,
                                     keep_references=bool(request.get("keep_references")),
