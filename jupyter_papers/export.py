@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .citations.csl import _pandoc, style_path, to_csl
-from .citations.references import _read_bib, as_pandoc, is_reference_list, notebook_citations, read_notebook
+from .citations.references import _read_bib, as_pandoc, is_reference_list, read_notebook
 
 FORMATS = {"html": ".html", "pdf": ".pdf", "docx": ".docx", "md": ".md", "latex": ".tex"}
 # pandoc's writer for each format; Markdown and LaTeX get the citations as text, not as
@@ -107,7 +107,6 @@ def _cells_for_pandoc(cells: list[dict], key_of, keep_references: bool) -> list[
     """Markdown cells with their citations in pandoc's syntax under each paper's own key
     (an alias or arXiv id cited resolves to the paper, listed once), and our References
     cell replaced by the place pandoc puts its list (or kept as written)."""
-    notebook_citations(cells)  # the cells are checked for the shape find_citations reads
     out = []
     for cell in cells:
         if cell.get("cell_type") != "markdown":
