@@ -54,23 +54,37 @@ def escape_latex(text: str) -> str:
                    for index, piece in enumerate(pieces))
 
 
+def _protected_words(value: str) -> set[str]:
+    """The words of a CSL value that a ``<span class="nocase">`` covers, in whole or part."""
+    plain, spans, position = "", [], 0
+    for match in re.finditer(r'<span class="nocase">(.*?)</span>', value):
+        plain += re.sub(r"<[^>]+>", "", value[position:match.start()])
+        spans.append((len(plain), len(plain) + len(match.group(1))))
+        plain += match.group(1)
+        position = match.end()
+    plain += re.sub(r"<[^>]+>", "", value[position:])
+    return {word.group() for word in re.finditer(r"\w+", plain)
+            if any(start < word.end() and word.start() < end for start, end in spans)}
+
+
 def _protected_title(paper: Paper, title: str, sentence_cased: str = "") -> str:
     """Braces around the words whose case must survive a style's recasing: inner capitals
     and acronyms ("RoPE", "GLM-130B"), and, where the source told us (a BibTeX title in
     sentence case), the words it kept capitalised (proper nouns)."""
     plain = re.sub(r"<[^>]+>", "", sentence_cased)
-    # the words it protected, and those it kept capitalised but for the ones sentence case
-    # capitalises anyway: the first, and the first after a colon or a full stop
-    proper = set(re.findall(r"(?<![:.]\s)(?<!^)\b\w[\w-]*", plain)) if plain else set()
-    for protected in re.findall(r'<span class="nocase">(.*?)</span>', sentence_cased):
-        proper.update(re.findall(r"\w[\w-]*", protected))
+    # the words it protected (a span on part of a word protects the word), and those it kept
+    # capitalised but for the ones sentence case capitalises anyway: the first, and the
+    # first after a colon or a full stop
+    proper = set(re.findall(r"(?<![:.]\s)(?<!^)\b\w+", plain)) if plain else set()
+    proper.update(_protected_words(sentence_cased))
 
     def protect(match):
-        word = match.group()
-        keep = _CASE_MATTERS.search(word) or (word in proper and word[:1].isupper())
-        return f"{{{word}}}" if keep else word
+        return "-".join(f"{{{word}}}" if _CASE_MATTERS.search(word) or (word in proper and word[:1].isupper())
+                        else word for word in match.group().split("-"))
 
     pieces = MATH.split(escape_latex(title))
+    if re.fullmatch(r'<span class="nocase">((?:(?!</span>).)*)</span>', sentence_cased, re.S):
+        return "{" + "".join(pieces) + "}"  # the source kept the whole title as written ({{...}})
     return "".join(piece if index % 2 else re.sub(r"(?<![\\\w])[^\W_][\w-]*", protect, piece)
                    for index, piece in enumerate(pieces))
 

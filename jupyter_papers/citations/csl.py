@@ -63,10 +63,8 @@ def to_csl(paper: Paper, item_id: str = "item") -> dict:
         item["container-title"] = paper.venue
     if paper.doi:
         item["DOI"] = paper.doi
-    if paper.url.startswith(("http://", "https://")):
+    if paper.url.startswith(("http://", "https://")):  # as given: never made of an identifier, which styles print
         item["URL"] = paper.url
-    elif paper.arxiv_id:  # a preprint's page; never a URL made of the DOI, which styles print beside it
-        item["URL"] = paper.link
     if paper.arxiv_id and not paper.venue and item["type"] == "article":
         item.setdefault("publisher", "arXiv")
         item.setdefault("number", f"arXiv:{paper.arxiv_id}")

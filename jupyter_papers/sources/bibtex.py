@@ -210,6 +210,10 @@ def bibtex_names(value: str, use_prefix: bool = False) -> list[Name]:
 
 
 # --- titles ---------------------------------------------------------------------------------
+# an accent on a braced letter (\"{o}, \c{c}): a special character, its case not protected
+_ACCENTED = re.compile(r"\\(?:[^A-Za-z\s{}]|[cvuHkrdbt])\s*\{[^{}]*\}$")
+
+
 def _protected_segments(raw: str) -> Iterator[tuple[str, bool]]:
     """The title in pieces, each with whether its case is protected: a brace group
     (``{RoPE}``, but not a special character such as ``{\\"O}``), a command with its
@@ -229,7 +233,7 @@ def _protected_segments(raw: str) -> Iterator[tuple[str, bool]]:
                 continue
         if char == "{":
             if depth == 0:
-                command = re.search(r"\\[A-Za-z]+\s*$", raw[start:position])
+                command = re.search(r"\\(?:[A-Za-z]+|[^A-Za-z\s{}])\s*$", raw[start:position])
                 opening = start + command.start() if command else position
                 yield raw[start:opening], False
                 start = opening
@@ -238,7 +242,7 @@ def _protected_segments(raw: str) -> Iterator[tuple[str, bool]]:
             depth -= 1
             if depth == 0:
                 group = raw[start:position + 1]
-                yield group, not group.startswith("{\\")
+                yield group, not (group.startswith("{\\") or _ACCENTED.match(group))
                 start = position + 1
         position += 1
     yield raw[start:], False
@@ -430,8 +434,7 @@ def paper_from_entry(entry: Entry) -> Paper:
         venue=venue,
         doi=get("doi"),
         arxiv_id=arxiv_id,
-        url=get("url") or (howpublished_url.group(1) if howpublished_url else "")
-        or (f"https://arxiv.org/abs/{get('eprint')}" if arxiv_id and get("eprint") else ""),
+        url=get("url") or (howpublished_url.group(1) if howpublished_url else ""),
         keywords=[clean(k) for k in re.split(r"[,;]", get("keywords") or get("keyword")) if clean(k)],
         key=entry.key,
         type=csl_type,
