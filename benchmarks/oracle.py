@@ -104,12 +104,18 @@ QUIRKS = {
     "escaped-identifier": "a DOI or URL holding a TeX escape (10.1007/978-3-642-24550-3\\_29): both print the "
                           "backslash, which is no part of the identifier; we print the identifier",
     "math": "TeX math in a title ($L^p$): both drop the markup (Lp); we keep it as written (L^p)",
+    "dotless-i": "{\\'\\i}: both print a dotless i with an accent (ı́); we print í",
+    "doi-as-url": "a doi field holding a URL: both print https://doi.org/http://...; we print the URL",
 }
 
 
 def _shared_quirk(theirs: str, mine: str) -> str:
     if re.sub(r"\\([_%&#~])", r"\1", theirs) == mine:
         return "escaped-identifier"
+    if theirs.replace("\u0131\u0301", "\u00ed") == mine:
+        return "dotless-i"
+    if "doi.org/http" in theirs and "doi.org/http" not in mine:
+        return "doi-as-url"
     if ("^" in mine or "_" in mine) and re.sub(r"[\^_{}]", "", mine) == theirs:
         return "math"
     return ""
@@ -144,10 +150,10 @@ _NOCASE = re.compile(r'<span class="nocase">(.*?)</span>', re.S)
 
 def _meaning(value):
     """A CSL value as an engine reads it. Case protection (``<span class="nocase">``) is
-    kept only where it changes what an engine prints: on a word all lower case, or capital
-    first and lower case after (but the first word of the value or of a sentence, which
-    every casing leaves capitalised), which title or sentence casing would change. ``SentencePiece``
-    and ``<span class="nocase">S</span>entence<span class="nocase">P</span>iece`` mean the same."""
+    kept only where it changes what an engine prints: on a word in lower case, which title
+    casing would capitalise (CSL engines capitalise; they never lower a capital, the value
+    being in sentence case already). ``SentencePiece`` and
+    ``<span class="nocase">S</span>entence<span class="nocase">P</span>iece`` mean the same."""
     if not isinstance(value, str):
         return value
     protected, plain, position = [], "", 0
@@ -161,10 +167,7 @@ def _meaning(value):
     def marked(word):
         text = word.group()
         guarded = any(start < word.end() and word.start() < end for start, end in protected)
-        first = not plain[:word.start()].strip() or re.search(r"[:.]\s*$", plain[:word.start()])
-        casing_changes_it = re.search(r"[^\W\d_]", text) and (
-            text == text.lower() or text == text.capitalize() and not first)
-        return f"{{{text}}}" if guarded and casing_changes_it else text
+        return f"{{{text}}}" if guarded and re.search(r"[^\W\d_]", text) and text == text.lower() else text
 
     return re.sub(r"\w+", marked, plain)
 
@@ -204,13 +207,13 @@ def _tool_errors(written: Path) -> dict[str, list[str]]:
     return errors
 
 
-def round_trip(paths) -> RoundTrip:
+def round_trip(paths, dialect: str = "bibtex") -> RoundTrip:
     result = RoundTrip()
     with tempfile.TemporaryDirectory() as folder:
         for path in paths:
             papers = list(jp.read_papers(path))
             written = Path(folder, path.name)
-            write_bibliography(papers, written)
+            write_bibliography(papers, written, dialect=dialect)
             back = {p.key: p for p in jp.read_papers(written)}
             for paper in papers:
                 result.entries += 1
@@ -246,12 +249,14 @@ def main(argv=None) -> int:
     for row in rows.values():
         for name, key, mine, theirs in row.against_us[:args.show]:
             print(f"\n{row.style} {name} {key}\n  both: {theirs}\n  ours: {mine}")
-    trip = round_trip(paths)
-    print(f"\nround trip: {trip.same} of {trip.entries} entries read back the same ({trip.share_same:.1%})")
-    for name, key, changed in trip.differing[:args.show * 3]:
-        print(f"  {name} {key}: {changed}")
-    for tool, messages in trip.errors.items():
-        print(f"{tool} reading the written files: {len(messages)} errors" + "".join(f"\n  {m}" for m in messages[:5]))
+    for dialect in ("bibtex", "biblatex"):
+        trip = round_trip(paths, dialect)
+        print(f"\nround trip, written as {dialect}: {trip.same} of {trip.entries} entries read back the same "
+              f"({trip.share_same:.1%})")
+        for name, key, changed in trip.differing[:args.show * 3]:
+            print(f"  {name} {key}: {changed}")
+        for tool, messages in trip.errors.items():
+            print(f"{tool} reading the written files: {len(messages)} errors" + "".join(f"\n  {m}" for m in messages[:5]))
     return 0
 
 

@@ -39,12 +39,13 @@ def open_index(path: str | Path | None = None) -> PaperIndex:
 
 
 def bibliography(notebook: str | Path, style: str = "apa", bib: str | Path | None = None,
-                 index: PaperIndex | None = None) -> ReferenceList:
+                 index: PaperIndex | None = None, dialect: str | None = None) -> ReferenceList:
     """Write the reference list cell of a saved notebook (every citation in its Markdown
-    cells, in ``style``) and, with ``bib``, the cited papers into that .bib file."""
+    cells, in ``style``) and, with ``bib``, the cited papers into that .bib file (BibTeX or
+    biblatex: ``dialect``, by default the file's own)."""
     from .citations.references import bibliography as write_references
 
-    return write_references(notebook, index or open_index(), style, bib)
+    return write_references(notebook, index or open_index(), style, bib, dialect)
 
 
 def load_ipython_extension(ipython):

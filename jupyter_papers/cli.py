@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from . import bibliography, bundled_corpus, cite, read_papers, write_bibliography
+from .citations.bibfile import DIALECTS
 from .citations.cite import BibliographyError, UnknownStyleError
 from .citations.csl import EngineError
 from .citations.references import NotebookError
@@ -52,6 +53,8 @@ def _bold_marks(fragment: str, color: bool) -> str:
     return html.unescape(fragment)
 
 
+DIALECT_HELP = ("bibtex (read by every tool) or biblatex (@software, @online, journaltitle, full dates; "
+                "for biber and pandoc); default: the file's own, BibTeX for a new file")
 READABLE = (".bib", ".bibtex", ".biblatex", ".json", ".jsonl", ".ndjson", ".xml", ".atom", ".pdf")
 
 
@@ -91,7 +94,7 @@ def _add_identifier(index, text: str) -> int:
     except OnlineError as error:
         print(f"{text}: {error}", file=sys.stderr)
         return BAD_INPUT
-    print(f"{text}: added {paper.key}: {paper.title}")
+    print(f"{text}: added {paper.key}: {paper.display_title}")
     return OK
 
 
@@ -112,7 +115,7 @@ def _add_pdfs(index, pdfs: list[Path]) -> int:
         print(f"  {len(guessed)} with a guessed title (add a record of the paper with its DOI, or with the PDF in "
               "its `file` field, and it replaces the guess):")
         for paper in guessed:
-            print(f"    {paper.key}: {paper.title!r} ({paper.guessed}; {Path(paper.extra['pdf']).name})")
+            print(f"    {paper.key}: {paper.display_title!r} ({paper.guessed}; {Path(paper.extra['pdf']).name})")
     return OK if report.ids or report.unchanged else BAD_INPUT
 
 
@@ -156,7 +159,7 @@ def cmd_search(index, args) -> int:
     for rank, hit in enumerate(results, results.offset + 1):
         paper = hit.paper
         meta = ", ".join(str(x) for x in (paper.year, paper.venue) if x)
-        print(f"{rank:>3}. {_bold_marks(hit.highlights.get('title', paper.title), color)}"
+        print(f"{rank:>3}. {_bold_marks(hit.highlights.get('title') or paper.display_title, color)}"
               + (f" ({meta})" if meta else ""))
         print(f"     id: {paper.id}   key: {paper.key}" + (f"   (guessed: {paper.guessed})" if paper.guessed else ""))
         print(f"     {_bold_marks(hit.highlights.get('abstract', ''), color)}")
@@ -219,7 +222,7 @@ def cmd_bib(index, args) -> int:
         if paper is None:
             return NOT_FOUND
         papers.append(paper)
-    report = write_bibliography(papers, args.output)
+    report = write_bibliography(papers, args.output, dialect=args.format)
     print(f"{report.path.resolve()}: added {len(report.added)} ({', '.join(report.added) or '-'}), "
           f"already there {len(report.present)}")
     return OK
@@ -236,7 +239,7 @@ def _notebook_argument(name: str) -> Path:
 
 def cmd_bibliography(index, args) -> int:
     notebook = _notebook_argument(args.notebook)
-    references = bibliography(notebook, args.style, args.bib, index)
+    references = bibliography(notebook, args.style, args.bib, index, args.bib_format)
     print(f"{notebook}: {len(references.cited)} cited, {references.listed} in the reference list"
           + (f", not in the index: {', '.join(references.missing)}" if references.missing else ""))
     return OK
@@ -359,6 +362,7 @@ def parser() -> argparse.ArgumentParser:
     bib.add_argument("ids", nargs="+", metavar="ID", help="papers, by id, arXiv id, DOI, key or words")
     bib.add_argument("-o", "--output", default="references.bib",
                      help="the .bib file to append to (default: ./%(default)s)")
+    bib.add_argument("--format", choices=DIALECTS, help=DIALECT_HELP)
     bib.set_defaults(run=cmd_bib)
 
     references = commands.add_parser("bibliography", help="write a notebook's reference list cell")
@@ -366,6 +370,7 @@ def parser() -> argparse.ArgumentParser:
     references.add_argument("--style", default="apa", help="apa, ieee, chicago, ..., a CSL name or .csl file")
     references.add_argument("--bib", metavar="FILE", help="also append the cited papers to this .bib file "
                                                         "and name it in the notebook's metadata")
+    references.add_argument("--bib-format", choices=DIALECTS, help=DIALECT_HELP)
     references.set_defaults(run=cmd_bibliography)
 
     export_cmd = commands.add_parser("export", help="a notebook as HTML, PDF, Word, Markdown or LaTeX, its "

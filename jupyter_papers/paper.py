@@ -280,6 +280,18 @@ class Paper:
         return self.url if self.url.startswith(("http://", "https://")) else ""
 
     @property
+    def citable(self) -> bool:
+        """Whether a reference can be made of it: pandoc and BibTeX cite an entry without a
+        title (a @misc with only an author, or only a note), but not one with nothing."""
+        return bool(self.title or self.authors or self.editors or self.venue or self.doi or self.arxiv_id
+                    or self.url or any(self.csl.get(k) for k in ("note", "publisher", "container-title")))
+
+    @property
+    def display_title(self) -> str:
+        """The title, or "untitled" where a paper without one is shown in a list."""
+        return self.title or "untitled"
+
+    @property
     def guessed(self) -> str:
         """What of this record was guessed from its PDF ("title from the first page"), or ""."""
         return self.extra.get("guessed", "")

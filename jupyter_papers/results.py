@@ -74,7 +74,7 @@ class SearchResults:
         import pandas as pd
 
         return pd.DataFrame([{
-            "id": h.paper.id, "title": h.paper.title, "authors": ", ".join(h.paper.authors),
+            "id": h.paper.id, "title": h.paper.display_title, "authors": ", ".join(h.paper.authors),
             "year": h.paper.year, "venue": h.paper.venue, "score": h.score,
         } for h in self.hits])
 
@@ -86,7 +86,7 @@ class SearchResults:
                 ", ".join(paper.authors[:4]) + (" et al." if len(paper.authors) > 4 else ""),
                 paper.year or "", paper.venue, paper.id) if part)
             rows.append(
-                f"<li><div><b>{hit.highlights.get('title') or html.escape(paper.title)}</b></div>"
+                f"<li><div><b>{hit.highlights.get('title') or html.escape(paper.display_title)}</b></div>"
                 f"<div style='opacity:.75'>{meta}</div>"
                 f"<div>{hit.highlights.get('abstract', '')}</div>"
                 + "".join(f"<div style='opacity:.85'>{page_label(page)}: {page['snippet']}</div>" for page in hit.pages)

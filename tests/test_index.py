@@ -37,9 +37,10 @@ def test_citation_keys_are_unique(empty_index):
 
 def test_get_by_any_identifier_remove_and_len(demo_index, empty_index):
     empty_index.add(jp.read_papers(BIB / "pybtex__xampl.bib"))
-    assert len(empty_index) == 33, "36 entries, 3 without a title"
+    assert len(empty_index) == 36, "every entry, the 3 without a title too"
+    assert empty_index.get("misc-minimal").csl["note"] == "This is a minimal MISC entry"
     assert empty_index.get("article-full").title == "The Gnats and Gnus Document Preparation System"
-    assert empty_index.remove("article-full") and len(empty_index) == 32
+    assert empty_index.remove("article-full") and len(empty_index) == 35
     assert empty_index.get("article-full") is None and not empty_index.remove("article-full")
     assert demo_index.get("https://arxiv.org/abs/2403.00071").id == "2403.00071"
 

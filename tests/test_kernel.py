@@ -98,8 +98,8 @@ def test_query_returns_results_object_with_html_and_dataframe(magics):
 def test_add_and_index_options(magics, tmp_path, capsys):
     magics.papers(f"--index {tmp_path / 'other'}")
     magics.papers(f"--add {BIB / 'pybtex__xampl.bib'}")
-    assert "xampl.bib: added 33" in capsys.readouterr().out
-    assert len(magics.index) == 33
+    assert "xampl.bib: added 36" in capsys.readouterr().out
+    assert len(magics.index) == 36
     magics.papers(f"--add {tmp_path / 'missing.bib'}")
     assert "no such file" in capsys.readouterr().out
 
@@ -174,11 +174,13 @@ def _notebook(*sources):
 
 
 def test_real_kernel_runs_the_magic_through_nbclient(tmp_path, papers_home):
+    mixed = tmp_path / "mixed.bib"
+    mixed.write_text("@misc{empty,\n  pages = {1--2}\n}\n@misc{untitled2020,\n  author = {Doe, Jane}\n}\n")
     notebook = _notebook(
         "%load_ext jupyter_papers",
         "%papers --cite --style ieee resonance rope",
         "%papers --abstract 2403.00071",
-        f"%papers --add {BIB / 'bibtexparser-v1__wrong.bib'}",
+        f"%papers --add {mixed}",
         "r = %papers rotary position\nprint(r.total, r[0].paper.id)",
         "%papers rotary position",
         "%papers --inline --format myst resonance rope",
@@ -195,7 +197,7 @@ def test_real_kernel_runs_the_magic_through_nbclient(tmp_path, papers_home):
     text = lambda i: "".join(o.get("text", "") for o in out[i] if o.output_type == "stream")  # noqa: E731
     assert FALLBACK_NOTICE in text(1) and "cited 'Resonance RoPE" in text(1)
     assert FALLBACK_NOTICE not in text(2), "the fallback is explained once"
-    assert "bibtexparser-v1__wrong.bib: added 0" in text(3) and "wrong.bib:3: entry 'foo' has no title" in text(3)
+    assert "mixed.bib: added 1" in text(3) and "mixed.bib:1: entry 'empty' has nothing to cite" in text(3)
     total, first = text(4).split()
     assert int(total) > 1 and first == "2403.00071"
     shown = out[5][0]["data"]
@@ -206,7 +208,7 @@ def test_real_kernel_runs_the_magic_through_nbclient(tmp_path, papers_home):
     assert out[8][0]["text"].strip() == "UsageError: %papers: unrecognized arguments: --nope. See %papers?"
     assert text(9).strip() == "3 [2024]"
     assert (tmp_path / "refs.bib").read_text().startswith("@inproceedings{wang2024resonance")
-    assert "pybtex__xampl.bib: added 33" in text(11)
+    assert "pybtex__xampl.bib: added 36" in text(11)
     total, key = text(12).split()
     assert int(total) >= 1 and key in {"article-full", "article-minimal", "article-crossref"}
 

@@ -119,6 +119,24 @@ async def test_bibliography_is_written_inside_the_root_only(jp_fetch, jp_root_di
     assert code == 400
 
 
+async def test_the_bib_file_is_written_in_the_dialect_asked_or_its_own(jp_fetch, jp_root_dir):
+    """The lab's "Write that .bib file as" setting: biblatex, or (auto) the file's own."""
+    async def add(path, dialect=None):
+        body = json.dumps({"ids": ["2403.00071"], "path": path, "dialect": dialect})
+        return await jp_fetch("jupyter-papers", "bibliography", method="POST", body=body)
+
+    await add("latex.bib", "biblatex")
+    assert "date = {2024" in (jp_root_dir / "latex.bib").read_text()
+    (jp_root_dir / "theirs.bib").write_text("@online{site, title = {A site}, urldate = {2024-01-02}}\n")
+    await add("theirs.bib")
+    assert "\n@inproceedings{wang2024resonance,\n" in (jp_root_dir / "theirs.bib").read_text()
+    assert "date = {2024" in (jp_root_dir / "theirs.bib").read_text(), "a biblatex file stays biblatex"
+    await add("plain.bib")
+    assert "year = {2024}" in (jp_root_dir / "plain.bib").read_text()
+    code, message = await error_of(add("x.bib", "ris"))
+    assert code == 400 and "dialect must be one of bibtex, biblatex" in message
+
+
 async def test_a_commit_from_another_writer_shows_on_the_next_search(jp_fetch, papers_home):
     import jupyter_papers as jp
 

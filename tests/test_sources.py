@@ -301,7 +301,7 @@ def test_a_sync_parses_only_the_entries_that_changed_and_keeps_the_others_proble
     from jupyter_papers.sources import bibtex
 
     bib = tmp_path / "big.bib"
-    untitled = "@misc{untitled2020,\n  author = {Doe, Jane}\n}\n\n"
+    untitled = "@misc{empty2020,\n  pages = {1--2}\n}\n\n"
     bib.write_text("".join(entry(f"k{n}", f"Paper {n}") for n in range(50)) + untitled)
     empty_index.sources.add(bib)
     parsed = []
@@ -314,8 +314,9 @@ def test_a_sync_parses_only_the_entries_that_changed_and_keeps_the_others_proble
     assert parsed == [2], "only the new entry and the edited one were parsed"
     assert (report.added, report.updated, report.unchanged, report.removed) == (1, 1, 49, 0)
     assert empty_index.get("k7").title == "Paper 7 revised" and len(empty_index) == 51
-    line = bib.read_text().count("\n", 0, bib.read_text().index("@misc{untitled2020")) + 1
-    assert report.problems == [f"big.bib:{line}: entry 'untitled2020' has no title; skipped"], "moved with its entry"
+    line = bib.read_text().count("\n", 0, bib.read_text().index("@misc{empty2020")) + 1
+    assert report.problems == [f"big.bib:{line}: entry 'empty2020' {bibtex.NOTHING_TO_CITE}; skipped"], (
+        "moved with its entry")
 
 
 def test_a_changed_string_macro_or_a_crossref_reads_the_whole_file(empty_index, tmp_path):

@@ -187,13 +187,21 @@ export function addPapers(body: string, filename: string): Promise<IAddReport> {
   });
 }
 
+/** A .bib file's dialect as the settings name it; auto: the file's own. */
+export type BibDialect = 'auto' | 'bibtex' | 'biblatex';
+
+function dialectOf(dialect: BibDialect | undefined): string | null {
+  return dialect && dialect !== 'auto' ? dialect : null;
+}
+
 export function addToBibliography(
   ids: string[],
-  path: string
+  path: string,
+  dialect?: BibDialect
 ): Promise<{ added: string[]; keys: { [id: string]: string } }> {
   return requestAPI(`bibliography`, {
     method: 'POST',
-    body: JSON.stringify({ ids, path })
+    body: JSON.stringify({ ids, path, dialect: dialectOf(dialect) })
   });
 }
 
@@ -211,11 +219,17 @@ export interface IReferenceList {
 export function referenceList(
   cells: { cell_type: string; source: string; metadata: unknown }[],
   style: string,
-  bib?: string
+  bib?: string,
+  dialect?: BibDialect
 ): Promise<IReferenceList> {
   return requestAPI<IReferenceList>('references', {
     method: 'POST',
-    body: JSON.stringify({ cells, style, bib: bib ?? null })
+    body: JSON.stringify({
+      cells,
+      style,
+      bib: bib ?? null,
+      dialect: dialectOf(dialect)
+    })
   });
 }
 

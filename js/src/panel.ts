@@ -18,6 +18,7 @@ export interface IPanelSettings {
   limit: number;
   addToBibliography: boolean;
   bibliographyFile: string;
+  bibliographyDialect: api.BibDialect;
   keepReferences: boolean;
   onlineLookups: string;
   contactEmail: string;
@@ -30,6 +31,7 @@ export const DEFAULT_SETTINGS: IPanelSettings = {
   limit: 20,
   addToBibliography: false,
   bibliographyFile: 'references.bib',
+  bibliographyDialect: 'auto',
   keepReferences: false,
   onlineLookups: 'identifiers',
   contactEmail: '',
@@ -381,7 +383,8 @@ export class PapersPanel extends Widget {
     item.classList.toggle('jp-papers-online', Boolean(hit.online));
     item.classList.toggle('jp-mod-selected', index === this.selected);
     const title = element('div', 'jp-papers-title');
-    appendHighlighted(title, hit.highlights.title ?? '');
+    // a paper without a title (a @misc with only an author) is listed as "untitled"
+    appendHighlighted(title, hit.highlights.title || (paper.title ? '' : 'untitled'));
     const meta = element('div', 'jp-papers-meta');
     appendHighlighted(meta, shownAuthors(paper, hit.highlights.authors ?? ''));
     const rest = [paper.year, paper.venue].filter(x => x).join(' · ');
@@ -585,7 +588,11 @@ export class PapersPanel extends Widget {
       return paper.key;
     }
     const path = PathExt.join(PathExt.dirname(panel.context.path), this.settings.bibliographyFile);
-    const result = await api.addToBibliography([paper.id], path);
+    const result = await api.addToBibliography(
+      [paper.id],
+      path,
+      this.settings.bibliographyDialect
+    );
     return result.keys[paper.id] ?? paper.key;
   }
 

@@ -5,13 +5,14 @@
 import { PathExt } from '@jupyterlab/coreutils';
 import { NotebookPanel } from '@jupyterlab/notebook';
 
-import { IReferenceList, referenceList } from './api';
+import { BibDialect, IReferenceList, referenceList } from './api';
 import { cellsOf, upsertReferenceCell } from './notebook';
 
 export interface IReferenceSettings {
   style: string;
   addToBibliography: boolean;
   bibliographyFile: string;
+  bibliographyDialect: BibDialect;
 }
 
 /** Write (or rewrite) the reference list cell of a notebook; with the .bib setting on, the
@@ -25,7 +26,12 @@ export async function updateReferences(
   const bib = settings.addToBibliography
     ? PathExt.join(PathExt.dirname(panel.context.path), settings.bibliographyFile)
     : undefined;
-  const result = await referenceList(cellsOf(panel.content), chosen, bib);
+  const result = await referenceList(
+    cellsOf(panel.content),
+    chosen,
+    bib,
+    settings.bibliographyDialect
+  );
   upsertReferenceCell(panel.content, result.cell.source, result.cell.marker);
   if (bib) {
     panel.content.model?.sharedModel.setMetadata('bibliography', settings.bibliographyFile);

@@ -76,11 +76,11 @@ def _protected_title(paper: Paper, title: str, sentence_cased: str = "") -> str:
     # capitalised but for the ones sentence case capitalises anyway: the first, and the
     # first after a colon or a full stop
     proper = set(re.findall(r"(?<![:.]\s)(?<!^)\b\w+", plain)) if plain else set()
-    proper.update(_protected_words(sentence_cased))
+    kept = _protected_words(sentence_cased)  # in lower case too: "{diol}" is not to be title-cased
 
     def protect(match):
-        return "-".join(f"{{{word}}}" if _CASE_MATTERS.search(word) or (word in proper and word[:1].isupper())
-                        else word for word in match.group().split("-"))
+        return "-".join(f"{{{word}}}" if _CASE_MATTERS.search(word) or word in kept or (
+            word in proper and word[:1].isupper()) else word for word in match.group().split("-"))
 
     pieces = MATH.split(escape_latex(title))
     if re.fullmatch(r'<span class="nocase">((?:(?!</span>).)*)</span>', sentence_cased, re.S):
@@ -108,9 +108,20 @@ def bibtex_name(name: Name) -> str:
     return ", ".join(pieces)
 
 
-def entry_type(paper: Paper) -> str:
-    """The BibTeX entry type for the paper's CSL type."""
+DIALECTS = ("bibtex", "biblatex")
+# CSL types biblatex has an entry type of its own for (BibTeX's styles know none of these)
+_BIBLATEX_TYPES = {"software": "software", "dataset": "dataset", "webpage": "online", "post": "online",
+                   "post-weblog": "online", "entry-encyclopedia": "inreference", "entry-dictionary": "inreference",
+                   "patent": "patent", "periodical": "periodical", "motion_picture": "movie", "song": "audio",
+                   "graphic": "image", "personal_communication": "letter", "report": "report", "thesis": "thesis", "standard": "standard",
+                   "legal_case": "jurisdiction", "legislation": "legislation"}
+
+
+def entry_type(paper: Paper, dialect: str = "bibtex") -> str:
+    """The entry type for the paper's CSL type, in BibTeX's set or biblatex's larger one."""
     kind = paper.type
+    if dialect == "biblatex" and kind in _BIBLATEX_TYPES:
+        return _BIBLATEX_TYPES[kind]
     if kind in ("article-journal", "article-magazine", "article-newspaper", "periodical"):
         return "article"
     if kind == "paper-conference":
@@ -123,7 +134,8 @@ def entry_type(paper: Paper) -> str:
         kind, "misc")
 
 
-def _fields(paper: Paper, kind: str) -> list[tuple[str, str]]:
+def _fields(paper: Paper, kind: str, dialect: str = "bibtex") -> list[tuple[str, str]]:
+    biblatex = dialect == "biblatex"
     csl = checked_variables(paper.csl)[0]  # records indexed before they were checked on reading
     text = lambda name: escape_latex(str(csl[name])) if csl.get(name) else ""  # noqa: E731
     fields = [("title", _protected_title(paper, paper.title, str(csl.get("title", ""))))] if paper.title else []
@@ -131,28 +143,36 @@ def _fields(paper: Paper, kind: str) -> list[tuple[str, str]]:
         fields.append(("author", " and ".join(bibtex_name(n) for n in paper.authors)))
     if paper.editors:
         fields.append(("editor", " and ".join(bibtex_name(n) for n in paper.editors)))
-    if paper.year:
-        fields.append(("year", str(paper.year)))
     date = (csl.get("issued") or {}).get("date-parts", [[]])
-    if date and len(date[0]) > 1 and str(date[0][1]).isdigit() and 1 <= int(date[0][1]) <= 12:
-        fields.append(("month", _MONTHS[int(date[0][1]) - 1]))  # the macro every BibTeX style knows
-    if _dated(csl.get("issued")):  # a day, or a range: biblatex's date (BibTeX styles keep year and month)
-        fields.append(("date", _dated(csl["issued"])))
+    if biblatex:  # one date field, as precise as the source (year and month are its legacy forms)
+        fields.append(("date", _dated(csl.get("issued"), always=True) or str(paper.year or "")))
+    else:
+        if paper.year:
+            fields.append(("year", str(paper.year)))
+        if date and len(date[0]) > 1 and str(date[0][1]).isdigit() and 1 <= int(date[0][1]) <= 12:
+            fields.append(("month", _MONTHS[int(date[0][1]) - 1]))  # the macro every BibTeX style knows
+        if _dated(csl.get("issued")):  # a day, or a range: biblatex's date (BibTeX styles keep year and month)
+            fields.append(("date", _dated(csl["issued"])))
     if paper.venue:
-        venue_field = {"article": "journal", "inproceedings": "booktitle", "incollection": "booktitle"}.get(
+        venue_field = {"article": "journaltitle" if biblatex else "journal", "jurisdiction": "journaltitle",
+                       "inproceedings": "booktitle", "incollection": "booktitle", "inreference": "booktitle"}.get(
             kind, "howpublished")
         fields.append((venue_field, _protected_title(paper, paper.venue, str(csl.get("container-title", "")))))
-    publisher = {"phdthesis": "school", "mastersthesis": "school", "techreport": "institution"}.get(kind, "publisher")
+    publisher = {"phdthesis": "school", "mastersthesis": "school", "techreport": "institution", "thesis": "institution",
+                 "report": "institution"}.get(kind, "publisher")
     number = csl.get("issue") if kind == "article" else csl.get("number") or csl.get("collection-number")
     for name, value in (("volume", text("volume")), ("number", escape_latex(str(number or ""))),
                         ("pages", escape_latex(str(csl.get("page", ""))).replace("-", "--").replace("----", "--")),
-                        ("series", _protected_title(paper, str(csl.get("collection-title", "")))),
-                        ("edition", text("edition")), (publisher, text("publisher")),
-                        ("address", text("publisher-place")), ("type", text("genre") if kind in (
-                            "techreport", "phdthesis", "mastersthesis") else ""),
+                        ("series", _protected_title(paper, _plain(csl.get("collection-title")),
+                                                    str(csl.get("collection-title", "")))),
+                        ("maintitle", _main_title(paper, csl)),
+                        ("edition", text("edition")), (publisher, _name_list(csl.get("publisher"))),
+                        ("location" if biblatex else "address", _name_list(csl.get("publisher-place"))),
+                        ("type", text("genre")), ("pagetotal", text("number-of-pages")),
                         ("chapter", text("chapter-number")), ("isbn", text("ISBN")), ("issn", text("ISSN")),
                         ("note", text("note")), ("shorttitle", text("title-short")),
-                        ("shortjournal", text("container-title-short")), ("location", text("event-place")),
+                        ("shortjournal", text("container-title-short")),
+                        ("venue" if biblatex else "location", text("event-place")),
                         ("version", text("version")), ("volumes", text("number-of-volumes")),
                         ("annotation", text("annote")), ("pmid", text("PMID")),
                         ("langid", _LANGIDS.get(str(csl.get("language", "")), "")),
@@ -163,9 +183,10 @@ def _fields(paper: Paper, kind: str) -> list[tuple[str, str]]:
     if paper.doi and _VERBATIM_SAFE.match(paper.doi):
         fields.append(("doi", paper.doi))  # verbatim in biblatex; pandoc and BibTeX styles read it as is
     if paper.arxiv_id:
-        fields += [("eprint", paper.arxiv_id), ("archiveprefix", "arXiv")]
+        fields += [("eprint", paper.arxiv_id), ("eprinttype" if biblatex else "archiveprefix", "arXiv")]
         if paper.extra.get("primaryclass"):
-            fields.append(("primaryclass", escape_latex(" ".join(paper.extra["primaryclass"].split()))))
+            fields.append(("eprintclass" if biblatex else "primaryclass",
+                           escape_latex(" ".join(paper.extra["primaryclass"].split()))))
     if paper.url.startswith(("http://", "https://")) and _VERBATIM_SAFE.match(paper.url):
         fields.append(("url", paper.url))  # never one made of the DOI or the arXiv id: those are written
     if paper.keywords:
@@ -176,6 +197,29 @@ def _fields(paper: Paper, kind: str) -> list[tuple[str, str]]:
     if paper.abstract:
         fields.append(("abstract", escape_latex(paper.abstract)))
     return fields
+
+
+def _main_title(paper: Paper, csl: dict) -> str:
+    """The title of the work in several volumes one volume of which this is (CSL holds the
+    volume's title as volume-title, the work's as the title or, for a chapter, the container's)."""
+    if not csl.get("volume-title"):
+        return ""
+    work = str(csl.get("container-title" if paper.type == "chapter" else "title", ""))
+    return _protected_title(paper, _plain(work), work)
+
+
+def _plain(value) -> str:
+    """A CSL value's text without its markup (its case protection is passed apart)."""
+    return re.sub(r"<[^>]+>", "", str(value or ""))
+
+
+def _name_list(value) -> str:
+    """Publishers or places ("A; B", as CSL lists them) as biblatex lists them ("A and B"),
+    a name that holds "and" itself in braces, so that no reader splits it."""
+    if not value:
+        return ""
+    return " and ".join(f"{{{escape_latex(part)}}}" if re.search(r"\sand\s", part) else escape_latex(part)
+                        for part in (p.strip() for p in str(value).split(";")) if part)
 
 
 def _dated(date: dict | None, always: bool = False) -> str:
@@ -189,12 +233,16 @@ def _dated(date: dict | None, always: bool = False) -> str:
     return "/".join("-".join(f"{int(n):02d}" if i else str(n) for i, n in enumerate(p)) for p in parts)
 
 
-def bibtex_entry(paper: Paper, key: str | None = None, aliases: Iterable[str] = ()) -> str:
-    """A BibTeX entry of the right type, readable by pandoc, biber and BibTeX. ``aliases``:
-    other keys the paper is cited by (an arXiv id), written as biblatex's ``ids``, which
-    pandoc and biber resolve."""
-    kind = entry_type(paper)
-    fields = _fields(paper, kind)
+def bibtex_entry(paper: Paper, key: str | None = None, aliases: Iterable[str] = (), dialect: str = "bibtex") -> str:
+    """An entry of the right type, readable by pandoc, biber and BibTeX; with ``dialect``
+    biblatex, in biblatex's own types and fields (@software, @online, journaltitle, date),
+    which biber and pandoc read and BibTeX's styles do not. ``aliases``: other keys the
+    paper is cited by (an arXiv id), written as biblatex's ``ids``, which pandoc and biber
+    resolve."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"dialect must be one of {', '.join(DIALECTS)}, not {dialect!r}")
+    kind = entry_type(paper, dialect)
+    fields = _fields(paper, kind, dialect)
     aliases = sorted({valid_key(a) for a in (*aliases, *paper.aliases)} - {"", key or paper.key})
     if aliases:
         fields.append(("ids", ", ".join(aliases)))
@@ -331,12 +379,23 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+_BIBLATEX_MARKS = re.compile(r"databaseType:\s*biblatex|^\s*@(?:online|software|dataset|thesis|report|inreference)\s*\{"
+                             r"|^\s*(?:journaltitle|eprinttype|urldate)\s*=", re.I | re.M)
+
+
+def dialect_of(text: str) -> str:
+    """The dialect a .bib file is written in: biblatex when it uses biblatex's own types or
+    fields (or JabRef says so), else BibTeX, which every tool reads."""
+    return "biblatex" if _BIBLATEX_MARKS.search(text) else "bibtex"
+
+
 def write_bibliography(papers, path: str | Path = "references.bib",
-                       aliases: dict[str, list[str]] | None = None) -> BibliographyReport:
+                       aliases: dict[str, list[str]] | None = None, dialect: str | None = None) -> BibliographyReport:
     """Append the papers missing from a .bib file, matched by identity (DOI, arXiv id, or
     the paper's own key), never by title; every entry already there stays byte for byte.
-    ``aliases``: paper id -> other keys a notebook cites it by. Returns the key each
-    paper is cited by there."""
+    ``aliases``: paper id -> other keys a notebook cites it by. ``dialect``: bibtex or
+    biblatex; by default the file's own (a new file: BibTeX). Returns the key each paper
+    is cited by there."""
     path = Path(path)
     report = BibliographyReport(path)
     with _lock(path):
@@ -350,10 +409,11 @@ def write_bibliography(papers, path: str | Path = "references.bib",
             raise BibliographyError(f"{path}:{unclosed}: this entry is never closed (a missing '}}'); "
                                     "fix it before adding references after it")
         taken, by_identity = _existing(existing)
+        dialect = dialect or dialect_of(existing)
         numbering: dict = {}
         new_entries = []
         for paper in papers:
-            if not (paper.title or paper.authors or paper.editors or paper.venue or paper.doi or paper.arxiv_id):
+            if not paper.citable:
                 report.empty.append(paper.id)
                 continue
             identities = [f"doi:{paper.doi.lower()}" if paper.doi else "", f"arxiv:{paper.arxiv_id}" if paper.arxiv_id else ""]
@@ -369,7 +429,8 @@ def write_bibliography(papers, path: str | Path = "references.bib",
             key = next(own + s for s in suffixes if (own + s).lower() not in taken)
             taken[key.lower()] = {"title": paper.title, "doi": paper.doi, "eprint": paper.arxiv_id}
             by_identity.update({i: key for i in identities if i})
-            new_entries.append(bibtex_entry(paper, key=key, aliases=(aliases or {}).get(paper.id, ())))
+            new_entries.append(bibtex_entry(paper, key=key, aliases=(aliases or {}).get(paper.id, ()),
+                                            dialect=dialect))
             report.added.append(key)
             report.keys[paper.id] = key
         if new_entries:

@@ -70,7 +70,7 @@ def _convert(text: str, math_mode: str) -> str:
 
 # braces around a math span only protect its case ("Star {$\mu$} Herculis"): they go, so that
 # the spaces around the math stay (not a macro's argument: \textcolor{red}{$x$})
-_BRACED_MATH = re.compile(r"(?<![\\\w}\]])\{(\$[^${}]+\$)\}")
+_BRACED_MATH = re.compile(r"(?<![\\\w}\]])\{(\$[^$]+\$)\}")
 # a literal tilde as Mendeley writes it ({\~{}}), which pylatexenc reads as an accent on nothing
 _TILDE = re.compile(r"\{?\\~\{\}\}?")
 
@@ -88,7 +88,16 @@ def to_text(text: str) -> str:
     if not text or not MATH.search(text):
         return _convert(text, "verbatim")
     pieces = MATH.split(text)
-    return "".join(piece if index % 2 else _convert(piece, "verbatim") for index, piece in enumerate(pieces))
+    return "".join(piece if index % 2 else _spaced(piece, _convert(piece, "verbatim"))
+                   for index, piece in enumerate(pieces))
+
+
+def _spaced(piece: str, converted: str) -> str:
+    """The text beside a math span, with the space that separates it from the math."""
+    if not converted:
+        return converted
+    bare = piece.strip("{}")  # the braces around a math span are not text: "of {{$x$}}" has its space
+    return (" " if bare[:1].isspace() else "") + converted.strip() + (" " if bare[-1:].isspace() else "")
 
 
 @lru_cache(maxsize=4096)

@@ -286,10 +286,12 @@ def upsert_reference_cell(cells: list[dict], markdown: str, cell_ids: bool = Tru
     return len(cells) - 1
 
 
-def bibliography(notebook: str | Path, index, style: str = "apa", bib: str | Path | None = None) -> ReferenceList:
+def bibliography(notebook: str | Path, index, style: str = "apa", bib: str | Path | None = None,
+                 dialect: str | None = None) -> ReferenceList:
     """Find every citation of a saved notebook, write its reference list cell (added at
     the end, or updated in place) and, with ``bib``, append the cited papers to that .bib
-    file and name it in the notebook's metadata, where pandoc, MyST and Jupyter Book look."""
+    file (in ``dialect``, by default the file's own) and name it in the notebook's
+    metadata, where pandoc, MyST and Jupyter Book look."""
     from .bibfile import write_atomically, write_bibliography
 
     path = Path(notebook)
@@ -301,7 +303,7 @@ def bibliography(notebook: str | Path, index, style: str = "apa", bib: str | Pat
     upsert_reference_cell(document["cells"], references.markdown, cell_ids=_has_cell_ids(document))
     if bib_path is not None and references.papers:
         papers, aliases = references.for_bibliography()
-        write_bibliography(papers, bib_path, aliases)
+        write_bibliography(papers, bib_path, aliases, dialect)
         relative = bib_path.resolve().relative_to(path.resolve().parent) if bib_path.resolve().is_relative_to(
             path.resolve().parent) else bib_path.resolve()
         document.setdefault("metadata", {})["bibliography"] = str(relative)

@@ -12,6 +12,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import Markdown, display
 
 from .. import open_index, read_papers, write_bibliography
+from ..citations.bibfile import DIALECTS
 from ..citations.cite import BibliographyError, UnknownStyleError, abstract_cell, cite, inline_citation
 from ..citations.csl import EngineError
 from ..citations.references import reference_list
@@ -85,6 +86,7 @@ class PapersMagics(Magics):
                    "`remove NAME`")
     @argument("--index", metavar="DIR", help="use the index in DIR from now on")
     @argument("--bib", metavar="PATH", help="also append what is cited to this .bib file")
+    @argument("--bib-format", choices=DIALECTS, help="that file's dialect, bibtex or biblatex (default: its own)")
     @argument("--limit", type=int, default=10, help="results per page")
     @argument("--year", help="YEAR, FROM..TO, FROM.. or ..TO")
     @argument("--in", dest="scope", choices=["all", "fulltext", "metadata"], default="all",
@@ -141,7 +143,7 @@ class PapersMagics(Magics):
         except OnlineError as error:
             print(f"%papers: not in the index, and {error}")
             return None
-        print(f"%papers: not in the index; online: {paper.title} ({', '.join(map(str, paper.authors[:3]))}"
+        print(f"%papers: not in the index; online: {paper.display_title} ({', '.join(map(str, paper.authors[:3]))}"
               f"{', ' + str(paper.year) if paper.year else ''}). `%papers --cite {query}` adds and cites it.")
         return None
 
@@ -166,10 +168,10 @@ class PapersMagics(Magics):
             return None
         if paper.guessed:
             print(f"%papers: the metadata of {paper.key} was guessed from its PDF ({paper.guessed}: "
-                  f"{paper.title!r}); check the reference, or add a record of the paper to replace the guess")
+                  f"{paper.display_title!r}); check the reference, or add a record of the paper to replace the guess")
         key = paper.key
         if args.bib:
-            key = write_bibliography([paper], args.bib).keys[paper.id]
+            key = write_bibliography([paper], args.bib, dialect=args.bib_format).keys[paper.id]
             paper.key = key
         if args.inline:
             papers = [paper] + [p for p in map(self._best, query.split(";")[1:]) if p is not None]
@@ -177,10 +179,10 @@ class PapersMagics(Magics):
         cell_id = self.bridge.current_cell_id()
         if args.cite:
             self.bridge.insert_cell(cite(paper, args.style, "markdown"), after_cell_id=cell_id, role="cite")
-            print(f"%papers: cited {paper.title!r} ({args.style}, key {key})")
+            print(f"%papers: cited {paper.display_title!r} ({args.style}, key {key})")
         if args.abstract:
             self.bridge.insert_cell(abstract_cell(paper), after_cell_id=cell_id, role="abstract")
-            print(f"%papers: inserted the abstract of {paper.title!r}")
+            print(f"%papers: inserted the abstract of {paper.display_title!r}")
         return None
 
     def _bibliography(self, style: str):

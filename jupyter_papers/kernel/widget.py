@@ -135,7 +135,7 @@ class SearchPanel(w.VBox):
                          (("id", paper.id), ("key", paper.key), ("arXiv", paper.arxiv_id), ("DOI", paper.doi)) if value)
         guessed = (f"<p><b>Guessed from its PDF</b> ({html.escape(paper.guessed)}): check the reference before "
                    "citing, or add a record of the paper to replace the guess.</p>") if paper.guessed else ""
-        self.details.value = (f"<h4>{html.escape(paper.title)}</h4><small>{ids}</small>{guessed}"
+        self.details.value = (f"<h4>{html.escape(paper.display_title)}</h4><small>{ids}</small>{guessed}"
                               f"<p>{html.escape(paper.abstract)}</p>")
 
     # actions -----------------------------------------------------------------------

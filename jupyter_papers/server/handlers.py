@@ -19,6 +19,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 import jupyter_papers as jp
+from jupyter_papers.citations.bibfile import DIALECTS
 from jupyter_papers.citations.cite import FORMATS, BibliographyError, UnknownStyleError, inline_citation
 from jupyter_papers.index import SCOPES
 from jupyter_papers.sources import UnknownFormatError
@@ -254,7 +255,7 @@ class AddHandler(PapersHandler):
 class BibliographyHandler(PapersHandler):
     """Append papers to a .bib file inside the server's root directory."""
 
-    USAGE = 'send JSON {"ids": ["paper id", ...], "path": "folder/references.bib"}'
+    USAGE = 'send JSON {"ids": ["paper id", ...], "path": "folder/references.bib", "dialect": "bibtex|biblatex"}'
 
     def target(self, relative, suffix: str = ".bib") -> Path:
         """The file (.bib, or ``suffix``) a request names: inside the server's root, in a
@@ -278,10 +279,17 @@ class BibliographyHandler(PapersHandler):
             raise tornado.web.HTTPError(400, f"{relative!r} is hidden, and this server does not show hidden files")
         return target
 
-    async def append_to_bib(self, papers, target: Path, aliases: dict | None = None):
+    def dialect(self, request: dict) -> str | None:
+        """The dialect a request asks the .bib file to be written in; none: the file's own."""
+        dialect = request.get("dialect") or None
+        if dialect is not None and dialect not in DIALECTS:
+            raise tornado.web.HTTPError(400, f"dialect must be one of {', '.join(DIALECTS)}: {self.USAGE}")
+        return dialect
+
+    async def append_to_bib(self, papers, target: Path, aliases: dict | None = None, dialect: str | None = None):
         """Append to the .bib file; an unclosed entry there is a 400 naming its line."""
         try:
-            return await self.run(jp.write_bibliography, papers, target, aliases)
+            return await self.run(jp.write_bibliography, papers, target, aliases, dialect)
         except BibliographyError as error:
             raise tornado.web.HTTPError(400, str(error).replace(str(target.parent), "").lstrip("/")) from None
 
@@ -291,8 +299,9 @@ class BibliographyHandler(PapersHandler):
         ids = self.paper_ids(request, self.USAGE)
         relative = request.get("path", "references.bib")
         target = self.target(relative)
+        dialect = self.dialect(request)
         papers = [await self.paper_or_404(i) for i in ids]
-        report = await self.append_to_bib(papers, target)
+        report = await self.append_to_bib(papers, target, dialect=dialect)
         self.finish({"path": relative, "added": report.added, "present": report.present, "keys": report.keys})
 
 
@@ -300,7 +309,8 @@ class ReferencesHandler(BibliographyHandler):
     """The reference list of a notebook's cells as the lab holds them (saved or not), and
     with ``bib``, the cited papers appended to that .bib file."""
 
-    USAGE = 'send JSON {"cells": [{"cell_type": "markdown", "source": "..."}], "style": "apa", "bib": "refs.bib"}'
+    USAGE = ('send JSON {"cells": [{"cell_type": "markdown", "source": "..."}], "style": "apa", "bib": "refs.bib", '
+             '"dialect": "bibtex|biblatex"}')
 
     @tornado.web.authenticated
     async def post(self):
@@ -315,6 +325,7 @@ class ReferencesHandler(BibliographyHandler):
         if not isinstance(style, str):
             raise tornado.web.HTTPError(400, f"style must be a style name: {self.USAGE}")
         target = self.target(request["bib"]) if request.get("bib") else None
+        dialect = self.dialect(request)
         try:
             references = await self.run(reference_list, cells, self.index.get, str(style))
         except UnknownStyleError as error:
@@ -322,7 +333,7 @@ class ReferencesHandler(BibliographyHandler):
         keys = {}
         if target is not None and references.papers:
             papers, aliases = references.for_bibliography()
-            keys = (await self.append_to_bib(papers, target, aliases)).keys
+            keys = (await self.append_to_bib(papers, target, aliases, dialect)).keys
         source, marker = reference_cell(cells, references.markdown)
         self.finish({"markdown": references.markdown, "cited": references.cited, "missing": references.missing,
                      "listed": references.listed, "keys": keys, "cell": {"source": source, "marker": marker}})

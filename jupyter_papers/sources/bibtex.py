@@ -49,6 +49,9 @@ TYPES = {
     "report": "report", "unpublished": "manuscript", "online": "webpage", "www": "webpage",
     "electronic": "webpage", "dataset": "dataset", "software": "software", "patent": "patent",
     "periodical": "periodical", "collection": "book", "mvcollection": "book", "reference": "book",
+    "mvreference": "book", "inreference": "entry-encyclopedia", "standard": "standard", "jurisdiction": "legal_case",
+    "legislation": "legislation", "video": "motion_picture", "movie": "motion_picture", "audio": "song",
+    "music": "song", "image": "graphic", "artwork": "graphic", "letter": "personal_communication",
     "misc": "document",
 }
 GENRES = {"mastersthesis": "Master’s thesis", "phdthesis": "PhD thesis"}
@@ -72,6 +75,7 @@ LANGUAGES = {
     "swedish": "sv-SE", "norwegian": "nb-NO", "danish": "da-DK", "finnish": "fi-FI", "greek": "el-GR",
     "czech": "cs-CZ", "latin": "la", "japanese": "ja-JP", "chinese": "zh-CN",
 }
+NOTHING_TO_CITE = "has nothing to cite (no title, author, editor, venue, identifier, URL or note)"
 VERBATIM = frozenset({"url", "doi", "eprint", "file", "pdf", "urlraw", "verba", "verbb", "verbc"})
 # Plain text fields -> CSL variables (name lists, dates, titles and numbers are mapped apart).
 _TEXT_TO_CSL = {
@@ -79,7 +83,7 @@ _TEXT_TO_CSL = {
     "location": "publisher-place", "isbn": "ISBN", "issn": "ISSN", "note": "note", "chapter": "chapter-number",
     "eventtitle": "event-title", "version": "version", "pagetotal": "number-of-pages", "annotation": "annote",
     "volumes": "number-of-volumes", "abstract": "abstract", "shortjournal": "container-title-short",
-    "shorttitle": "title-short",
+    "shorttitle": "title-short", "pmid": "PMID", "pmcid": "PMCID",
 }
 # The AAS journal macros NASA ADS writes in its exports (journal = {\apj}), as ADS names the
 # journals (ui.adsabs.harvard.edu/help/actions/journal-macros)
@@ -256,6 +260,26 @@ def _lowered(word: str, exempt: bool) -> str:
         index or not exempt) else part for index, part in enumerate(parts))
 
 
+def _first_url(value: str) -> str:
+    """The first of the URLs a url field holds (Mendeley writes them all, space-separated)."""
+    urls = value.split()
+    return urls[0] if len(urls) > 1 and all(re.match(r"https?://", url) for url in urls) else value
+
+
+def _top_level_and(raw: str) -> list[str]:
+    """The parts of a biblatex list ("A and B"); an "and" inside braces is part of a name."""
+    parts, depth, start = [], 0, 0
+    for match in re.finditer(r"[{}]|\s+and\s+", raw):
+        if match.group() == "{":
+            depth += 1
+        elif match.group() == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            parts.append(raw[start:match.start()])
+            start = match.end()
+    return [part for part in (*parts, raw[start:]) if part.strip()]
+
+
 def sentence_case(raw: str) -> str:
     """A BibTeX title as CSL expects it (as pandoc converts it): words written with a
     capital and then lower case are lowered, except the first word and the first word
@@ -265,6 +289,9 @@ def sentence_case(raw: str) -> str:
     out, first = [], True
     for segment, protected in _protected_segments(raw):
         text = to_text(segment)
+        if text and not protected:  # a space (or ~) at a segment's edge separates it from the next
+            text = (" " if segment[:1].isspace() or segment[:1] == "~" else "") + text.strip() + (
+                " " if segment[-1:].isspace() or segment[-1:] == "~" else "")
         if protected:  # kept as CSL-JSON marks it, so that no style recases it either
             out.append(f'<span class="nocase">{text}</span>' if re.search(r"[^\W\d_]", text) else text)
             first = False if text.strip() else first
@@ -398,17 +425,17 @@ def paper_from_entry(entry: Entry) -> Paper:
     if raw.get("location") and raw.get("address"):  # ACM: the event's place beside the publisher's
         csl["publisher-place"], csl["event-place"] = get("address"), get("location")
     if get("school") or get("institution") or get("organization") and kind in (
-            "manual", "proceedings", "inproceedings", "software"):
+            "manual", "proceedings", "inproceedings", "software", "online", "www", "electronic"):
         csl["publisher"] = "; ".join(p for p in (get("school") or get("institution") or get("organization"),
                                                  csl.get("publisher")) if p)
     if kind in GENRES or get("type"):
         csl["genre"] = LOCALISED.get(get("type").lower()) or get("type") or GENRES[kind]
     howpublished_url = _URL_ONLY.match(raw.get("howpublished", ""))
-    if get("howpublished") and not howpublished_url and "publisher" not in csl:
+    for name, field in (("publisher", "publisher"), ("publisher-place", "address"), ("publisher-place", "location")):
+        if raw.get(field) and csl.get(name) == get(field):  # biblatex lists: "A and B" -> "A; B"
+            csl[name] = "; ".join(to_text(part) for part in _top_level_and(raw[field]))
+    if get("howpublished") and not howpublished_url and "publisher" not in csl:  # a sentence, not a list
         csl["publisher"] = get("howpublished")
-    for name in ("publisher", "publisher-place"):  # biblatex lists: "A and B" -> "A; B"
-        if name in csl:
-            csl[name] = "; ".join(part.strip() for part in re.split(r"\s+and\s+", csl[name]))
     if language:
         csl["language"] = language
     if raw.get("bookauthor"):
@@ -434,7 +461,7 @@ def paper_from_entry(entry: Entry) -> Paper:
         venue=venue,
         doi=get("doi"),
         arxiv_id=arxiv_id,
-        url=get("url") or (howpublished_url.group(1) if howpublished_url else ""),
+        url=_first_url(get("url")) or (howpublished_url.group(1) if howpublished_url else ""),
         keywords=[clean(k) for k in re.split(r"[,;]", get("keywords") or get("keyword")) if clean(k)],
         key=entry.key,
         type=csl_type,
@@ -473,9 +500,9 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
             line = entry.start_line + 1 if entry.start_line is not None else None
             report(Problem(origin, line, f"entry {entry.key!r} skipped ({type(error).__name__}: {error})"))
             continue
-        if not paper.title:
+        if not paper.citable:
             line = entry.start_line + 1 if entry.start_line is not None else None
-            report(Problem(origin, line, f"entry {entry.key!r} has no title; skipped"))
+            report(Problem(origin, line, f"entry {entry.key!r} {NOTHING_TO_CITE}; skipped"))
             continue
         pdf = _attached_pdf(entry, source.folder)
         if pdf:

@@ -9,10 +9,18 @@ from collections.abc import Iterator
 from ..cslitem import checked_date, checked_variables
 from ..paper import CSL_TYPES, Paper, names
 from . import Problem, Report, Source, clean
+from .bibtex import NOTHING_TO_CITE
 
 # Variables the Paper holds in fields of its own; every other CSL variable is kept verbatim.
 _OWN = {"id", "type", "title", "abstract", "author", "editor", "container-title", "DOI", "URL", "keyword",
         "citation-key", "arxiv"}
+
+
+# What Zotero writes as an item's id when it has no citation key: its item URI, or the web
+# API's library/item pair (12047273/KC6WFG78)
+_ZOTERO_ITEM = re.compile(r"^(?:https?://zotero\.org/(?:users|groups)/(?:[^/]+/)+items/|\d+/)[A-Z0-9]{8}$")
+# Types Zotero and Better BibTeX write that CSL 1.0.2 names otherwise
+_TYPE_ALIASES = {"video": "motion_picture"}
 
 
 def is_csl_record(record: dict) -> bool:
@@ -42,11 +50,13 @@ def paper_from_csl(item: dict, dropped: list[str] | None = None) -> Paper:
     """The paper of a CSL-JSON item; values of the wrong shape are repaired or left out,
     each said in ``dropped``."""
     key = item.get("citation-key") or item.get("id")
+    if isinstance(key, str) and _ZOTERO_ITEM.match(key):  # Zotero's item, not a key a writer cites: make one
+        key = ""
     csl, left_out = checked_variables({k: v for k, v in item.items() if k not in _OWN and _kept(v)})
     if dropped is not None:
         dropped += left_out
     keywords = item.get("keyword") or ""
-    kind = item.get("type")
+    kind = _TYPE_ALIASES.get(item.get("type"), item.get("type"))
     arxiv = item.get("arxiv") if isinstance(item.get("arxiv"), str) else ""
     if not arxiv and clean(item.get("publisher")).lower() == "arxiv":
         arxiv = clean(item.get("number"))
@@ -93,7 +103,7 @@ def read(source: Source, report: Report) -> Iterator[Paper]:
             continue
         for line in dropped:
             report(Problem(origin, None, f"item {number}: {line}"))
-        if not paper.title:
-            report(Problem(origin, None, f"item {number} has no title; skipped"))
+        if not paper.citable:
+            report(Problem(origin, None, f"item {number} {NOTHING_TO_CITE}; skipped"))
             continue
         yield paper
