@@ -4,7 +4,7 @@
     python benchmarks/oracle.py --styles apa,ieee --show 5
 
 The corpus (tests/data/exports, provenance in tests/data/README.md) is .bib files as ten
-tools export them. Each entry is formatted three ways, with the same CSL files:
+tools export them, and Zotero's CSL-JSON as Better BibTeX exports it. Each entry is formatted three ways, with the same CSL files:
   - ours: our reading of the .bib into a paper, formatted by pandoc's citeproc;
   - pandoc: pandoc's own BibTeX/BibLaTeX reader, its citeproc formatting;
   - citation-js: citation-js reads the .bib, citeproc-js (Zotero's engine) formats it.
@@ -64,8 +64,12 @@ def ours(path: Path, styles) -> dict[str, dict[str, str]]:
 def pandoc(path: Path, styles) -> dict[str, dict[str, str]]:
     found = {}
     for style in styles:
-        done = subprocess.run([_pandoc(), "-f", reader_of(path), "-t", "html", "--citeproc",
-                               f"--csl={style_path(style)}", "--wrap=none", str(path)], capture_output=True)
+        if path.suffix == ".json":  # a CSL-JSON bibliography: every item of it, cited by nocite
+            command, document = ["-f", "markdown", f"--bibliography={path}"], "---\nnocite: '@*'\n---\n"
+        else:
+            command, document = ["-f", reader_of(path), str(path)], None
+        done = subprocess.run([_pandoc(), *command, "-t", "html", "--citeproc", f"--csl={style_path(style)}",
+                               "--wrap=none"], input=document.encode() if document else None, capture_output=True)
         found[style] = {key: normal(re.sub(r'<div class="csl-left-margin">.*?</div>', "", body, flags=re.S))
                         for key, body in _ENTRY.findall(done.stdout.decode("utf-8"))}
     return found
@@ -210,7 +214,7 @@ def _tool_errors(written: Path) -> dict[str, list[str]]:
 def round_trip(paths, dialect: str = "bibtex") -> RoundTrip:
     result = RoundTrip()
     with tempfile.TemporaryDirectory() as folder:
-        for path in paths:
+        for path in (p for p in paths if p.suffix == ".bib"):
             papers = list(jp.read_papers(path))
             written = Path(folder, path.name)
             write_bibliography(papers, written, dialect=dialect)
@@ -230,7 +234,8 @@ def round_trip(paths, dialect: str = "bibtex") -> RoundTrip:
 
 
 def corpus() -> list[Path]:
-    return sorted(EXPORTS.glob("*.bib"))
+    """The .bib files, then Zotero's CSL-JSON (read by all three; no round trip through .bib)."""
+    return sorted(EXPORTS.glob("*.bib")) + sorted(EXPORTS.glob("*.json"))
 
 
 def main(argv=None) -> int:

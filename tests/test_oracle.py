@@ -51,7 +51,7 @@ def test_where_both_oracles_agree_we_rarely_differ_from_them(agreement, capsys):
         assert row.share_against_us <= MOST_AGAINST_US, (style, row.against_us[:5])
 
 
-@pytest.mark.parametrize("dialect,floor", [("bibtex", 0.94), ("biblatex", 0.97)])
+@pytest.mark.parametrize("dialect,floor", [("bibtex", 0.94), ("biblatex", 0.98)])
 def test_every_entry_reads_back_as_written_and_other_tools_read_our_file(dialect, floor):
     """Written by write_bibliography and read back, each entry gives the same record (what
     BibTeX cannot hold, @software or @online, only biblatex keeps)."""

@@ -13,9 +13,19 @@ for (const [name, path] of Object.entries(request.styles)) {
   templates.add(name, readFileSync(path, "utf8"));
 }
 // Entry by entry: citation-js gives up on a whole file for one entry it cannot parse.
-const blocks = ("\n" + readFileSync(request.bib, "utf8")).split(/\n(?=@)/);
+const text = readFileSync(request.bib, "utf8");
+const blocks = request.bib.endsWith(".json") ? [] : ("\n" + text).split(/\n(?=@)/);
 const shared = blocks.filter((block) => /^@(string|preamble)\b/i.test(block)).join("\n");
 const items = {};
+if (request.bib.endsWith(".json")) {
+  for (const item of JSON.parse(text)) {
+    try {
+      for (const read of (await Cite.async([item])).data) items[read["citation-key"] ?? read.id] = read;
+    } catch (error) {
+      // not read by citation-js: the item has no second oracle
+    }
+  }
+}
 for (const block of blocks.filter((block) => /^@(?!string|preamble|comment)\w+\s*[{(]/i.test(block))) {
   try {
     for (const item of (await Cite.async(shared + "\n" + block)).data) items[item["citation-key"] ?? item.id] = item;

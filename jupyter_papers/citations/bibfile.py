@@ -138,7 +138,9 @@ def _fields(paper: Paper, kind: str, dialect: str = "bibtex") -> list[tuple[str,
     biblatex = dialect == "biblatex"
     csl = checked_variables(paper.csl)[0]  # records indexed before they were checked on reading
     text = lambda name: escape_latex(str(csl[name])) if csl.get(name) else ""  # noqa: E731
-    fields = [("title", _protected_title(paper, paper.title, str(csl.get("title", ""))))] if paper.title else []
+    # one volume of a work in several: CSL's title is the work's, volume-title this one's
+    own_title = csl.get("volume-title") if csl.get("volume-title") and paper.type != "chapter" else csl.get("title")
+    fields = [("title", _protected_title(paper, paper.title, str(own_title or "")))] if paper.title else []
     if paper.authors:
         fields.append(("author", " and ".join(bibtex_name(n) for n in paper.authors)))
     if paper.editors:

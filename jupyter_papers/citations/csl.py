@@ -15,6 +15,7 @@ import html
 import json
 import re
 import subprocess
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -114,12 +115,18 @@ def _engine(items_json: str, csl_file: str) -> tuple[tuple[str, str, str], ...]:
     """pandoc's citeproc on CSL-JSON items: (id, label, entry HTML) per item, in the order
     of the style's bibliography. Items keep their ids: a style disambiguates ("2020a",
     "n.d.-b") in the order of them."""
-    command = [_pandoc(), "-f", "csljson", "-t", "html", "--citeproc", f"--csl={csl_file}", "--wrap=none"]
-    try:
-        done = subprocess.run(command, input=items_json.encode("utf-8"), capture_output=True,
-                              timeout=PANDOC_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise EngineError(f"pandoc could not format the references: {error}") from error
+    # The items as a bibliography file, every one cited: read so, pandoc keeps what its
+    # reading of a CSL-JSON document drops (seasons, script-writer, available-date).
+    with tempfile.TemporaryDirectory(prefix="jupyter-papers-") as folder:
+        bibliography = Path(folder, "items.json")
+        bibliography.write_text(items_json, encoding="utf-8")
+        command = [_pandoc(), "-f", "markdown", "-t", "html", "--citeproc", f"--csl={csl_file}",
+                   f"--bibliography={bibliography}", "--wrap=none"]
+        try:
+            done = subprocess.run(command, input=b"---\nnocite: '@*'\n---\n", capture_output=True,
+                                  timeout=PANDOC_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise EngineError(f"pandoc could not format the references: {error}") from error
     if done.returncode != 0:
         said = " ".join(done.stderr.decode(errors="replace").split())  # one line, as every message of ours
         raise EngineError(f"pandoc could not format the references: {said[:500]}")
