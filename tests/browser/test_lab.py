@@ -245,7 +245,8 @@ def test_magic_cite_in_lab_inserts_through_the_comm(page, lab):
 
 def test_a_setting_adds_each_citation_to_a_references_bib_beside_the_notebook(page, lab):
     (lab.root / "chapter").mkdir()
-    lab.set_settings("jupyter-papers:plugin", {"addToBibliography": True, "style": "ieee"})
+    lab.set_settings("jupyter-papers:plugin", {"addToBibliography": True, "style": "ieee",
+                                               "bibliographyDialect": "biblatex"})
     try:
         open_notebook(page, lab, "chapter/bib.ipynb", [nbformat.v4.new_code_cell("w = 4")])
         page.locator(".jp-Notebook .jp-Cell").first.click()
@@ -259,6 +260,7 @@ def test_a_setting_adds_each_citation_to_a_references_bib_beside_the_notebook(pa
                 break
             time.sleep(0.25)
         assert bib.read_text().startswith("@inproceedings{wang2024resonance,")
+        assert "date = {2024" in bib.read_text() and "year =" not in bib.read_text(), "written as biblatex"
         cells = saved_cells(page, lab, "chapter/bib.ipynb", 2)
         assert cells[1][0].startswith("S. Wang, I. Kobyzev"), "the IEEE style from the settings, a lone reference unnumbered"
     finally:
