@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))  # this checkout's jupyter_papers, not an installe
 import jupyter_papers as jp  # noqa: E402
 from jupyter_papers.citations.bibfile import write_bibliography  # noqa: E402
 from jupyter_papers.citations.csl import _pandoc, format_references, style_path, to_csl  # noqa: E402
+from jupyter_papers.citations.latex import MATH  # noqa: E402
 
 EXPORTS = ROOT / "tests" / "data" / "exports"
 ORACLE = Path(__file__).resolve().parent / "oracle"
@@ -168,9 +169,12 @@ def _meaning(value):
         position = match.end()
     plain += value[position:]
 
+    math = [m.span() for m in MATH.finditer(plain)]  # no engine recases math
+
     def marked(word):
         text = word.group()
-        guarded = any(start < word.end() and word.start() < end for start, end in protected)
+        guarded = any(start < word.end() and word.start() < end for start, end in protected) and not any(
+            start <= word.start() < end for start, end in math)
         return f"{{{text}}}" if guarded and re.search(r"[^\W\d_]", text) and text == text.lower() else text
 
     return re.sub(r"\w+", marked, plain)

@@ -115,7 +115,7 @@ def agreement(tmp_path_factory):
                 continue
             raw = {e.key: e.raw for e in bibtexparser.parse_string(text).entries}
             for key, reference in theirs.items():
-                if key not in ours:  # an entry without a title: we skip it, with a reason
+                if key not in ours:  # an entry with nothing to cite: we skip it, with a reason
                     untitled += 1
                     continue
                 if ours.get(key) == reference:
@@ -142,7 +142,7 @@ def test_agreement_with_pandoc_citeproc(agreement, capsys):
             print(f"{style:8} {row['total']:7} {row['same'] / row['total']:6.1%} "
                   f"{1 - len(row['unexplained']) / row['total']:18.1%}  {len(row['unexplained'])}")
         for style, row in agreement.items():
-            print(f"{style} pandoc quirks: {row['explained']}; entries without a title (not read): {row['untitled']}")
+            print(f"{style} pandoc quirks: {row['explained']}; entries with nothing to cite (not read): {row["untitled"]}")
             for theirs, ours in row["examples"][:5]:
                 print(f"  pandoc: {theirs}\n  ours:   {ours}")
     for style, row in agreement.items():

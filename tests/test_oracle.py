@@ -51,7 +51,7 @@ def test_where_both_oracles_agree_we_rarely_differ_from_them(agreement, capsys):
         assert row.share_against_us <= MOST_AGAINST_US, (style, row.against_us[:5])
 
 
-@pytest.mark.parametrize("dialect,floor", [("bibtex", 0.94), ("biblatex", 0.98)])
+@pytest.mark.parametrize("dialect,floor", [("bibtex", 0.94), ("biblatex", 0.99)])
 def test_every_entry_reads_back_as_written_and_other_tools_read_our_file(dialect, floor):
     """Written by write_bibliography and read back, each entry gives the same record (what
     BibTeX cannot hold, @software or @online, only biblatex keeps)."""
@@ -153,6 +153,22 @@ def test_a_title_the_source_kept_whole_is_written_kept_whole():
     paper = _read("@article{a, author={B, Z}, title={{How depolymerization can promote polymerization}}, year=2009}")
     assert "title = {{How depolymerization can promote polymerization}}" in bibtex_entry(paper)
     assert _read(bibtex_entry(paper)).csl["title"] == paper.csl["title"]
+
+
+def test_a_lower_case_word_the_source_protected_is_braced_there_only():
+    """Better BibTeX's {{$\\Delta$1,4-diol and ...}}: "and" protected there, not in
+    "Synthesis and Proof" (it was braced everywhere, or nowhere, and "diol" title-cased)."""
+    paper = _read("@article{h, author={H, J}, title={Synthesis and Proof of {{$\\Delta$1,4-diol and "
+                  "$\\Delta$1,4-trione}}}, year=1955}")
+    assert "title = {Synthesis and Proof of $\\Delta$1,4-{diol} {and} $\\Delta$1,4-{trione}}" in bibtex_entry(paper)
+
+
+def test_inline_math_in_parentheses_is_math():
+    """JabRef's 5\\({}^{\\mbox{th}}\\): written back as escaped text, read as "5\\({}ˆ{..."."""
+    paper = _read("@proceedings{k, editor={K, O}, title={Proceedings of the 5\\({}^{\\mbox{th}}\\) Workshop}, "
+                  "year=2013}")
+    assert paper.title == "Proceedings of the 5${}^{\\mbox{th}}$ Workshop"
+    assert _read(bibtex_entry(paper, dialect="biblatex")).title == paper.title
 
 
 def test_only_the_part_of_a_hyphenated_word_with_inner_capitals_is_braced():

@@ -54,29 +54,51 @@ def escape_latex(text: str) -> str:
                    for index, piece in enumerate(pieces))
 
 
-def _protected_words(value: str) -> set[str]:
-    """The words of a CSL value that a ``<span class="nocase">`` covers, in whole or part."""
+def _nocase_spans(value: str) -> tuple[str, list[tuple[int, int]]]:
+    """A CSL value's text, and where its ``<span class="nocase">`` spans lie in that text."""
     plain, spans, position = "", [], 0
     for match in re.finditer(r'<span class="nocase">(.*?)</span>', value):
         plain += re.sub(r"<[^>]+>", "", value[position:match.start()])
         spans.append((len(plain), len(plain) + len(match.group(1))))
         plain += match.group(1)
         position = match.end()
-    plain += re.sub(r"<[^>]+>", "", value[position:])
-    return {word.group() for word in re.finditer(r"\w+", plain)
-            if any(start < word.end() and word.start() < end for start, end in spans)}
+    return plain + re.sub(r"<[^>]+>", "", value[position:]), spans
+
+
+# Marks around a word to be braced, put in before escaping (they are no LaTeX special)
+_OPEN, _CLOSE = "\ue000", "\ue001"
+
+
+def _marked_where_protected(title: str, sentence_cased: str) -> tuple[str, set[str]]:
+    """The title with its words in lower case that the source protected marked where they
+    stand ("Synthesis and ... {and}": only the second), when the sentence-cased value is
+    the title letter for letter; else the set of such words, to brace wherever they are."""
+    plain, spans = _nocase_spans(sentence_cased)
+    covered = lambda word: any(start < word.end() and word.start() < end for start, end in spans)  # noqa: E731
+    kept = [word for word in re.finditer(r"\w+", plain) if covered(word) and word.group().islower()]
+    if plain.lower() != title.lower():
+        return title, {word.group() for word in kept}
+    math = [m.span() for m in MATH.finditer(title)]
+    marked, position = [], 0
+    for word in kept:
+        if not any(start <= word.start() < end for start, end in math):
+            marked += [title[position:word.start()], _OPEN, title[word.start():word.end()], _CLOSE]
+            position = word.end()
+    return "".join(marked) + title[position:], set()
 
 
 def _protected_title(paper: Paper, title: str, sentence_cased: str = "") -> str:
     """Braces around the words whose case must survive a style's recasing: inner capitals
     and acronyms ("RoPE", "GLM-130B"), and, where the source told us (a BibTeX title in
-    sentence case), the words it kept capitalised (proper nouns)."""
-    plain = re.sub(r"<[^>]+>", "", sentence_cased)
+    sentence case), the words it kept capitalised (proper nouns) or protected."""
+    plain, spans = _nocase_spans(sentence_cased)
     # the words it protected (a span on part of a word protects the word), and those it kept
     # capitalised but for the ones sentence case capitalises anyway: the first, and the
     # first after a colon or a full stop
     proper = set(re.findall(r"(?<![:.]\s)(?<!^)\b\w+", plain)) if plain else set()
-    kept = _protected_words(sentence_cased)  # in lower case too: "{diol}" is not to be title-cased
+    proper.update(word.group() for word in re.finditer(r"\w+", plain)
+                  if any(start < word.end() and word.start() < end for start, end in spans))
+    title, kept = _marked_where_protected(title, sentence_cased)
 
     def protect(match):
         return "-".join(f"{{{word}}}" if _CASE_MATTERS.search(word) or word in kept or (
@@ -84,9 +106,9 @@ def _protected_title(paper: Paper, title: str, sentence_cased: str = "") -> str:
 
     pieces = MATH.split(escape_latex(title))
     if re.fullmatch(r'<span class="nocase">((?:(?!</span>).)*)</span>', sentence_cased, re.S):
-        return "{" + "".join(pieces) + "}"  # the source kept the whole title as written ({{...}})
-    return "".join(piece if index % 2 else re.sub(r"(?<![\\\w])[^\W_][\w-]*", protect, piece)
-                   for index, piece in enumerate(pieces))
+        return "{" + "".join(pieces).replace(_OPEN, "").replace(_CLOSE, "") + "}"  # kept whole ({{...}})
+    return "".join(piece if index % 2 else re.sub(f"(?<![\\\\\\w{_OPEN}])[^\\W_][\\w-]*", protect, piece)
+                   for index, piece in enumerate(pieces)).replace(_OPEN, "{").replace(_CLOSE, "}")
 
 
 def bibtex_name(name: Name) -> str:

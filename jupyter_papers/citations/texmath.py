@@ -37,7 +37,7 @@ _STRUCTURE = """frac dfrac tfrac binom dbinom tbinom sqrt overline underline ove
     widehat widetilde hat tilde bar vec dot ddot acute grave breve check mathring left right big Big
     bigg Bigg bigl bigr Bigl Bigr langle rangle lceil rceil lfloor rfloor lvert rvert lVert rVert vert
     Vert lbrace rbrace quad qquad mathrm mathbf mathit mathsf mathtt mathcal mathbb mathfrak mathscr
-    boldsymbol bm text textrm textit textbf emph displaystyle textstyle scriptstyle limits nolimits
+    boldsymbol bm text textrm textit textbf mbox emph displaystyle textstyle scriptstyle limits nolimits
     prime cdotp colon stackrel overset underset substack"""
 SAFE_COMMANDS = frozenset(" ".join((_GREEK, _SYMBOLS, _RELATIONS, _ARROWS, _FUNCTIONS, _STRUCTURE)).split())
 # \{ \} \, \; \: \! \| \_ \% \  : escaped characters and spacing

@@ -75,6 +75,8 @@ LANGUAGES = {
     "swedish": "sv-SE", "norwegian": "nb-NO", "danish": "da-DK", "finnish": "fi-FI", "greek": "el-GR",
     "czech": "cs-CZ", "latin": "la", "japanese": "ja-JP", "chinese": "zh-CN",
 }
+# LaTeX's \(...\) for inline math, read as the $...$ every other path knows
+_INLINE_MATH = re.compile(r"\\\((.+?)\\\)", re.S)
 NOTHING_TO_CITE = "has nothing to cite (no title, author, editor, venue, identifier, URL or note)"
 VERBATIM = frozenset({"url", "doi", "eprint", "file", "pdf", "urlraw", "verba", "verbb", "verbc"})
 # Plain text fields -> CSL variables (name lists, dates, titles and numbers are mapped apart).
@@ -379,7 +381,8 @@ def _attached_pdf(entry: Entry, folder: Path | None) -> str:
 
 
 def paper_from_entry(entry: Entry) -> Paper:
-    raw = {f.key.lower(): f.value for f in entry.fields if isinstance(f.value, str)}
+    raw = {f.key.lower(): f.value if f.key.lower() in VERBATIM else _INLINE_MATH.sub(r"$\1$", f.value)
+           for f in entry.fields if isinstance(f.value, str)}
 
     def get(name: str) -> str:
         value = raw.get(name, "")
