@@ -142,7 +142,7 @@ def test_agreement_with_pandoc_citeproc(agreement, capsys):
             print(f"{style:8} {row['total']:7} {row['same'] / row['total']:6.1%} "
                   f"{1 - len(row['unexplained']) / row['total']:18.1%}  {len(row['unexplained'])}")
         for style, row in agreement.items():
-            print(f"{style} pandoc quirks: {row['explained']}; entries with nothing to cite (not read): {row["untitled"]}")
+            print(f"{style} pandoc quirks: {row['explained']}; entries with nothing to cite (not read): {row['untitled']}")
             for theirs, ours in row["examples"][:5]:
                 print(f"  pandoc: {theirs}\n  ours:   {ours}")
     for style, row in agreement.items():
