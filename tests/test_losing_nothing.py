@@ -145,7 +145,7 @@ def test_a_write_that_would_not_read_back_is_refused_and_the_file_kept(tmp_path,
 
     bib = tmp_path / "references.bib"
     bib.write_text("@misc{mine, title = {Mine}}\n")
-    monkeypatch.setattr(bibfile, "bibtex_entry", lambda paper, key=None, aliases=(): f"@misc{{{key}, title = {{x")
+    monkeypatch.setattr(bibfile, "bibtex_entry", lambda paper, key=None, aliases=(), dialect="bibtex": f"@misc{{{key}, title = {{x")
     with pytest.raises(BibliographyError, match="would not read back"):
         jp.write_bibliography([jp.Paper(id="p", key="p2020", title="P")], bib)
     assert bib.read_text() == "@misc{mine, title = {Mine}}\n"
