@@ -56,7 +56,8 @@ def paper_from_csl(item: dict, dropped: list[str] | None = None) -> Paper:
     if dropped is not None:
         dropped += left_out
     keywords = item.get("keyword") or ""
-    kind = _TYPE_ALIASES.get(item.get("type"), item.get("type"))
+    kind = item.get("type")
+    kind = _TYPE_ALIASES.get(kind, kind) if isinstance(kind, str) else kind
     arxiv = item.get("arxiv") if isinstance(item.get("arxiv"), str) else ""
     if not arxiv and clean(item.get("publisher")).lower() == "arxiv":
         arxiv = clean(item.get("number"))
