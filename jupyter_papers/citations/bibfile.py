@@ -58,24 +58,28 @@ def _nocase_spans(value: str) -> tuple[str, list[tuple[int, int]]]:
     """A CSL value's text, and where its ``<span class="nocase">`` spans lie in that text."""
     plain, spans, position = "", [], 0
     for match in re.finditer(r'<span class="nocase">(.*?)</span>', value):
-        plain += re.sub(r"<[^>]+>", "", value[position:match.start()])
+        plain += _plain(value[position:match.start()])
         spans.append((len(plain), len(plain) + len(match.group(1))))
         plain += match.group(1)
         position = match.end()
-    return plain + re.sub(r"<[^>]+>", "", value[position:]), spans
+    return plain + _plain(value[position:]), spans
+
+
+def _covered(word: re.Match, spans: list[tuple[int, int]]) -> bool:
+    """Whether a span covers the word, in whole or part (a span on part of a word protects it)."""
+    return any(start < word.end() and word.start() < end for start, end in spans)
 
 
 # Marks around a word to be braced, put in before escaping (they are no LaTeX special)
 _OPEN, _CLOSE = "\ue000", "\ue001"
 
 
-def _marked_where_protected(title: str, sentence_cased: str) -> tuple[str, set[str]]:
-    """The title with its words in lower case that the source protected marked where they
-    stand ("Synthesis and ... {and}": only the second), when the sentence-cased value is
-    the title letter for letter; else the set of such words, to brace wherever they are."""
-    plain, spans = _nocase_spans(sentence_cased)
-    covered = lambda word: any(start < word.end() and word.start() < end for start, end in spans)  # noqa: E731
-    kept = [word for word in re.finditer(r"\w+", plain) if covered(word) and word.group().islower()]
+def _marked_where_protected(title: str, plain: str, spans: list[tuple[int, int]]) -> tuple[str, set[str]]:
+    """The title with its words in lower case that the source protected (``spans`` of the
+    sentence-cased ``plain``) marked where they stand ("Synthesis and ... {and}": only the
+    second), when ``plain`` is the title letter for letter; else the set of such words, to
+    brace wherever they are."""
+    kept = [word for word in re.finditer(r"\w+", plain) if _covered(word, spans) and word.group().islower()]
     if plain.lower() != title.lower():
         return title, {word.group() for word in kept}
     math = [m.span() for m in MATH.finditer(title)]
@@ -96,9 +100,8 @@ def _protected_title(paper: Paper, title: str, sentence_cased: str = "") -> str:
     # capitalised but for the ones sentence case capitalises anyway: the first, and the
     # first after a colon or a full stop
     proper = set(re.findall(r"(?<![:.]\s)(?<!^)\b\w+", plain)) if plain else set()
-    proper.update(word.group() for word in re.finditer(r"\w+", plain)
-                  if any(start < word.end() and word.start() < end for start, end in spans))
-    title, kept = _marked_where_protected(title, sentence_cased)
+    proper.update(word.group() for word in re.finditer(r"\w+", plain) if _covered(word, spans))
+    title, kept = _marked_where_protected(title, plain, spans)
 
     def protect(match):
         return "-".join(f"{{{word}}}" if _CASE_MATTERS.search(word) or word in kept or (
@@ -135,8 +138,8 @@ DIALECTS = ("bibtex", "biblatex")
 _BIBLATEX_TYPES = {"software": "software", "dataset": "dataset", "webpage": "online", "post": "online",
                    "post-weblog": "online", "entry-encyclopedia": "inreference", "entry-dictionary": "inreference",
                    "patent": "patent", "periodical": "periodical", "motion_picture": "movie", "song": "audio",
-                   "graphic": "image", "personal_communication": "letter", "report": "report", "thesis": "thesis", "standard": "standard",
-                   "legal_case": "jurisdiction", "legislation": "legislation"}
+                   "graphic": "image", "personal_communication": "letter", "report": "report", "thesis": "thesis",
+                   "standard": "standard", "legal_case": "jurisdiction", "legislation": "legislation"}
 
 
 def entry_type(paper: Paper, dialect: str = "bibtex") -> str:
@@ -167,10 +170,10 @@ def _fields(paper: Paper, kind: str, dialect: str = "bibtex") -> list[tuple[str,
         fields.append(("author", " and ".join(bibtex_name(n) for n in paper.authors)))
     if paper.editors:
         fields.append(("editor", " and ".join(bibtex_name(n) for n in paper.editors)))
-    date = (csl.get("issued") or {}).get("date-parts", [[]])
     if biblatex:  # one date field, as precise as the source (year and month are its legacy forms)
         fields.append(("date", _dated(csl.get("issued"), always=True) or str(paper.year or "")))
     else:
+        date = (csl.get("issued") or {}).get("date-parts", [[]])
         if paper.year:
             fields.append(("year", str(paper.year)))
         if date and len(date[0]) > 1 and str(date[0][1]).isdigit() and 1 <= int(date[0][1]) <= 12:
@@ -187,8 +190,7 @@ def _fields(paper: Paper, kind: str, dialect: str = "bibtex") -> list[tuple[str,
     number = csl.get("issue") if kind == "article" else csl.get("number") or csl.get("collection-number")
     for name, value in (("volume", text("volume")), ("number", escape_latex(str(number or ""))),
                         ("pages", escape_latex(str(csl.get("page", ""))).replace("-", "--").replace("----", "--")),
-                        ("series", _protected_title(paper, _plain(csl.get("collection-title")),
-                                                    str(csl.get("collection-title", "")))),
+                        ("series", _protected_csl(paper, csl.get("collection-title"))),
                         ("maintitle", _main_title(paper, csl)),
                         ("edition", text("edition")), (publisher, _name_list(csl.get("publisher"))),
                         ("location" if biblatex else "address", _name_list(csl.get("publisher-place"))),
@@ -228,8 +230,12 @@ def _main_title(paper: Paper, csl: dict) -> str:
     volume's title as volume-title, the work's as the title or, for a chapter, the container's)."""
     if not csl.get("volume-title"):
         return ""
-    work = str(csl.get("container-title" if paper.type == "chapter" else "title", ""))
-    return _protected_title(paper, _plain(work), work)
+    return _protected_csl(paper, csl.get("container-title" if paper.type == "chapter" else "title"))
+
+
+def _protected_csl(paper: Paper, value) -> str:
+    """A CSL title (its case protection in markup) as a BibTeX value, protected as it says."""
+    return _protected_title(paper, _plain(value), str(value or ""))
 
 
 def _plain(value) -> str:

@@ -88,16 +88,18 @@ def to_text(text: str) -> str:
     if not text or not MATH.search(text):
         return _convert(text, "verbatim")
     pieces = MATH.split(text)
-    return "".join(piece if index % 2 else _spaced(piece, _convert(piece, "verbatim"))
+    return "".join(piece if index % 2 else spaced(piece, _convert(piece, "verbatim"))
                    for index, piece in enumerate(pieces))
 
 
-def _spaced(piece: str, converted: str) -> str:
-    """The text beside a math span, with the space that separates it from the math."""
+def spaced(piece: str, converted: str) -> str:
+    """A piece of a text converted apart (beside math, or beside a brace group of a title),
+    with the space or ~ that separates it from its neighbours kept as a space."""
     if not converted:
         return converted
     bare = piece.strip("{}")  # the braces around a math span are not text: "of {{$x$}}" has its space
-    return (" " if bare[:1].isspace() else "") + converted.strip() + (" " if bare[-1:].isspace() else "")
+    edge = lambda char: char.isspace() or char == "~"  # noqa: E731
+    return (" " if bare and edge(bare[0]) else "") + converted.strip() + (" " if bare and edge(bare[-1]) else "")
 
 
 @lru_cache(maxsize=4096)

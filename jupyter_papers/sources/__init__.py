@@ -19,6 +19,8 @@ from ..paper import Paper
 
 FORMATS = ("bibtex", "csljson", "jsonl", "arxiv-atom", "listing")
 TEXT_ORIGIN = "<text>"  # where papers given as text, not as a file, come from
+# why a record is skipped: it fails Paper.citable
+NOTHING_TO_CITE = "has nothing to cite (no title, author, editor, venue, identifier, URL or note)"
 
 
 @dataclass(frozen=True)

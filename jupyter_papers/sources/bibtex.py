@@ -19,9 +19,9 @@ from bibtexparser.library import Library
 from bibtexparser.middlewares.names import split_multiple_persons_names
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry
 
-from ..citations.latex import to_text
+from ..citations.latex import spaced, to_text
 from ..paper import Name, Paper, normalize_arxiv_id
-from . import Problem, Report, Source, clean
+from . import NOTHING_TO_CITE, Problem, Report, Source, clean
 
 MAX_VALUE = 100_000  # characters of one field value; past that it is cut (and a macro bomb defused)
 @contextmanager
@@ -77,7 +77,6 @@ LANGUAGES = {
 }
 # LaTeX's \(...\) for inline math, read as the $...$ every other path knows
 _INLINE_MATH = re.compile(r"\\\((.+?)\\\)", re.S)
-NOTHING_TO_CITE = "has nothing to cite (no title, author, editor, venue, identifier, URL or note)"
 VERBATIM = frozenset({"url", "doi", "eprint", "file", "pdf", "urlraw", "verba", "verbb", "verbc"})
 # Plain text fields -> CSL variables (name lists, dates, titles and numbers are mapped apart).
 _TEXT_TO_CSL = {
@@ -290,10 +289,7 @@ def sentence_case(raw: str) -> str:
     of saying that no style may recase them."""
     out, first = [], True
     for segment, protected in _protected_segments(raw):
-        text = to_text(segment)
-        if text and not protected:  # a space (or ~) at a segment's edge separates it from the next
-            text = (" " if segment[:1].isspace() or segment[:1] == "~" else "") + text.strip() + (
-                " " if segment[-1:].isspace() or segment[-1:] == "~" else "")
+        text = to_text(segment) if protected else spaced(segment, to_text(segment))
         if protected:  # kept as CSL-JSON marks it, so that no style recases it either
             out.append(f'<span class="nocase">{text}</span>' if re.search(r"[^\W\d_]", text) else text)
             first = False if text.strip() else first

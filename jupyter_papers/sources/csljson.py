@@ -8,8 +8,7 @@ from collections.abc import Iterator
 
 from ..cslitem import checked_date, checked_variables
 from ..paper import CSL_TYPES, Paper, names
-from . import Problem, Report, Source, clean
-from .bibtex import NOTHING_TO_CITE
+from . import NOTHING_TO_CITE, Problem, Report, Source, clean
 
 # Variables the Paper holds in fields of its own; every other CSL variable is kept verbatim.
 _OWN = {"id", "type", "title", "abstract", "author", "editor", "container-title", "DOI", "URL", "keyword",
