@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from .meaning import ASKED
 from . import bibliography, bundled_corpus, cite, read_papers, write_bibliography
 from .citations.bibfile import DIALECTS
 from .citations.cite import BibliographyError, UnknownStyleError
@@ -21,6 +22,7 @@ from .citations.references import NotebookError
 from .config import default_index_dir
 from .export import ExportError, export
 from .index import IndexBrokenError, WorkerFailed, parse_year_range, rebuild_index
+from .meaning.model import ModelUnavailable, download
 from .sources.registry import SourceError
 from .sources.zotero import ZoteroError
 from .paper import Name
@@ -83,6 +85,9 @@ def cmd_add(index, args) -> int:
                 status = max(status, _add_file(index, path, args.format))
         if pdfs:
             status = max(status, _add_pdfs(index, pdfs))
+    meaning = index.meaning_status() if status == OK else {"state": "not asked"}
+    if meaning["state"] in ("embedding", "partial"):
+        print(f"meaning: {_meaning_line(meaning)}")
     return status
 
 
@@ -145,7 +150,7 @@ def _add_file(index, path: Path, format: str | None) -> int:
 def cmd_search(index, args) -> int:
     year_from, year_to = _years(args.year)
     results = index.search(args.query, limit=args.limit, offset=args.offset, year_from=year_from,
-                           year_to=year_to, prefix=False, scope=args.scope)
+                           year_to=year_to, prefix=False, scope=args.scope, meaning=ASKED[args.meaning])
     if args.json:
         print(json.dumps(results.to_dict(), ensure_ascii=False, indent=1))
         return OK if results.hits else NOT_FOUND
@@ -155,7 +160,8 @@ def cmd_search(index, args) -> int:
         print(f"no papers found for {args.query!r}", file=sys.stderr)
         return NOT_FOUND
     color = sys.stdout.isatty()
-    print(f"{results.offset + 1}-{results.offset + len(results)} of {results.total_label}")
+    print(f"{results.offset + 1}-{results.offset + len(results)} of {results.total_label}"
+          + (f"  ({results.meaning_label})" if results.meaning else ""))
     for rank, hit in enumerate(results, results.offset + 1):
         paper = hit.paper
         meta = ", ".join(str(x) for x in (paper.year, paper.venue) if x)
@@ -308,6 +314,26 @@ def cmd_stats(index, args) -> int:
               + (f"; {len(unread)} without searchable text:" if unread else ""))
         for paper, record in sorted(unread.items()):
             print(f"  {paper}: {record['pdf']}: {record['problem']}")
+    print(f"meaning: {_meaning_line(index.meaning_status())}")
+    return OK
+
+
+def _meaning_line(status: dict) -> str:
+    if status["state"] in ("unavailable", "off"):
+        return status["message"] or "off (JUPYTER_PAPERS_MEANING=off)"
+    line = f"{status['embedded']:,} of {status['papers']:,} papers"
+    return line + {"embedding": ", embedding in the background", "partial": " (`jupyter-papers semantic embed`)"}.get(
+        status["state"], "")
+
+
+def cmd_semantic(index, args) -> int:
+    if args.action == "download":
+        print(f"model saved in {download()}")
+    elif args.action == "embed":
+        encoded = index.embed(progress=True)
+        print(f"meaning: {encoded:,} papers embedded; {_meaning_line(index.meaning_status())}")
+    else:
+        print(f"meaning: {_meaning_line(index.meaning_status())}")
     return OK
 
 
@@ -345,6 +371,9 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("--in", dest="scope", choices=("all", "fulltext", "metadata"), default="all",
                         help="where to look: everywhere (default), the PDFs' pages only (as in:fulltext), or titles, "
                              "abstracts and authors only (as in:metadata)")
+    search.add_argument("--meaning", choices=tuple(ASKED), default="auto",
+                        help="re-rank the best word matches by meaning too: for sentences (auto, the default), "
+                             "always (on) or never (off); needs the [semantic] extra")
     search.set_defaults(run=cmd_search)
 
     show = commands.add_parser("show", help="show one paper (id, arXiv id, DOI, key or a query)")
@@ -405,6 +434,13 @@ def parser() -> argparse.ArgumentParser:
     stats = commands.add_parser("stats", help="how many papers, where, how big")
     stats.set_defaults(run=cmd_stats)
 
+    semantic = commands.add_parser("semantic", help="search by meaning: how far the papers are embedded, embed "
+                                                    "them now, or download the model")
+    semantic.add_argument("action", choices=("status", "embed", "download"),
+                          help="status; embed what is missing now (with progress); download the model from the "
+                               "model hub into the cache (not needed with the [semantic] extra)")
+    semantic.set_defaults(run=cmd_semantic)
+
     rebuild = commands.add_parser("rebuild", help="re-create the index from the papers it stores")
     rebuild.set_defaults(run=cmd_rebuild)
     return main
@@ -436,7 +472,7 @@ def _main(argv: list[str] | None) -> int:
     except BrokenPipeError:
         raise
     except (UsageError, UnknownStyleError, BibliographyError, NotebookError, EngineError, IndexBrokenError,
-            WorkerFailed, SourceError, ZoteroError, ExportError, TimeoutError, OSError) as error:
+            WorkerFailed, SourceError, ZoteroError, ExportError, ModelUnavailable, TimeoutError, OSError) as error:
         print(f"jupyter-papers: {error}", file=sys.stderr)
         return BAD_INPUT
 

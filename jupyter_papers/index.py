@@ -35,12 +35,14 @@ from .backends.whoosh.query import collections_in, is_plain, make_parser, plain_
 from .backends.whoosh.query import SCOPES  # noqa: F401 - for the front ends, which import no backend
 from .backends.whoosh.query import parse_year_range  # noqa: F401 - for the front ends, which import no backend
 from .backends.whoosh.rebuild import rebuild_index, restore_aside
+from .backends.whoosh.semantic import Meaning, wanted as meaning_wanted
 from .backends.whoosh.sentence import is_sentence
 from .backends.whoosh.snapshot import Snapshot
 from .backends.whoosh.storage import MappedStorage
 from .backends.whoosh.writers import BoundMpWriter, segment_writer
 from .backends.whoosh.writers import WorkerFailed  # noqa: F401 - for the front ends, which import no backend
 from .citations.latex import to_plain
+from .meaning.fusion import RERANKED, reciprocal_rank
 from .paper import Paper, key_suffixes
 from .results import Hit, SearchResults
 from .sources import Problem
@@ -100,6 +102,7 @@ class PaperIndex:
         self._years = YearColumns()
         self._lengths = postings.FieldLengths()
         self._pages = PageIndex(self.path)
+        self._meaning = Meaning(self.path)
 
     # opening ---------------------------------------------------------------------------
     def _open_or_create(self):
@@ -234,7 +237,28 @@ class PaperIndex:
         report.skipped.extend(getattr(papers, "problems", []))
         if report.attached:
             report.fulltext = self.index_fulltext(report.attached, progress=progress)
+        if report.changed:
+            self._meaning.embed_later()
         return report
+
+    # meaning ---------------------------------------------------------------------------
+    def embed(self, progress: bool = False) -> int:
+        """Embed every paper that has no vector yet, now (the background does it after
+        each import otherwise); returns how many were encoded. Needs the ``[semantic]``
+        extra (meaning.model.ModelUnavailable says how to get it)."""
+        return self._meaning.embed(progress)
+
+    def embed_later(self, asked: bool = False) -> bool:
+        """Start embedding what is missing in a background process (if meaning is on and
+        installed; after imports only if JUPYTER_PAPERS_EMBED is not "manual", unless
+        ``asked``); True if one was started."""
+        return self._meaning.embed_later(asked)
+
+    def meaning_status(self) -> dict:
+        """How far search by meaning reaches: {"state": "unavailable" | "off" | "partial" |
+        "embedding" | "complete", "embedded", "papers", "message"}."""
+        with self._reading() as searcher:
+            return self._meaning.status(searcher, self._memo)
 
     def fulltext_records(self) -> dict[str, dict]:
         """Each paper's PDF as the page index knows it: {"pdf", "pages", "problem", ...}."""
@@ -343,14 +367,17 @@ class PaperIndex:
     # searching -------------------------------------------------------------------------
     def search(self, query: str = "", limit: int = 10, offset: int = 0, year_from: int | None = None,
                year_to: int | None = None, prefix: bool | None = None, highlights: bool = True,
-               facets: bool = False, sentence: bool | None = None, scope: str | None = None) -> SearchResults:
+               facets: bool = False, sentence: bool | None = None, scope: str | None = None,
+               meaning: bool | None = None) -> SearchResults:
         """Never raises on what a person types. ``prefix`` (default: the query does not end
         in a space) lets the last word match its completions. ``facets`` (counts by year)
         costs a look at every match, so it is asked for, not default. ``sentence``: read
         the text as a claim or a passage (papers for it, not a paper by its name); by
         default, when it is one (many words, no query syntax). ``scope``: "all" (titles,
         abstracts, authors and the PDFs' pages), "metadata" or "fulltext"; ``in:fulltext``
-        and ``in:metadata`` in the query say the same."""
+        and ``in:metadata`` in the query say the same. ``meaning``: re-rank the best word
+        matches by meaning too (True), or not (False); by default for sentences, as the
+        ``JUPYTER_PAPERS_MEANING`` setting says (auto, off, always)."""
         query = query or ""
         limit, offset = max(0, int(limit)), max(0, int(offset))
         text, year_from, year_to = extract_years(query, year_from, year_to)
@@ -362,6 +389,7 @@ class PaperIndex:
             prefix = not query.endswith((" ", "\t", "\n"))
         years = None if year_from is None and year_to is None else (year_from, year_to)
         sentence = is_sentence(text) if sentence is None else sentence
+        meaning = meaning_wanted(meaning, sentence)
         with self._reading() as searcher:
             identifier = recognise(text)
             if identifier is not None:  # that paper, or none: a DOI's digits are not words to look for
@@ -376,18 +404,20 @@ class PaperIndex:
             pages = self._pages.current() if wanted else None
             if scope == "fulltext" or pages is None:
                 results = SearchResults(query, [], 0, offset, limit) if scope == "fulltext" else self._metadata(
-                    searcher, query, text, limit, offset, years, prefix, highlights, facets, sentence)
+                    searcher, query, text, limit, offset, years, prefix, highlights, facets, sentence, meaning)
                 return self._with_pages(searcher, pages, results, text, prefix, sentence, years) if pages else results
             results = self._metadata(searcher, query, text, offset + limit, 0, years, prefix, highlights, facets,
-                                     sentence)
+                                     sentence, meaning)
             return self._with_pages(searcher, pages, results, text, prefix, sentence, years, offset, limit)
 
     def _metadata(self, searcher, query, text, limit, offset, years, prefix, highlights, facets,
-                  sentence) -> SearchResults:
+                  sentence, meaning) -> SearchResults:
         """Titles, abstracts, authors and keywords: a sentence term at a time, else the
         query's plan (the query language, or words widening from all to any)."""
         if sentence and not facets:
-            return self._sentence(searcher, query, text, limit, offset, years, highlights)
+            return self._sentence(searcher, query, text, limit, offset, years, highlights, meaning)
+        if meaning:
+            return self._by_meaning(searcher, query, text, limit, offset, years, prefix, highlights, facets)
         builder = QueryBuilder(searcher, searcher.schema, self._parser, self._memo)
         plan = builder.build(text, prefix)
         if plan.empty:
@@ -464,29 +494,44 @@ class PaperIndex:
             remembered.move_to_end(key)
         return dataclasses.replace(results, query=query)
 
-    def _sentence(self, searcher, query, text, limit, offset, years, with_highlights) -> SearchResults:
-        """A claim, a paragraph's topic or a pasted title, scored term at a time (sentence.py)."""
+    def _sentence(self, searcher, query, text, limit, offset, years, with_highlights, meaning) -> SearchResults:
+        """A claim, a paragraph's topic or a pasted title, scored term at a time
+        (sentence.py); with meaning, its best word matches re-ranked by meaning too."""
         terms = sentence.sentence_terms(searcher.schema, text)
+        depth = max(offset + limit, RERANKED) if meaning else offset + limit
         remembered = self._memo.setdefault("sentences", OrderedDict())
-        key = (tuple(terms), offset + limit, years)
+        key = (tuple(terms), depth, years)
         if key not in remembered:
-            remembered[key] = sentence.rank_sentence(searcher, terms, offset + limit, years, self._years, self._lengths,
+            remembered[key] = sentence.rank_sentence(searcher, terms, depth, years, self._years, self._lengths,
                                                      postings.cached_postings(self._memo))
             if len(remembered) > REMEMBERED_RESULTS:
                 remembered.popitem(last=False)
         ranked, total = remembered[key]
+        reach = None
+        if meaning:
+            ranked, reach = self._meaning.reranked(searcher, self._memo, text, ranked)
         marked = {"title": set(terms), "abstract": set(terms)} if with_highlights else {}
         hits = []
-        for score, docnum in ranked[offset:]:
+        for score, docnum in ranked[offset:offset + limit]:
             paper = _paper(searcher.stored_fields(docnum))
             hits.append(Hit(paper, score, self._highlights(paper, marked) if with_highlights else {}))
-        return SearchResults(query, hits, total, offset, limit)
+        return SearchResults(query, hits, total, offset, limit, meaning=reach)
+
+    def _by_meaning(self, searcher, query, text, limit, offset, years, prefix, highlights, facets) -> SearchResults:
+        """A query that is not a sentence, meaning forced: its best word matches re-ranked."""
+        words = self._metadata(searcher, query, text, max(offset + limit, RERANKED), 0, years, prefix, highlights,
+                               facets, False, False)
+        by_docnum = {searcher.document_number(id=hit.paper.id): hit for hit in words.hits}
+        ranked, reach = self._meaning.reranked(searcher, self._memo, text,
+                                               [(hit.score, docnum) for docnum, hit in by_docnum.items()])
+        hits = [dataclasses.replace(by_docnum[docnum], score=score) for score, docnum in ranked[offset:offset + limit]]
+        return dataclasses.replace(words, hits=hits, offset=offset, limit=limit, meaning=reach)
 
     def _newest(self, searcher, query, limit, offset, years, with_facets) -> SearchResults:
         facet = sorting.MultiFacet([sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("id")])
         results, _ = ranking.timed_search(searcher, wq.Every(), offset + limit or None, years,
                                           ranking.year_groups(with_facets), self._years, sortedby=facet)
-        hits = [_listed_hit(hit, 0.0) for hit in results[offset:]]  # sorted, not scored
+        hits = [_listed_hit(hit.fields(), 0.0) for hit in results[offset:]]  # sorted, not scored
         return SearchResults(query, hits[:limit], len(results), offset, limit, facets=ranking.facets(results, with_facets))
 
     def _run(self, searcher, query, plan, limit, offset, years, with_highlights, with_facets) -> SearchResults:
@@ -518,17 +563,28 @@ class PaperIndex:
                 "abstract": marker.snippet(abstract, terms.get("abstract"), "abstract") or plain["abstract"],
                 "authors": marker.whole(authors, terms.get("authors"), "authors") or plain["authors"]}
 
-    def more_like(self, identifier: str, limit: int = 5) -> SearchResults:
-        """Papers whose title and abstract share the most distinctive words with this one."""
+    def more_like(self, identifier: str, limit: int = 5, meaning: bool | None = None) -> SearchResults:
+        """Papers whose title and abstract share the most distinctive words with this one,
+        and (unless ``meaning`` is False or the setting is off) those nearest it in
+        meaning, the two lists fused by reciprocal rank."""
         paper = self.get(identifier)
         if paper is None:
             return SearchResults(f"like:{identifier}", [], 0, 0, limit)
         with self._reading() as searcher:
             docnum = searcher.document_number(id=paper.id)
             text = f"{paper.title} {paper.title} {paper.abstract}"
-            results = searcher.more_like(docnum, "abstract", text=text, top=limit, numterms=20)
-            hits = [_listed_hit(hit, float(hit.score or 0.0)) for hit in results]
-        return SearchResults(f"like:{paper.id}", hits, len(hits), 0, limit)
+            by_words = searcher.more_like(docnum, "abstract", text=text, top=limit, numterms=20)
+            hits = {hit.docnum: _listed_hit(hit.fields(), float(hit.score or 0.0)) for hit in by_words}
+            near = self._meaning.neighbours(searcher, self._memo, docnum, limit) if meaning_wanted(meaning, True) else []
+            reach = None
+            if near:
+                for score, other in near:
+                    hits.setdefault(other, _listed_hit(searcher.stored_fields(other), score))
+                order = reciprocal_rank(list(hits)[:len(by_words)], [other for _, other in near])
+                hits = {other: hits[other] for other in order}
+                reach = dict(zip(("embedded", "papers"), self._meaning.vectors(searcher, self._memo).progress()))
+            listed = list(hits.values())[:limit]
+        return SearchResults(f"like:{paper.id}", listed, len(listed), 0, limit, meaning=reach)
 
     # maintenance -----------------------------------------------------------------------
     def rebuild(self) -> int:
@@ -539,6 +595,7 @@ class PaperIndex:
             report = rebuild_index(self.path)
             self._ix = self._open_or_create()
             self._parser = make_parser(self._ix.schema)
+        self.embed_later()
         return report.papers
 
 
@@ -641,9 +698,9 @@ def _in_years(year: int | None, years: tuple[int | None, int | None]) -> bool:
     return year is not None and (low is None or year >= low) and (high is None or year <= high)
 
 
-def _listed_hit(hit, score: float) -> Hit:
+def _listed_hit(fields: dict, score: float) -> Hit:
     """A hit shown without query highlights (newest first, related papers)."""
-    paper = _paper(hit.fields())
+    paper = _paper(fields)
     return Hit(paper, score, _plain_highlights(paper))
 
 

@@ -42,6 +42,7 @@ class SearchResults:
     facets: dict[str, dict[int, int]] = field(default_factory=dict)
     truncated: bool = False
     total_exact: bool = True
+    meaning: dict | None = None  # re-ranked by meaning too: {"embedded", "papers"} it could use
 
     def __iter__(self):
         return iter(self.hits)
@@ -51,6 +52,16 @@ class SearchResults:
 
     def __getitem__(self, index):
         return self.hits[index]
+
+    @property
+    def meaning_label(self) -> str:
+        """How the page used meaning, as the front ends say it ("" for words alone)."""
+        if not self.meaning:
+            return ""
+        embedded, papers = self.meaning["embedded"], self.meaning["papers"]
+        if embedded >= papers:
+            return "by words and meaning"
+        return f"by words and meaning: {embedded:,} of {papers:,} papers embedded so far"
 
     @property
     def total_label(self) -> str:
@@ -66,7 +77,7 @@ class SearchResults:
             "query": self.query, "total": self.total, "offset": self.offset, "limit": self.limit,
             "suggestion": self.suggestion, "truncated": self.truncated, "total_exact": self.total_exact,
             "facets": {name: {str(k): v for k, v in counts.items()} for name, counts in self.facets.items()},
-            "hits": [hit.to_dict() for hit in self.hits],
+            "hits": [hit.to_dict() for hit in self.hits], "meaning": self.meaning,
         }
 
     def to_dataframe(self):
@@ -97,4 +108,6 @@ class SearchResults:
             header = f"No papers found for {html.escape(self.query)}"
         if self.suggestion:
             header += f" · did you mean <i>{html.escape(self.suggestion)}</i>?"
+        if self.meaning:
+            header += f" · {self.meaning_label}"
         return f"<div class='jp-papers-results'><p>{header}</p><ol start='{self.offset + 1}'>{''.join(rows)}</ol></div>"

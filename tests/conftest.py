@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ import pytest
 import jupyter_papers as jp
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+# Papers are embedded for search by meaning only where a test asks (tests/test_meaning.py):
+# a background embedder per index made would load the machine the suite runs on.
+os.environ.setdefault("JUPYTER_PAPERS_EMBED", "manual")
 
 DATA = Path(__file__).parent / "data"
 BIB = DATA / "bib"

@@ -110,6 +110,33 @@ export interface IResults {
   truncated: boolean;
   facets: { year?: { [year: string]: number } };
   hits: IHit[];
+  /** set when meaning re-ranked the hits: how many of the index's papers it could use */
+  meaning: { embedded: number; papers: number } | null;
+}
+
+/** Search by meaning: on for sentences (auto), for every query (on), or never (off). */
+export type Meaning = 'auto' | 'on' | 'off';
+
+export interface IMeaningStatus {
+  state: 'unavailable' | 'off' | 'partial' | 'embedding' | 'complete';
+  embedded: number;
+  papers: number;
+  message: string;
+}
+
+export function meaningStatus(): Promise<IMeaningStatus> {
+  return requestAPI<IMeaningStatus>('meaning');
+}
+
+/** "by words and meaning", or how much of the index meaning covered so far. */
+export function meaningLabel(results: IResults): string {
+  const reach = results.meaning;
+  if (!reach) {
+    return '';
+  }
+  return reach.embedded >= reach.papers
+    ? 'by words and meaning'
+    : `by words and meaning: ${reach.embedded.toLocaleString('en')} of ${reach.papers.toLocaleString('en')} papers embedded so far`;
 }
 
 export interface ICitation {
@@ -133,6 +160,7 @@ export interface ISearchParams {
   year_from?: number;
   year_to?: number;
   scope?: Scope;
+  meaning?: Meaning;
 }
 
 /** Call the server extension; a failed call throws an Error carrying the server's message. */
@@ -162,6 +190,9 @@ export function search(params: ISearchParams): Promise<IResults> {
   if (params.scope && params.scope !== 'all') {
     query.set('scope', params.scope);
   }
+  if (params.meaning && params.meaning !== 'auto') {
+    query.set('meaning', params.meaning);
+  }
   return requestAPI<IResults>(`search?${query.toString()}`);
 }
 
@@ -176,8 +207,8 @@ export function abstractCell(id: string): Promise<{ markdown: string }> {
   return requestAPI<{ markdown: string }>(`${paperPath(id)}/abstract`);
 }
 
-export function related(id: string, limit: number): Promise<IResults> {
-  return requestAPI<IResults>(`${paperPath(id)}/related?limit=${limit}`);
+export function related(id: string, limit: number, meaning: Meaning = 'auto'): Promise<IResults> {
+  return requestAPI<IResults>(`${paperPath(id)}/related?limit=${limit}&meaning=${meaning}`);
 }
 
 export function addPapers(body: string, filename: string): Promise<IAddReport> {

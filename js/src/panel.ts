@@ -10,6 +10,7 @@ import { Widget } from '@lumino/widgets';
 import * as api from './api';
 import { appendHighlighted } from './highlight';
 import { IInlineTarget, inlineTarget, insertCellBelow, insertInline } from './notebook';
+import { MeaningView } from './meaning';
 import { SourcesView } from './sources';
 
 export interface IPanelSettings {
@@ -23,6 +24,7 @@ export interface IPanelSettings {
   onlineLookups: string;
   contactEmail: string;
   proxy: string;
+  meaning: api.Meaning;
 }
 
 export const DEFAULT_SETTINGS: IPanelSettings = {
@@ -35,7 +37,8 @@ export const DEFAULT_SETTINGS: IPanelSettings = {
   keepReferences: false,
   onlineLookups: 'identifiers',
   contactEmail: '',
-  proxy: ''
+  proxy: '',
+  meaning: 'auto'
 };
 
 function escaped(text: string): string {
@@ -138,8 +141,9 @@ export class PapersPanel extends Widget {
       message => this.showError(message),
       names => this.setCollections(names)
     );
-    header.append(this.input, years, this.scope, this.collection, references, this.status, this.suggestion, this.error,
-                  this.sources.node);
+    this.meaning = new MeaningView();
+    header.append(this.input, years, this.scope, this.collection, references, this.status, this.meaning.node,
+                  this.suggestion, this.error, this.sources.node);
 
     this.selectionBar = element('div', 'jp-papers-selection');
     this.selectionText = element('span', 'jp-papers-selection-count');
@@ -194,19 +198,23 @@ export class PapersPanel extends Widget {
     }
     if (this.isVisible) {
       this.sources.start();
+      this.meaning.start();
     }
   }
 
   protected onAfterShow(): void {
     this.sources.start();
+    this.meaning.start();
   }
 
   protected onAfterHide(): void {
     this.sources.stop();
+    this.meaning.stop();
   }
 
   protected onBeforeDetach(): void {
     this.sources.stop();
+    this.meaning.stop();
   }
 
   protected onActivateRequest(): void {
@@ -261,7 +269,8 @@ export class PapersPanel extends Widget {
         offset,
         year_from: year(this.yearFrom),
         year_to: year(this.yearTo),
-        scope: this.scope.value as api.Scope
+        scope: this.scope.value as api.Scope,
+        meaning: this.settings.meaning
       });
     } catch (error) {
       if (request === this.requests) {
@@ -345,7 +354,8 @@ export class PapersPanel extends Widget {
     this.yearNote.textContent = from && to && from > to ? `(read as ${to}–${from})` : '';
     this.status.textContent = this.hits.length
       ? `${this.hits.length} of ${results.total.toLocaleString('en')}${results.total_exact ? '' : '+'}` +
-        (results.truncated ? ' (search cut short)' : '')
+        (results.truncated ? ' (search cut short)' : '') +
+        (results.meaning ? ` · ${api.meaningLabel(results)}` : '')
       : results.query.trim()
         ? 'No papers found'
         : 'No papers in the index';
@@ -661,7 +671,7 @@ export class PapersPanel extends Widget {
   /** Papers like this one, in place of the results; "Back to results" (or Backspace in
    * the list) brings the results back as they were, without searching again. */
   private async showRelated(paper: api.IPaper): Promise<void> {
-    const results = await api.related(paper.id, this.settings.limit);
+    const results = await api.related(paper.id, this.settings.limit, this.settings.meaning);
     this.requests++;
     if (!this.beforeRelated && this.results) {
       this.beforeRelated = { results: this.results, hits: this.hits, selected: this.selected };
@@ -671,7 +681,8 @@ export class PapersPanel extends Widget {
     this.online = [];
     this.selected = this.hits.length ? 0 : -1;
     this.render();
-    this.status.textContent = `${this.hits.length} papers related to “${paper.title}” `;
+    this.status.textContent = `${this.hits.length} papers related to “${paper.title}” ` +
+      (results.meaning ? `(${api.meaningLabel(results)}) ` : '');
     if (this.beforeRelated) {
       const back = element('button', 'jp-papers-back jp-mod-styled', '← Back to results');
       back.onclick = () => this.backFromRelated();
@@ -693,6 +704,7 @@ export class PapersPanel extends Widget {
   }
 
   private sources: SourcesView;
+  private meaning: MeaningView;
   private collection: HTMLSelectElement;
   private scope: HTMLSelectElement;
   private input: HTMLInputElement;

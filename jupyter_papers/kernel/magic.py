@@ -18,6 +18,7 @@ from ..citations.csl import EngineError
 from ..citations.references import reference_list
 from ..index import IndexBrokenError, PaperIndex, WorkerFailed, parse_year_range
 from ..lookups import OnlineError, look_up
+from ..meaning import ASKED
 from ..paper import Paper
 from ..results import SearchResults
 from ..sources import UnknownFormatError
@@ -89,6 +90,10 @@ class PapersMagics(Magics):
     @argument("--bib-format", choices=DIALECTS, help="that file's dialect, bibtex or biblatex (default: its own)")
     @argument("--limit", type=int, default=10, help="results per page")
     @argument("--year", help="YEAR, FROM..TO, FROM.. or ..TO")
+    @argument("--meaning", choices=["auto", "on", "off"], default="auto",
+              help="re-rank the best word matches by meaning too: for sentences and --for (auto), always, or never")
+    @argument("--embed", action="store_true",
+              help="embed the papers that have no vector yet, now, with a progress bar (search by meaning)")
     @argument("--in", dest="scope", choices=["all", "fulltext", "metadata"], default="all",
               help="where to look: everywhere, the PDFs' pages only (as in:fulltext), or titles and abstracts only")
     @line_magic
@@ -113,6 +118,8 @@ class PapersMagics(Magics):
             return self._add(args.add)
         if args.sources is not None:
             return self._sources(args.sources)
+        if args.embed:
+            return self._embed()
         if args.bibliography:
             return self._bibliography("apa" if args.style == "bibtex" else args.style)
         query = (args.passage or " ".join(args.query)).strip().strip("\"'")
@@ -123,7 +130,8 @@ class PapersMagics(Magics):
             return None
         year_from, year_to = _years(args.year)
         results = self.index.search(query, limit=args.limit, year_from=year_from, year_to=year_to, prefix=False,
-                                    sentence=True if args.passage else None, scope=args.scope)
+                                    sentence=True if args.passage else None, scope=args.scope,
+                                    meaning=ASKED[args.meaning])
         if not results.hits and recognise(query) is not None:
             return self._online(query)
         if not results.hits:
@@ -222,6 +230,17 @@ class PapersMagics(Magics):
                 f"{f', {len(s.problems)} problems' if s.problems else ''}, {s.path}" for s in states))
         else:
             raise UsageError("%papers --sources: list (nothing), add PATH, add zotero, sync [NAME] or remove NAME")
+        return None
+
+    def _embed(self):
+        status = self.index.meaning_status()
+        if status["state"] == "unavailable":
+            print(f"%papers: {status['message']}")
+            return None
+        encoded = self.index.embed(progress=True)
+        status = self.index.meaning_status()
+        print(f"%papers: meaning: {encoded:,} papers embedded now; {status['embedded']:,} of {status['papers']:,} "
+              "papers have a vector")
         return None
 
     def _add(self, name: str):

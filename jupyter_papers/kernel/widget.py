@@ -97,7 +97,8 @@ class SearchPanel(w.VBox):
     def _show_results(self) -> None:
         results = self.results
         shown = len(results.hits)
-        self.count.value = (f"{results.offset + 1}–{results.offset + shown} of {results.total_label}" if shown
+        self.count.value = (f"{results.offset + 1}–{results.offset + shown} of {results.total_label}"
+                            + (f" · {results.meaning_label}" if results.meaning else "") if shown
                             else "No papers found")
         self.did_you_mean.description = f"did you mean: {results.suggestion}" if results.suggestion else ""
         self.did_you_mean.layout.display = "" if results.suggestion else "none"

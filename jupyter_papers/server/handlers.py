@@ -22,6 +22,7 @@ import jupyter_papers as jp
 from jupyter_papers.citations.bibfile import DIALECTS
 from jupyter_papers.citations.cite import FORMATS, BibliographyError, UnknownStyleError, inline_citation
 from jupyter_papers.index import SCOPES
+from jupyter_papers.meaning import ASKED
 from jupyter_papers.sources import UnknownFormatError
 
 MAX_LIMIT = 100
@@ -32,7 +33,8 @@ MAX_PATH = 1024
 def server_index(settings) -> jp.PaperIndex:
     """The server's index, opened on first use (by a request or the sources' watcher)."""
     if settings.get("jupyter_papers_index") is None:
-        settings["jupyter_papers_index"] = jp.open_index(settings.get("jupyter_papers_index_dir"))
+        index = settings["jupyter_papers_index"] = jp.open_index(settings.get("jupyter_papers_index_dir"))
+        index.embed_later()  # what a stopped embedding left, or papers added while the server was away
     return settings["jupyter_papers_index"]
 
 
@@ -88,6 +90,12 @@ class PapersHandler(APIHandler):
             raise tornado.web.HTTPError(400, f"{name} must be between {low} and {high}" if high else f"{name} must be at least {low}")
         return value
 
+    def meaning_argument(self) -> bool | None:
+        raw = self.get_argument("meaning", "auto")
+        if raw not in ASKED:
+            raise tornado.web.HTTPError(400, f"meaning must be one of {', '.join(ASKED)}, not {raw!r}")
+        return ASKED[raw]
+
     async def paper_or_404(self, paper_id: str) -> jp.Paper:
         paper = await self.run(self.index.get, paper_id)
         if paper is None:
@@ -125,6 +133,8 @@ def _flag(value: str) -> bool:
     return value.lower() in ("1", "true", "yes")
 
 
+
+
 class SearchHandler(PapersHandler):
     @tornado.web.authenticated
     async def get(self):
@@ -142,6 +152,7 @@ class SearchHandler(PapersHandler):
         kwargs["scope"] = self.get_argument("scope", "all")
         if kwargs["scope"] not in SCOPES:
             raise tornado.web.HTTPError(400, f"scope must be one of {', '.join(SCOPES)}")
+        kwargs["meaning"] = self.meaning_argument()
         results = await self.run(self.index.search, **kwargs)
         self.finish(results.to_dict())
 
@@ -201,8 +212,23 @@ class RelatedHandler(PapersHandler):
     @tornado.web.authenticated
     async def get(self, paper_id: str):
         paper = await self.paper_or_404(paper_id)
-        results = await self.run(self.index.more_like, paper.id, self.int_argument("limit", 5, 1, MAX_LIMIT))
+        results = await self.run(self.index.more_like, paper.id, self.int_argument("limit", 5, 1, MAX_LIMIT),
+                                 self.meaning_argument())
         self.finish(results.to_dict())
+
+
+class MeaningHandler(PapersHandler):
+    """How far search by meaning reaches (the sidebar shows it while papers are embedded);
+    POST starts embedding what is missing, in the background."""
+
+    @tornado.web.authenticated
+    async def get(self):
+        self.finish(await self.run(self.index.meaning_status))
+
+    @tornado.web.authenticated
+    async def post(self):
+        await self.run(self.index.embed_later, True)
+        self.finish(await self.run(self.index.meaning_status))
 
 
 def inflated(body: bytes, limit: int) -> bytes:
@@ -418,6 +444,7 @@ def setup_handlers(serverapp) -> None:
     web_app.add_handlers(".*$", [
         (url_path_join(base, "search"), SearchHandler),
         (url_path_join(base, "online"), OnlineHandler),
+        (url_path_join(base, "meaning"), MeaningHandler),
         (url_path_join(base, "lookup"), LookupHandler),
         (url_path_join(base, "papers"), AddHandler),
         (url_path_join(base, "bibliography"), BibliographyHandler),

@@ -25,6 +25,7 @@ from .analysis import make_schema
 from .pages import PAGES_NAME, PageIndex
 from ...paper import Paper
 from .storage import MappedStorage
+from . import vectors
 
 INDEX_NAME = "papers"
 LOCK_TIMEOUT = 120.0
@@ -170,7 +171,10 @@ def rebuild_index(path: str | Path, fallback: Iterable[Paper] | None = None) -> 
         old_generations = _generations(MappedStorage(str(path)))
         fresh = path.with_name(f".{path.name}.rebuild-{os.getpid()}")
         PageIndex(path).copy_to(fresh)
+        if vectors.folder(path).is_dir():  # the papers' vectors are taken over by their texts' hashes
+            shutil.copytree(vectors.folder(path), vectors.folder(fresh), ignore=shutil.ignore_patterns("embed.*"))
         index = PaperIndex(fresh)
+        index._meaning.background = False  # it embeds after the swap, in the folder's final place
         try:
             index.add(papers)
             report.papers = len(index)
