@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 import resource
@@ -37,7 +36,7 @@ import numpy as np  # noqa: E402
 
 import fts5  # noqa: E402
 import workload  # noqa: E402
-from run import _qrels, ndcg_at_10, percentile, timed  # noqa: E402
+from run import percentile, scifact_corpus, scifact_runs, timed  # noqa: E402
 from sections import replace_section  # noqa: E402
 
 import jupyter_papers as jp  # noqa: E402
@@ -62,9 +61,7 @@ def embedded(index) -> dict:
 
 
 def scifact(work: Path) -> dict:
-    corpus = [json.loads(line) for line in gzip.open(workload.SCIFACT / "corpus.jsonl.gz", "rt", encoding="utf-8")]
-    papers = [jp.Paper(id=f"sf{d['_id']}", title=d.get("title", ""), abstract=d.get("text", "")) for d in corpus]
-    queries = {q["_id"]: q["text"] for q in map(json.loads, open(workload.SCIFACT / "queries.jsonl", encoding="utf-8"))}
+    papers, queries = scifact_corpus()
     index = jp.open_index(work / "scifact")
     index.add(papers)
     report = {"embedding": embedded(index)}
@@ -74,18 +71,7 @@ def scifact(work: Path) -> dict:
         "words": lambda text: [h.paper.id for h in index.search(text, limit=10, prefix=False, meaning=False)],
         "fts5": lambda text: [row[0] for row in baseline.search(text, limit=10, prefix=False)],
     }
-    for split, name in (("qrels_train.tsv", "train"), ("qrels.tsv", "test")):
-        qrels = _qrels(split)
-        for engine, search in engines.items():
-            search("warm up: a claim about cells and proteins")
-            quality, times = [], []
-            for query_id, relevant in qrels.items():
-                ms, ranked = timed(search, queries[query_id])
-                quality.append(ndcg_at_10(ranked, relevant))
-                times.append(ms)
-            report[f"{engine}_{name}"] = statistics.mean(quality)
-            if name == "test":
-                report[f"{engine}_ms"] = {"p50": statistics.median(times), "p95": percentile(times, 95)}
+    scifact_runs(engines, queries, report)
     index.close()
     baseline.close()
     return report
@@ -136,19 +122,21 @@ def scan(work: Path, papers: int, queries: int = 30) -> dict:
 
 
 MEMORY = """
-import resource, sys, numpy as np
+import sys
 from jupyter_papers.backends.whoosh.vectors import SegmentVectors, similarities
 from jupyter_papers.meaning.model import encoder
 vectors = SegmentVectors.open(__import__('pathlib').Path(sys.argv[1]), "segment", "bench")
 e = encoder()
 for text in ["a claim about proteins that fold", "deep networks generalise when they are wide"] * 10:
     similarities(vectors, e.encode([text])[0])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+status = open("/proc/self/status").read()
+print(int(status.split("VmHWM:")[1].split()[0]) / 1024)
 """
 
 
 def memory(work: Path, papers: int) -> float:
-    """Peak resident MB of a process that loads the model and scans ``papers`` vectors."""
+    """Peak resident MB of a process that loads the model and scans ``papers`` vectors
+    (VmHWM: ru_maxrss would count this process's peak, kept across fork and exec)."""
     out = subprocess.run([sys.executable, "-c", MEMORY, str(work / f"scan{papers}")], check=True,
                          capture_output=True, text=True, cwd=HERE.parent).stdout
     return float(out.strip())

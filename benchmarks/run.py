@@ -214,18 +214,16 @@ def _qrels(split: str) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def scifact(work: Path) -> dict:
-    """SciFact: each claim's papers, nDCG@10 on the test split and (what the ranking was
-    tuned on) the train split, and time per claim, for our index and FTS5 in this process."""
+def scifact_corpus() -> tuple[list, dict[str, str]]:
+    """SciFact's abstracts as papers, and its claims by id."""
     corpus = [json.loads(line) for line in gzip.open(workload.SCIFACT / "corpus.jsonl.gz", "rt", encoding="utf-8")]
     papers = [jp.Paper(id=f"sf{doc['_id']}", title=doc.get("title", ""), abstract=doc.get("text", "")) for doc in corpus]
     queries = {q["_id"]: q["text"] for q in map(json.loads, open(workload.SCIFACT / "queries.jsonl", encoding="utf-8"))}
-    index = jp.open_index(work / "scifact-index")
-    index.add(papers)
-    baseline = fts5.build(papers, work / "scifact.sqlite")
-    engines = {"ours": lambda text: [h.paper.id for h in index.search(text, limit=10, prefix=False, highlights=False)],
-               "fts5": lambda text: [row[0] for row in baseline.search(text, limit=10, prefix=False)]}
-    report: dict = {"published_bm25": 0.665}
+    return papers, queries
+
+
+def scifact_runs(engines: dict, queries: dict[str, str], report: dict) -> dict:
+    """Each engine's nDCG@10 on the train and test splits, and its time per claim on test."""
     for split, name in (("qrels_train.tsv", "train"), ("qrels.tsv", "test")):
         qrels = _qrels(split)
         for engine, search in engines.items():
@@ -240,6 +238,19 @@ def scifact(work: Path) -> dict:
                 report[f"{engine}_ms"] = {"mean": statistics.mean(times), "p50": statistics.median(times),
                                           "p95": percentile(times, 95), "n": len(times)}
         report["queries"] = len(qrels)
+    return report
+
+
+def scifact(work: Path) -> dict:
+    """SciFact: each claim's papers, nDCG@10 on the test split and (what the ranking was
+    tuned on) the train split, and time per claim, for our index and FTS5 in this process."""
+    papers, queries = scifact_corpus()
+    index = jp.open_index(work / "scifact-index")
+    index.add(papers)
+    baseline = fts5.build(papers, work / "scifact.sqlite")
+    engines = {"ours": lambda text: [h.paper.id for h in index.search(text, limit=10, prefix=False, highlights=False)],
+               "fts5": lambda text: [row[0] for row in baseline.search(text, limit=10, prefix=False)]}
+    report = scifact_runs(engines, queries, {"published_bm25": 0.665})
     index.close()
     baseline.close()
     return report

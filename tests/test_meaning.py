@@ -38,13 +38,6 @@ def embedded(tmp_path_factory):
     index.close()
 
 
-@pytest.fixture
-def small_index(tmp_path):
-    index = jp.open_index(tmp_path / "index")
-    yield index
-    index.close()
-
-
 def titles(results) -> list[str]:
     return [hit.paper.title for hit in results.hits]
 
@@ -110,77 +103,77 @@ def test_related_papers_fuse_nearest_meaning_with_shared_words(embedded):
     assert titles(fused) != titles(words)
 
 
-def test_a_partial_index_searches_what_it_has_and_says_so(embedded, small_index):
-    small_index.add(list(embedded.papers())[:20])
-    small_index.embed()
+def test_a_partial_index_searches_what_it_has_and_says_so(embedded, empty_index):
+    empty_index.add(list(embedded.papers())[:20])
+    empty_index.embed()
     late = jp.Paper(id="late", title="Global weather forecasting with machine learning",
                     abstract="We predict rain and temperature for the whole planet a week ahead.")
-    small_index.add([late])
-    status = small_index.meaning_status()
+    empty_index.add([late])
+    status = empty_index.meaning_status()
     assert (status["state"], status["embedded"], status["papers"]) == ("partial", 20, 21)
-    results = small_index.search(WEATHER, limit=5)
+    results = empty_index.search(WEATHER, limit=5)
     assert results.meaning == {"embedded": 20, "papers": 21}
     assert "late" in [hit.paper.id for hit in results.hits]  # found by its words meanwhile
     assert results.meaning_label == "by words and meaning: 20 of 21 papers embedded so far"
-    assert small_index.embed() == 1
-    assert small_index.meaning_status()["state"] == "complete"
+    assert empty_index.embed() == 1
+    assert empty_index.meaning_status()["state"] == "complete"
 
 
-def test_removed_papers_leave_progress_and_neighbours(embedded, small_index):
+def test_removed_papers_leave_progress_and_neighbours(embedded, empty_index):
     papers = list(embedded.papers())[:30]
-    small_index.add(papers)
-    small_index.embed()
-    gone = small_index.more_like(papers[0].id, limit=1).hits[0].paper
-    assert small_index.remove(gone.id)
-    assert small_index.meaning_status()["embedded"] == 29
-    assert gone.id not in [hit.paper.id for hit in small_index.more_like(papers[0].id, limit=10).hits]
+    empty_index.add(papers)
+    empty_index.embed()
+    gone = empty_index.more_like(papers[0].id, limit=1).hits[0].paper
+    assert empty_index.remove(gone.id)
+    assert empty_index.meaning_status()["embedded"] == 29
+    assert gone.id not in [hit.paper.id for hit in empty_index.more_like(papers[0].id, limit=10).hits]
 
 
-def test_merges_and_rebuilds_reuse_vectors_instead_of_encoding_again(embedded, small_index):
+def test_merges_and_rebuilds_reuse_vectors_instead_of_encoding_again(embedded, empty_index):
     for paper in list(embedded.papers())[:24]:  # a commit each: Whoosh merges the small segments
-        small_index.add([paper])
-    assert small_index.embed() == 24
+        empty_index.add([paper])
+    assert empty_index.embed() == 24
     for paper in list(embedded.papers())[24:40]:
-        small_index.add([paper])
-    encoded = small_index.embed()
+        empty_index.add([paper])
+    encoded = empty_index.embed()
     assert encoded == 16  # only the new papers, though merged segments hold the old ones
-    assert small_index.rebuild() == 40
-    assert small_index.embed() == 0
-    assert small_index.meaning_status()["state"] == "complete"
-    names = {p.stem for p in folder(small_index.path).glob("*.json")}
-    with small_index._reading() as searcher:
+    assert empty_index.rebuild() == 40
+    assert empty_index.embed() == 0
+    assert empty_index.meaning_status()["state"] == "complete"
+    names = {p.stem for p in folder(empty_index.path).glob("*.json")}
+    with empty_index._reading() as searcher:
         assert names == {leaf.reader().segment().segment_id() for leaf, _ in searcher.leaf_searchers()}
 
 
-def test_an_embedding_killed_midway_resumes_where_it_stopped(embedded, small_index):
-    small_index.add(list(embedded.papers())[:80])
+def test_an_embedding_killed_midway_resumes_where_it_stopped(embedded, empty_index):
+    empty_index.add(list(embedded.papers())[:80])
     env = {**os.environ, "JUPYTER_PAPERS_EMBED": "background"}
     process = subprocess.Popen([sys.executable, "-m", "jupyter_papers.backends.whoosh.embedding",
-                                str(small_index.path)], env=env)
-    wait_for(lambda: small_index.meaning_status()["embedded"] >= 64, "the first chunk")
+                                str(empty_index.path)], env=env)
+    wait_for(lambda: empty_index.meaning_status()["embedded"] >= 64, "the first chunk")
     process.kill()
     process.wait()
-    done = small_index.meaning_status()["embedded"]
+    done = empty_index.meaning_status()["embedded"]
     assert done >= 64
-    assert small_index.embed() == 80 - done
-    assert small_index.meaning_status()["state"] == "complete"
+    assert empty_index.embed() == 80 - done
+    assert empty_index.meaning_status()["state"] == "complete"
 
 
-def test_an_import_embeds_in_the_background_and_shows_progress(embedded, small_index, monkeypatch):
+def test_an_import_embeds_in_the_background_and_shows_progress(embedded, empty_index, monkeypatch):
     monkeypatch.setenv("JUPYTER_PAPERS_EMBED", "background")
-    small_index._meaning.background = True
-    small_index.add(list(embedded.papers())[:70])
-    assert small_index.meaning_status()["state"] == "embedding"
+    empty_index._meaning.background = True
+    empty_index.add(list(embedded.papers())[:70])
+    assert empty_index.meaning_status()["state"] == "embedding"
     seen = set()
 
     def complete() -> bool:
-        status = small_index.meaning_status()
+        status = empty_index.meaning_status()
         seen.add(status["embedded"])
         return status["state"] == "complete"
 
     wait_for(complete, "the background embedder")
     assert seen & set(range(1, 70)), "no partial state was ever seen"
-    assert small_index.search(WEATHER, limit=3).meaning == {"embedded": 70, "papers": 70}
+    assert empty_index.search(WEATHER, limit=3).meaning == {"embedded": 70, "papers": 70}
 
 
 def test_without_a_model_search_is_by_words_and_the_status_says_how_to_get_one(embedded, monkeypatch, tmp_path):

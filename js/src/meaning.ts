@@ -4,32 +4,16 @@
  * work by words meanwhile; a sentence's results say when meaning covered only part.
  */
 import * as api from './api';
+import { PollingView } from './polling';
 
-const POLL_MS = 1500;
-
-export class MeaningView {
+export class MeaningView extends PollingView {
   readonly node: HTMLDivElement;
-  private timer: number | null = null;
 
   constructor() {
+    super();
     this.node = document.createElement('div');
     this.node.className = 'jp-papers-meaning';
     this.node.hidden = true;
-  }
-
-  /** Ask for the state now and every POLL_MS until stop(). */
-  start(): void {
-    if (this.timer === null) {
-      void this.refresh();
-      this.timer = window.setInterval(() => void this.refresh(), POLL_MS);
-    }
-  }
-
-  stop(): void {
-    if (this.timer !== null) {
-      window.clearInterval(this.timer);
-      this.timer = null;
-    }
   }
 
   async refresh(): Promise<void> {

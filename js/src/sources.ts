@@ -7,8 +7,7 @@
  * so an entry saved in a .bib file appears without a click.
  */
 import * as api from './api';
-
-const POLL_MS = 1500;
+import { PollingView } from './polling';
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string) {
   const node = document.createElement(tag);
@@ -40,7 +39,7 @@ export function ago(seconds: number | null, now = Date.now() / 1000): string {
   return `synced ${new Date(seconds * 1000).toLocaleDateString()}`;
 }
 
-export class SourcesView {
+export class SourcesView extends PollingView {
   readonly node: HTMLDetailsElement;
 
   /** ``onChanged``: a sync changed the index (search again); ``onError``: say it in the
@@ -50,6 +49,7 @@ export class SourcesView {
     private onError: (message: string) => void,
     private onCollections: (names: string[]) => void
   ) {
+    super();
     this.node = element('details', 'jp-papers-sources');
     this.summary = element('summary', 'jp-papers-sources-summary', 'Sources');
     this.list = element('ul', 'jp-papers-sources-list');
@@ -66,21 +66,6 @@ export class SourcesView {
     syncAll.onclick = () => void this.sync();
     adding.append(this.path, add, zotero, syncAll);
     this.node.append(this.summary, this.list, adding);
-  }
-
-  /** Ask for the sources' state now and every POLL_MS until stop(). */
-  start(): void {
-    if (this.timer === null) {
-      void this.refresh();
-      this.timer = window.setInterval(() => void this.refresh(), POLL_MS);
-    }
-  }
-
-  stop(): void {
-    if (this.timer !== null) {
-      window.clearInterval(this.timer);
-      this.timer = null;
-    }
   }
 
   async refresh(): Promise<void> {
@@ -159,6 +144,5 @@ export class SourcesView {
   private summary: HTMLElement;
   private list: HTMLUListElement;
   private path: HTMLInputElement;
-  private timer: number | null = null;
   private state: string | null = null;
 }

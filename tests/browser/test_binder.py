@@ -2,6 +2,7 @@
 environment that installs exactly binder/requirements.txt and runs binder/postBuild
 serves JupyterLab on the demo notebook, whose cells all run without an error."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -56,6 +57,8 @@ def binder_lab(tmp_path_factory):
                    timeout=1200)
     assert not (repo / "js" / "node_modules").exists(), "postBuild keeps the image small"
     assert list(home.glob(".local/share/jupyter-papers/index/*.toc")), "the demo index is built at build time"
+    states = [json.loads(p.read_text()) for p in home.glob(".local/share/jupyter-papers/index/meaning/*.json")]
+    assert sum(state["done"] for state in states) == 139, "and its vectors, for search by meaning"
     port = _free_port()
     server = subprocess.Popen(
         ["jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", f"--ServerApp.token={TOKEN}",

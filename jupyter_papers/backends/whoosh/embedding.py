@@ -27,9 +27,9 @@ from ...citations.latex import to_plain
 from ...paper import Paper
 from .analysis import make_schema
 from .storage import MappedStorage
-from .vectors import SegmentVectors, folder, remove_other_segments, text_key
+from .rebuild import INDEX_NAME
+from .vectors import SegmentVectors, folder, remove_other_segments, segment_state, text_key
 
-INDEX_NAME = "papers"
 CHUNK = 64  # papers encoded, then written and counted as done: the grain of progress and of resuming
 EMBED_VARIABLE = "JUPYTER_PAPERS_EMBED"  # "background" (default) or "manual": only embed() and the CLI embed
 NICENESS = 10
@@ -40,7 +40,8 @@ def paper_text(paper: Paper) -> str:
     return f"{to_plain(paper.title)}. {to_plain(paper.abstract)}".strip(". ")
 
 
-def _segments(path: Path) -> list:
+def _segments(path: Path) -> tuple[list, MappedStorage]:
+    """The segments of the index's newest table of contents, and its storage."""
     storage = MappedStorage(str(path))
     return list(TOC.read(storage, INDEX_NAME, schema=make_schema()).segments), storage
 
@@ -86,8 +87,8 @@ def embed_index(path: Path, model: str, encoder_of: Callable,
 
 
 def _done(base: Path, segment, model: str) -> int:
-    vectors = SegmentVectors.open(base, segment.segment_id(), model)
-    return vectors.done if vectors is not None else 0
+    state = segment_state(base, segment.segment_id(), model)
+    return min(int(state["done"]), int(state["papers"])) if state else 0
 
 
 def _known_vectors(base: Path, model: str) -> dict[int, tuple[SegmentVectors, int]]:

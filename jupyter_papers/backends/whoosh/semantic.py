@@ -168,5 +168,7 @@ class Meaning:
         by an import) and possible."""
         if not (self.background or asked) or setting() == "off" or self._model_id() is None:
             return False
+        if self._worker is not None and self._worker.poll() is None:
+            return True  # the one started before looks again for work before it ends
         self._worker = start_background(self.path)
         return True

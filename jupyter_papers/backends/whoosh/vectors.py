@@ -58,11 +58,8 @@ class SegmentVectors:
     @classmethod
     def open(cls, base: Path, name: str, model: str, writable: bool = False) -> SegmentVectors | None:
         """The segment's vectors made by ``model``, or None if there are none."""
-        try:
-            state = json.loads((base / f"{name}.json").read_text())
-        except (OSError, ValueError):
-            return None
-        if state.get("model") != model or not state.get("papers"):
+        state = segment_state(base, name, model)
+        if state is None:
             return None
         mode = "r+" if writable else "r"
         papers = int(state["papers"])
@@ -104,6 +101,15 @@ class SegmentVectors:
         return self.rows[rows].astype(np.float32) * self.scale[rows, None]
 
 
+def segment_state(base: Path, name: str, model: str) -> dict | None:
+    """What ``<segment>.json`` says ({"model", "papers", "done"}), if its vectors are ``model``'s."""
+    try:
+        state = json.loads((base / f"{name}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return state if state.get("model") == model and state.get("papers") else None
+
+
 def _dimensions(base: Path, name: str, papers: int) -> int:
     return (base / f"{name}.i8").stat().st_size // papers
 
@@ -136,16 +142,18 @@ class IndexVectors:
 
     def _segment(self, name: str) -> SegmentVectors | None:
         """The segment's vectors as far as they are done now: an embedding may be adding rows
-        while this snapshot lives, so the count is read again."""
+        while this snapshot lives, so the count is read again (the files are mapped once)."""
         known = self._mapped.get(name)
-        current = SegmentVectors.open(self._base, name, self._model)
-        if current is None:
+        state = segment_state(self._base, name, self._model)
+        if state is None:
             return None
-        if known is not None and known.papers == current.papers:
-            known.done = current.done
-            return known
-        self._mapped[name] = current
-        return current
+        if known is None or known.papers != state["papers"]:
+            known = SegmentVectors.open(self._base, name, self._model)
+            if known is None:
+                return None
+            self._mapped[name] = known
+        known.done = min(int(state.get("done", 0)), known.papers)
+        return known
 
     def progress(self) -> tuple[int, int]:
         """(papers embedded, papers) among the papers the snapshot holds."""
