@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import resource
 import statistics
@@ -37,7 +36,7 @@ import numpy as np  # noqa: E402
 import fts5  # noqa: E402
 import workload  # noqa: E402
 from run import percentile, scifact_corpus, scifact_runs, timed  # noqa: E402
-from sections import replace_section  # noqa: E402
+from sections import publish  # noqa: E402
 
 import jupyter_papers as jp  # noqa: E402
 from jupyter_papers.backends.whoosh.vectors import SegmentVectors, folder, similarities  # noqa: E402
@@ -201,11 +200,7 @@ def main(argv=None) -> int:
         print("benchmark: scans", file=sys.stderr, flush=True)
         report["scan"] = [scan(work, n) for n in (157_332, 1_000_000)]
         report["memory_mb"] = memory(work, 157_332)
-    print(json.dumps(report, indent=1))
-    lines = markdown(report)
-    print("\n".join(lines))
-    if args.write:
-        replace_section(lines)
+    publish(report, markdown(report), args.write)
     return 0
 
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
+
+
+def publish(report: dict, lines: list[str], write: bool) -> None:
+    """A benchmark's figures printed (JSON, then its section), and with ``write`` put in
+    results.md."""
+    print(json.dumps(report, indent=1))
+    print("\n".join(lines))
+    if write:
+        replace_section(lines)
 
 
 def replace_section(lines: list[str], results: Path = RESULTS) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .citations.cite import STYLES, abstract_cell, bibtex_entry, cite, write_bibliography
 from .paper import Name, Paper
-from .config import bundled_corpus, default_index_dir
+from .config import bundled_corpus, default_index_dir, index_location, is_remote
 from .index import AddReport, IndexBrokenError, PaperIndex
 
 from .results import Hit, SearchResults
@@ -28,8 +28,15 @@ __all__ = [
 
 def open_index(path: str | Path | None = None) -> PaperIndex:
     """The index at ``path`` (created empty if missing), or the default one, which is built
-    from the bundled demo corpus the first time it is opened."""
-    if path is not None:
+    from the bundled demo corpus the first time it is opened (``JUPYTER_PAPERS_INDEX`` names
+    another). ``opensearch://host:9200/papers`` is an OpenSearch cluster's index instead
+    (the ``[opensearch]`` extra)."""
+    path = index_location() if path is None else path
+    if is_remote(path):
+        from .backends.opensearch import OpenSearchIndex
+
+        return OpenSearchIndex(str(path))
+    if Path(path) != default_index_dir():
         return PaperIndex(path)
     index = PaperIndex(default_index_dir())
     if len(index) == 0:

@@ -19,7 +19,7 @@ from .citations.bibfile import DIALECTS
 from .citations.cite import BibliographyError, UnknownStyleError
 from .citations.csl import EngineError
 from .citations.references import NotebookError
-from .config import default_index_dir
+from .config import default_index_dir, index_location, is_remote
 from .export import ExportError, export
 from .index import IndexBrokenError, WorkerFailed, parse_year_range, rebuild_index
 from .meaning.model import ModelUnavailable, download
@@ -337,7 +337,10 @@ def cmd_semantic(index, args) -> int:
     return OK
 
 
-def cmd_rebuild(path: Path, args) -> int:
+def cmd_rebuild(path, args) -> int:
+    if not isinstance(path, Path):  # an OpenSearch index: built anew behind its alias
+        print(f"rebuilt {path.url}: {path.rebuild()} papers")
+        return OK
     fallback = read_papers(bundled_corpus()) if path == default_index_dir() else None
     report = rebuild_index(path, fallback=fallback)
     print(f"rebuilt {path}: {report.papers} papers")
@@ -350,8 +353,9 @@ def cmd_rebuild(path: Path, args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="jupyter-papers", description="Find, show and cite papers from the index.")
-    main.add_argument("--index", metavar="DIR", help="index folder (default: %(default)s)",
-                      default=str(default_index_dir()))
+    main.add_argument("--index", metavar="DIR", default=str(index_location()),
+                      help="index folder, or an OpenSearch index as opensearch://host:9200/papers (default: "
+                           "%(default)s; JUPYTER_PAPERS_INDEX sets it)")
     commands = main.add_subparsers(dest="command", required=True)
 
     add = commands.add_parser("add", help="index papers from BibTeX, CSL-JSON, JSON Lines, arXiv files, PDFs")
@@ -462,11 +466,11 @@ def _main(argv: list[str] | None) -> int:
         return BAD_INPUT if exit.code else OK
     path = Path(args.index).expanduser()
     try:
-        if args.run is cmd_rebuild:
+        if args.run is cmd_rebuild and not is_remote(args.index):
             return cmd_rebuild(path, args)
         import jupyter_papers
 
-        index = jupyter_papers.open_index(None if path == default_index_dir() else path)
+        index = jupyter_papers.open_index(args.index if is_remote(args.index) else path)
         with index:
             return args.run(index, args)
     except BrokenPipeError:

@@ -98,3 +98,20 @@ def thousand(tmp_path):
 def jp_server_config():
     """jupyter_server with our extension enabled, as the installed config file does."""
     return {"ServerApp": {"jpserver_extensions": {"jupyter_papers.server": True}}}
+
+
+@pytest.fixture(scope="session")
+def opensearch_url(tmp_path_factory):
+    """One real OpenSearch node on localhost for the session (tests/opensearch_cluster.py)."""
+    from .opensearch_cluster import Node, build_launcher, wait_for
+
+    missing = build_launcher()
+    if missing:
+        pytest.fail(missing)
+    node = Node("solo", tmp_path_factory.mktemp("opensearch") / "solo")
+    node.start([node], [node])
+    try:
+        wait_for(node.url, 1, watched=[node])
+        yield node.url.replace("http://", "opensearch://")
+    finally:
+        node.stop()

@@ -12,6 +12,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import Markdown, display
 
 from .. import open_index, read_papers, write_bibliography
+from ..config import is_remote
 from ..citations.bibfile import DIALECTS
 from ..citations.cite import BibliographyError, UnknownStyleError, abstract_cell, cite, inline_citation
 from ..citations.csl import EngineError
@@ -85,7 +86,7 @@ class PapersMagics(Magics):
     @argument("--sources", nargs="*", metavar="ARG",
               help="the sources kept in step: list them (no ARG), `add PATH`, `add zotero`, `sync [NAME]`, "
                    "`remove NAME`")
-    @argument("--index", metavar="DIR", help="use the index in DIR from now on")
+    @argument("--index", metavar="DIR", help="use the index in DIR (or opensearch://host:9200/papers) from now on")
     @argument("--bib", metavar="PATH", help="also append what is cited to this .bib file")
     @argument("--bib-format", choices=DIALECTS, help="that file's dialect, bibtex or biblatex (default: its own)")
     @argument("--limit", type=int, default=10, help="results per page")
@@ -113,7 +114,7 @@ class PapersMagics(Magics):
 
     def _run(self, args):
         if args.index:
-            self._index = PaperIndex(Path(args.index).expanduser())
+            self._index = open_index(args.index if is_remote(args.index) else Path(args.index).expanduser())
         if args.add:
             return self._add(args.add)
         if args.sources is not None:

@@ -1,0 +1,198 @@
+"""One behaviour, two backends: the Whoosh index on disk and an OpenSearch node on
+localhost answer the public API alike (issue 28). Where OpenSearch cannot match a
+behaviour, the test says so (and the README lists it)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+import jupyter_papers as jp
+
+BACKENDS = ["whoosh", "opensearch"]
+
+
+def fresh(request, tmp_path_factory, name: str):
+    """An empty index of the backend the test is parametrised with."""
+    if request.param == "whoosh":
+        return jp.open_index(tmp_path_factory.mktemp(name) / "index")
+    url = request.getfixturevalue("opensearch_url")
+    return jp.open_index(f"{url}/{name}-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo(request, tmp_path_factory):
+    index = fresh(request, tmp_path_factory, "demo")
+    index.add(jp.read_papers(jp.bundled_corpus()))
+    yield index
+    index.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty(request, tmp_path_factory):
+    index = fresh(request, tmp_path_factory, "empty")
+    yield index
+    index.close()
+
+
+def ids(results) -> list[str]:
+    return [hit.paper.id for hit in results.hits]
+
+
+def test_a_typo_finds_the_paper_and_suggests_the_spelling(demo):
+    results = demo.search("schrodinger brige")
+    assert results[0].paper.title == "Reflected Schrödinger Bridge for Constrained Generative Modeling"
+    assert results.suggestion == "schrodinger bridge"
+    assert "<mark>Schrödinger</mark>" in results[0].highlights["title"]
+    typo = demo.search("resonanse rope")
+    assert typo[0].paper.id == "2403.00071" and typo.suggestion == "resonance rope"
+
+
+def test_the_last_word_completes_as_it_is_typed(demo):
+    assert ids(demo.search("resonance ro"))[0] == "2403.00071"
+    typing = demo.search("rota")
+    assert typing.total and any("<mark>Rotary</mark>" in hit.highlights["abstract"] for hit in typing.hits[:2])
+
+
+def test_phrases_fields_and_negation(demo):
+    phrase = demo.search('"diffusion models"')
+    assert phrase.total and all("diffusion model" in (h.paper.title + " " + h.paper.abstract).lower() for h in phrase)
+    title_only = demo.search("title:diffusion")
+    assert title_only.total and all("diffusion" in h.paper.title.lower() for h in title_only)
+    assert ids(demo.search("author:kobyzev"))[0] == "2403.00071"
+    negated = demo.search("diffusion NOT language")
+    assert negated.total and all("language" not in (h.paper.title + h.paper.abstract).lower() for h in negated)
+
+
+def test_years_and_facets(demo):
+    in_query = demo.search("diffusion year:2024")
+    assert in_query.total and {h.paper.year for h in in_query} == {2024}
+    by_args = demo.search("diffusion", year_from=2023, year_to=2023, facets=True)
+    assert by_args.total and {h.paper.year for h in by_args} == {2023}
+    assert set(by_args.facets["year"]) == {2023}
+    newest = demo.search("", limit=20, facets=True)
+    years = [h.paper.year for h in newest]
+    assert newest.total == 139 and years == sorted(years, reverse=True)
+    assert sum(newest.facets["year"].values()) == 139
+
+
+def test_pasted_identifiers_and_lookups(demo):
+    for pasted in ("2403.00071", "arXiv:2403.00071v2", "https://arxiv.org/abs/2403.00071"):
+        assert ids(demo.search(pasted))[0] == "2403.00071", pasted
+    paper = demo.get("2403.00071")
+    assert demo.get(paper.key).id == paper.id and demo.find("resonance rope").id == paper.id
+
+
+@pytest.mark.parametrize("bad", ['title:(', 'AND OR ((', '"unclosed phrase', '***', ')(', "title:"])
+def test_bad_syntax_never_raises(demo, bad):
+    assert demo.search(bad).total >= 0
+
+
+def test_paging_and_totals(demo):
+    first, second = demo.search("model", limit=5), demo.search("model", limit=5, offset=5)
+    assert first.total == second.total > 10 and len(first) == len(second) == 5
+    assert not set(ids(first)) & set(ids(second))
+
+
+def test_related_papers(demo):
+    related = demo.more_like("2403.00071", limit=5)
+    assert len(related) == 5 and "2403.00071" not in ids(related)
+    assert "2310.13017" in ids(related)  # Position Interpolation (RoPE too)
+
+
+def test_a_claim_finds_the_paper_that_makes_it(demo):
+    claim = "Interpolating RoPE features narrows the gap on long contexts."
+    assert "2403.00071" in ids(demo.search(claim, limit=3))
+
+
+def test_paper_text_is_escaped_in_highlights(empty):
+    empty.add([jp.Paper(id="x", title="<script>alert(1)</script> Attention", abstract="a <b>bold</b> attention claim")])
+    hit = empty.search("attention")[0]
+    assert "<script>" not in hit.highlights["title"] and "&lt;script&gt;" in hit.highlights["title"]
+    assert "<b>" not in hit.highlights["abstract"]
+
+
+def test_a_paper_that_comes_again_is_merged_and_keys_stay_unique(empty):
+    first = jp.Paper(id="2403.00071", title="Resonance RoPE", authors=[jp.Name.parse("Suyuchen Wang")], year=2024)
+    report = empty.add([first])
+    assert report.added == 1
+    again = jp.Paper(id="2403.00071", title="Resonance RoPE", abstract="Now with an abstract.", year=2024)
+    assert empty.add([again]).updated == 1
+    stored = empty.get("2403.00071")
+    assert stored.abstract == "Now with an abstract." and stored.authors  # the authors the new record lacked
+    other = jp.Paper(id="other", title="Another", authors=[jp.Name.parse("Suyuchen Wang")], year=2024,
+                     key=stored.key)
+    empty.add([other])
+    assert empty.get("other").key != stored.key
+    assert empty.remove("other") and empty.get("other") is None and len(empty) == 1
+
+
+def opensearch_index_url(base: str) -> str:
+    return f"{base}/frontends-{uuid.uuid4().hex[:8]}"
+
+
+def test_the_command_line_adds_searches_and_cites_in_an_opensearch_index(opensearch_url):
+    import subprocess
+    import sys
+
+    url = opensearch_index_url(opensearch_url)
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "jupyter_papers.cli", "--index", url, *args],
+                              capture_output=True, text=True, timeout=300)
+
+    assert "added 139" in cli("add", str(jp.bundled_corpus())).stdout
+    found = cli("search", "resonanse rope", "--limit", "1")
+    assert "did you mean: resonance rope" in found.stdout and "Resonance *RoPE*" in found.stdout
+    assert "Wang, S." in cli("cite", "2403.00071").stdout
+    assert "139 papers" in cli("rebuild").stdout and "139" in cli("stats").stdout
+
+
+async def test_the_rest_api_searches_an_opensearch_index_named_by_the_environment(jp_fetch, opensearch_url,
+                                                                                  monkeypatch):
+    import json
+
+    url = opensearch_index_url(opensearch_url)
+    with jp.open_index(url) as index:
+        index.add(jp.read_papers(jp.bundled_corpus()))
+    monkeypatch.setenv("JUPYTER_PAPERS_INDEX", url)
+    response = await jp_fetch("jupyter-papers", "search", params={"q": "schrodinger brige", "limit": "3"})
+    data = json.loads(response.body)
+    assert data["suggestion"] == "schrodinger bridge" and "<mark>" in data["hits"][0]["highlights"]["title"]
+    meaning = json.loads((await jp_fetch("jupyter-papers", "meaning")).body)
+    assert meaning["state"] == "unavailable" and "OpenSearch" in meaning["message"]
+
+
+def test_the_magic_searches_and_cites_from_an_opensearch_index(opensearch_url, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    url = opensearch_index_url(opensearch_url)
+    cells = ["%load_ext jupyter_papers",
+             f"%papers --index {url} --add {jp.bundled_corpus()}",
+             "r = %papers resonanse rope\nprint(r[0].paper.id, r.suggestion)",
+             "%papers --cite 2403.00071"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = ["".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream") for cell in notebook.cells]
+    assert "added 139" in text[1]
+    assert text[2].strip() == "2403.00071 resonance rope"
+    assert "cited 'Resonance RoPE" in text[3]
+
+
+def test_two_writers_of_one_paper_on_opensearch_lose_no_update(opensearch_url, monkeypatch):
+    """The second writer read the paper before the first wrote it: its write, made with the
+    seq_no it read, is refused, and it merges over what the first wrote."""
+    url = opensearch_index_url(opensearch_url)
+    first, second = jp.open_index(url), jp.open_index(url)
+    first.add([jp.Paper(id="p1", title="Shared paper", year=2020)])
+    stale = second._held([jp.Paper(id="p1", title="Shared paper")])
+    first.add([jp.Paper(id="p1", title="Shared paper", abstract="The first writer's abstract.", year=2020)])
+    monkeypatch.setattr(second, "_held", lambda papers: stale)
+    second.add([jp.Paper(id="p1", title="Shared paper", venue="The second writer's venue", year=2020)])
+    stored = first.get("p1")
+    assert stored.abstract == "The first writer's abstract." and stored.venue == "The second writer's venue"
+    first.close()
+    second.close()
