@@ -575,14 +575,13 @@ class PaperIndex:
             text = f"{paper.title} {paper.title} {paper.abstract}"
             by_words = searcher.more_like(docnum, "abstract", text=text, top=limit, numterms=20)
             hits = {hit.docnum: _listed_hit(hit.fields(), float(hit.score or 0.0)) for hit in by_words}
-            near = self._meaning.neighbours(searcher, self._memo, docnum, limit) if meaning_wanted(meaning, True) else []
-            reach = None
+            near, reach = (self._meaning.neighbours(searcher, self._memo, docnum, limit)
+                           if meaning_wanted(meaning, True) else ([], None))
             if near:
                 for score, other in near:
                     hits.setdefault(other, _listed_hit(searcher.stored_fields(other), score))
                 order = reciprocal_rank(list(hits)[:len(by_words)], [other for _, other in near])
                 hits = {other: hits[other] for other in order}
-                reach = dict(zip(("embedded", "papers"), self._meaning.vectors(searcher, self._memo).progress()))
             listed = list(hits.values())[:limit]
         return SearchResults(f"like:{paper.id}", listed, len(listed), 0, limit, meaning=reach)
 

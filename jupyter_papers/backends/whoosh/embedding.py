@@ -46,16 +46,33 @@ def _segments(path: Path) -> tuple[list, MappedStorage]:
     return list(TOC.read(storage, INDEX_NAME, schema=make_schema()).segments), storage
 
 
+def _lock_file(path: Path) -> Path:
+    return folder(path) / "embed.lock"
+
+
 @contextmanager
 def _embedder_lock(path: Path):
-    base = folder(path)
-    base.mkdir(parents=True, exist_ok=True)
-    with open(base / "embed.lock", "a") as handle:
+    _lock_file(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(_lock_file(path), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def embedding_now(path: Path) -> bool:
+    """Whether an embedder holds this index's lock."""
+    lock = _lock_file(path)
+    if not lock.exists():
+        return False
+    with open(lock, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
 def embed_index(path: Path, model: str, encoder_of: Callable,

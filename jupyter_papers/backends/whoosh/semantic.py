@@ -9,15 +9,14 @@ nothing heavy is imported.
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
-from .embedding import background_wanted, embed_index, start_background
-from .vectors import IndexVectors, folder
+from .embedding import background_wanted, embed_index, embedding_now, start_background
+from .vectors import IndexVectors
 
 MEANING_VARIABLE = "JUPYTER_PAPERS_MEANING"
 MODES = ("auto", "off", "always")  # sentences and related papers / never / every query
@@ -85,6 +84,7 @@ class Meaning:
         vectors = self.vectors(searcher, memo)
         if vectors is None or not ranked:
             return ranked, None
+        vectors = vectors.now()
         embedded, papers = vectors.progress()
         if not embedded:
             return ranked, None
@@ -95,15 +95,19 @@ class Meaning:
             ranked = [(float(scores[i]), docnums[i]) for i in np.argsort(-scores, kind="stable")]
         return ranked, {"embedded": embedded, "papers": papers}
 
-    def neighbours(self, searcher, memo: dict, docnum: int, wanted: int) -> list[tuple[float, int]]:
-        """The papers nearest this one in meaning (itself left out); none if it has no vector."""
+    def neighbours(self, searcher, memo: dict, docnum: int, wanted: int):
+        """The (score, docnum) pairs nearest this paper in meaning (itself left out), and
+        how much of the index meaning covered; none and None if it has no vector or no
+        neighbour."""
         vectors = self.vectors(searcher, memo)
         if vectors is None:
-            return []
+            return [], None
+        vectors = vectors.now()
         found, have = vectors.of([docnum])
         if not have[0]:
-            return []
-        return [pair for pair in vectors.nearest(found[0], wanted + 1) if pair[1] != docnum][:wanted]
+            return [], None
+        near = [pair for pair in vectors.nearest(found[0], wanted + 1) if pair[1] != docnum][:wanted]
+        return near, dict(zip(("embedded", "papers"), vectors.progress())) if near else None
 
     def status(self, searcher, memo: dict) -> dict:
         """What a front end shows: {"state", "embedded", "papers", "message"}; state is
@@ -119,28 +123,15 @@ class Meaning:
         except ModelUnavailable as error:
             return {"state": "unavailable", "embedded": 0, "papers": papers, "message": str(error)}
         vectors = self.vectors(searcher, memo)
-        embedded = vectors.progress()[0] if vectors is not None else 0
+        embedded = vectors.now().progress()[0] if vectors is not None else 0
         if setting() == "off":
             state = "off"
         elif embedded >= papers:
             state = "complete"
         else:
             working = self._worker is not None and self._worker.poll() is None
-            state = "embedding" if working or self.embedding_now() else "partial"
+            state = "embedding" if working or embedding_now(self.path) else "partial"
         return {"state": state, "embedded": embedded, "papers": papers, "message": ""}
-
-    def embedding_now(self) -> bool:
-        """Whether an embedder holds this index's lock."""
-        lock = folder(self.path) / "embed.lock"
-        if not lock.exists():
-            return False
-        with open(lock, "a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            return False
 
     def embed(self, progress: bool = False) -> int:
         """Embed what is missing now, in this process; returns how many papers were encoded."""

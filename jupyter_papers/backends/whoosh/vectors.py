@@ -155,12 +155,21 @@ class IndexVectors:
         known.done = min(int(state.get("done", 0)), known.papers)
         return known
 
+    def now(self) -> VectorsNow:
+        """The segments' vectors as far as they are done at this moment, each segment's
+        count read once for everything a search then asks."""
+        return VectorsNow([(offset, reader, self._segment(name)) for offset, reader, name in self._leaves])
+
+
+@dataclass
+class VectorsNow:
+    leaves: list  # (offset, leaf reader, SegmentVectors or None)
+
     def progress(self) -> tuple[int, int]:
         """(papers embedded, papers) among the papers the snapshot holds."""
         embedded = total = 0
-        for _, reader, name in self._leaves:
+        for _, reader, segment in self.leaves:
             total += reader.doc_count()
-            segment = self._segment(name)
             if segment is not None:
                 embedded += segment.done - sum(1 for d in _deleted(reader) if d < segment.done)
         return embedded, total
@@ -169,8 +178,7 @@ class IndexVectors:
         """The vectors of these documents, and which of them have one yet."""
         vectors = np.zeros((len(docnums), 0), dtype=np.float32)
         have = np.zeros(len(docnums), dtype=bool)
-        for offset, reader, name in self._leaves:
-            segment = self._segment(name)
+        for offset, reader, segment in self.leaves:
             if segment is None:
                 continue
             positions = [i for i, d in enumerate(docnums) if offset <= d < offset + segment.done]
@@ -186,8 +194,7 @@ class IndexVectors:
         """The ``wanted`` papers whose vectors are closest to ``query`` (cosine), exactly:
         every done row scanned (158k papers: see benchmarks/meaning.py)."""
         best: list[tuple[float, int]] = []
-        for offset, reader, name in self._leaves:
-            segment = self._segment(name)
+        for offset, reader, segment in self.leaves:
             if segment is None or not segment.done:
                 continue
             scores = similarities(segment, query)
