@@ -232,8 +232,8 @@ class PaperIndex:
         that many forked processes: for a command-line import, never inside a server."""
         report = AddReport()
         again = self._write(_progress(papers, progress), report, merge=True, procs=procs, edits=edits)
-        if again:  # ids that came twice in this call, merged into one record each
-            self._write(again.values(), report, merge=False, edits=edits)
+        while again:  # papers that came twice in this call, written over their first record
+            again = self._write(again.values(), report, merge=False, edits=edits)
         report.skipped.extend(getattr(papers, "problems", []))
         if report.attached:
             report.fulltext = self.index_fulltext(report.attached, progress=progress)
@@ -274,10 +274,11 @@ class PaperIndex:
     def _write(self, papers: Iterable[Paper], report: AddReport, merge: bool, procs: int = 1,
                edits: bool = False) -> dict[str, Paper]:
         """One writer, one commit. A Whoosh writer cannot replace a document it has not
-        committed yet, so an id seen twice is held back and returned. ``merge=False`` keeps
+        committed yet, so a paper seen twice (by id, DOI or arXiv id) is held back and
+        returned, to be written over the first once it is committed. ``merge=False`` keeps
         the small follow-up commit from rewriting the large segment just written (with the
         158k-paper corpus, such merges took the import to 19 GB)."""
-        written: set[str] = set()
+        written: set[str] = set()      # ids, DOIs and arXiv ids of the papers of this writer
         keys: dict[str, str] = {}      # key -> id, for the papers of this writer
         numbering: dict = {}           # base key -> its suffixes, where the last one stopped
         again: dict[str, Paper] = {}
@@ -287,7 +288,7 @@ class PaperIndex:
                 searcher = writer.searcher()
                 for paper in papers:
                     given = paper.id
-                    if paper.id in written:
+                    if written.intersection([paper.id, *paper.identifiers]):
                         again[paper.id] = paper.merged_over(again[paper.id]) if paper.id in again else paper
                         continue
                     old = _same_paper(searcher, paper) if searcher.doc_count_all() else None
@@ -314,7 +315,7 @@ class PaperIndex:
                     else:
                         report.added += 1
                     writer.add_document(**_fields(paper))
-                    written.add(paper.id)
+                    written.update([paper.id, *paper.identifiers])
                     keys[paper.key] = paper.id
                     report.ids.append(paper.id)
                 writer.commit(merge=merge)
@@ -655,10 +656,9 @@ def _same_paper(searcher, paper: Paper) -> Paper | None:
     fields = searcher.document(id=paper.id)
     if fields is not None:
         return _paper(fields)
-    for identifier in (paper.doi.lower(), paper.arxiv_id):
-        if identifier:
-            for docnum in searcher.docs_for_query(wq.Term("ids", identifier)):
-                return _paper(searcher.stored_fields(docnum))
+    for identifier in paper.identifiers:
+        for docnum in searcher.docs_for_query(wq.Term("ids", identifier)):
+            return _paper(searcher.stored_fields(docnum))
     if paper.extra.get("pdf"):  # a record of a PDF known only by its file, or the other way round
         for docnum in searcher.docs_for_query(wq.Term("ids", _file_identity(paper))):
             old = _paper(searcher.stored_fields(docnum))

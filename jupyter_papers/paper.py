@@ -296,6 +296,12 @@ class Paper:
         """What of this record was guessed from its PDF ("title from the first page"), or ""."""
         return self.extra.get("guessed", "")
 
+    @property
+    def identifiers(self) -> list[str]:
+        """The names this paper has in every record of it, whatever id a source gave it:
+        its DOI (lower case) and arXiv id."""
+        return [i for i in (self.doi.lower(), self.arxiv_id) if i]
+
     def base_key(self) -> str:
         """The ``lastnameYEARfirstword`` citation key, before it is made unique."""
         people = self.authors or self.editors

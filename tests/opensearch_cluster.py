@@ -18,6 +18,9 @@ from pathlib import Path
 LAUNCHER = Path(__file__).parent / "opensearch_node"
 CLASSPATH = f"{LAUNCHER / 'target' / 'opensearch-node-1.jar'}:{LAUNCHER / 'target' / 'dependency' / '*'}"
 HEAP = "512m"
+# OpenSearch's own jvm.options: with G1 the real-memory circuit breaker collects before it
+# trips; with the serial collector a 512 MB heap refused requests while garbage was collectable
+GC = ("-XX:+UseG1GC", "-XX:G1ReservePercent=25", "-XX:InitiatingHeapOccupancyPercent=30")
 
 
 def free_port() -> int:
@@ -53,7 +56,7 @@ class Node:
         self.home.mkdir(parents=True, exist_ok=True)
         log = open(self.home / "node.log", "ab")
         self.process = subprocess.Popen(
-            ["java", f"-Xms{HEAP}", f"-Xmx{HEAP}", "-XX:+UseSerialGC", "-cp", CLASSPATH, "papers.Node", self.name,
+            ["java", f"-Xms{HEAP}", f"-Xmx{HEAP}", *GC, "-cp", CLASSPATH, "papers.Node", self.name,
              str(self.http), str(self.transport), str(self.home),
              ",".join(f"127.0.0.1:{n.transport}" for n in seeds), ",".join(n.name for n in managers), self.roles],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

@@ -128,6 +128,23 @@ def test_a_paper_that_comes_again_is_merged_and_keys_stay_unique(empty):
     assert empty.remove("other") and empty.get("other") is None and len(empty) == 1
 
 
+def test_one_import_in_many_chunks_merges_across_them_and_keeps_keys_unique(empty, monkeypatch):
+    """A paper that comes again later in the same import (by its DOI), and two papers
+    with the same key, land in different write chunks of the OpenSearch backend."""
+    monkeypatch.setattr("jupyter_papers.backends.opensearch.BULK_CHUNK", 3)
+    smith = [jp.Name.parse("Ann Smith")]
+    papers = [jp.Paper(id="10.1000/first", doi="10.1000/first", title="Deep wells", authors=smith, year=2020)]
+    papers += [jp.Paper(id=f"filler-{n}", title=f"Filler {n}", year=2001) for n in range(7)]
+    papers += [jp.Paper(id="10.1000/other", doi="10.1000/other", title="Deep lakes", authors=smith, year=2020),
+               jp.Paper(id="bib-entry", doi="10.1000/FIRST", title="Deep wells", abstract="Water.", authors=smith,
+                        year=2020)]
+    report = empty.add(papers)
+    assert len(empty) == 9 and report.held["bib-entry"] == "10.1000/first"
+    assert empty.get("10.1000/first").abstract == "Water."
+    keys = [paper.key for paper in empty.papers()]
+    assert len(set(keys)) == 9 and {"smith2020deep", "smith2020deepa"} <= set(keys)
+
+
 def opensearch_index_url(base: str) -> str:
     return f"{base}/frontends-{uuid.uuid4().hex[:8]}"
 
