@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from jupyter_papers.paper import Paper
-from jupyter_papers.backends.whoosh.query import extract_years
+from jupyter_papers.question import extract_years
 
 WEIGHTS = "3.0, 1.0, 2.0"  # title, abstract, authors: the boosts of our schema
 

@@ -35,7 +35,7 @@ from sections import replace_section  # noqa: E402
 
 import jupyter_papers as jp  # noqa: E402
 from jupyter_papers.backends.whoosh.pages import FileText, PageIndex  # noqa: E402
-from jupyter_papers.backends.whoosh.sentence import is_sentence  # noqa: E402
+from jupyter_papers.question import is_sentence  # noqa: E402
 from jupyter_papers.fulltext import BATCH_FILES  # noqa: E402
 from tests import pdfs  # noqa: E402
 

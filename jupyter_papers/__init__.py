@@ -10,23 +10,24 @@ from pathlib import Path
 
 from .citations.cite import STYLES, abstract_cell, bibtex_entry, cite, write_bibliography
 from .paper import Name, Paper
+from .backends import Library
 from .config import bundled_corpus, default_index_dir, index_location, is_remote
-from .index import AddReport, IndexBrokenError, PaperIndex
+from .index import PaperIndex
 
-from .results import Hit, SearchResults
+from .results import AddReport, Hit, IndexBrokenError, SearchResults
 from .citations.references import Citation, ReferenceList, find_citations
 from .sources import Problem, read_papers
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AddReport", "Hit", "IndexBrokenError", "Name", "Paper", "PaperIndex", "Problem", "STYLES", "SearchResults",
+    "AddReport", "Hit", "IndexBrokenError", "Library", "Name", "Paper", "PaperIndex", "Problem", "STYLES", "SearchResults",
     "Citation", "ReferenceList", "abstract_cell", "bibliography", "bibtex_entry", "cite", "find_citations",
     "open_index", "read_papers", "write_bibliography",
 ]
 
 
-def open_index(path: str | Path | None = None) -> PaperIndex:
+def open_index(path: str | Path | None = None) -> Library:
     """The index at ``path`` (created empty if missing), or the default one, which is built
     from the bundled demo corpus the first time it is opened (``JUPYTER_PAPERS_INDEX`` names
     another). ``opensearch://host:9200/papers`` is an OpenSearch cluster's index instead

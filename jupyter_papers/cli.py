@@ -21,12 +21,13 @@ from .citations.csl import EngineError
 from .citations.references import NotebookError
 from .config import default_index_dir, index_location, is_remote
 from .export import ExportError, export
-from .index import IndexBrokenError, WorkerFailed, parse_year_range, rebuild_index
+from .index import WorkerFailed, rebuild_index
+from .question import parse_year_range
 from .meaning.model import ModelUnavailable, download
 from .sources.registry import SourceError
 from .sources.zotero import ZoteroError
 from .paper import Name
-from .results import page_label
+from .results import IndexBrokenError, page_label
 from .sources import TEXT_ORIGIN, UnknownFormatError, extract
 from .sources.identifiers import recognise
 from .sources.online import OnlineError

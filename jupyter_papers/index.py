@@ -18,7 +18,6 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import query as wq, sorting
@@ -27,16 +26,12 @@ from whoosh.util.filelock import try_for
 
 from . import fulltext
 from .backends.whoosh import highlight, postings, ranking, sentence, wordsearch
-from .backends.whoosh.analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema
+from .backends.whoosh.analysis import SCHEMA_VERSION, PaperBM25F, acronym_expansions, make_schema, stored_paper
 from .backends.whoosh.collect import YearColumns
 from .backends.whoosh.pages import PageIndex
-from .backends.whoosh.query import MAX_QUERY_WORDS, QueryBuilder, extract_scope, extract_years, has_collection
-from .backends.whoosh.query import collections_in, is_plain, make_parser, plain_words
-from .backends.whoosh.query import SCOPES  # noqa: F401 - for the front ends, which import no backend
-from .backends.whoosh.query import parse_year_range  # noqa: F401 - for the front ends, which import no backend
+from .backends.whoosh.query import QueryBuilder, make_parser
 from .backends.whoosh.rebuild import rebuild_index, restore_aside
 from .backends.whoosh.semantic import Meaning, wanted as meaning_wanted
-from .backends.whoosh.sentence import is_sentence
 from .backends.whoosh.snapshot import Snapshot
 from .backends.whoosh.storage import MappedStorage
 from .backends.whoosh.writers import BoundMpWriter, segment_writer
@@ -44,7 +39,8 @@ from .backends.whoosh.writers import WorkerFailed  # noqa: F401 - for the front 
 from .citations.latex import to_plain
 from .meaning.fusion import RERANKED, reciprocal_rank
 from .paper import Paper, key_suffixes
-from .results import Hit, SearchResults
+from .question import collections_in, has_collection, is_plain, plain_words, read_question
+from .results import AddReport, Hit, IndexBrokenError, SearchResults
 from .sources import Problem
 from .sources.identifiers import recognise
 
@@ -61,31 +57,6 @@ REBUILD_HINT = "rebuild it with `jupyter-papers rebuild`"
 # What Whoosh raises reading damaged files (a truncated column gives a UnicodeError).
 _DAMAGE = (UnicodeError, EOFError, struct.error, zlib.error, OSError, pickle.UnpicklingError)
 
-
-
-class IndexBrokenError(RuntimeError):
-    """The index on disk cannot be read; the message says how to rebuild it."""
-
-
-@dataclass
-class AddReport:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: list[Problem] = field(default_factory=list)
-    ids: list[str] = field(default_factory=list)
-    merged: list[str] = field(default_factory=list)  # records folded into a paper the index held: what changed
-    held: dict[str, str] = field(default_factory=dict)  # id a record came with -> id of its paper in the index
-    fulltext: list[Problem] = field(default_factory=list)  # PDFs whose text could not be read
-    attached: list[Paper] = field(default_factory=list, repr=False)  # papers with a PDF, or that had one
-
-    @property
-    def changed(self) -> int:
-        return self.added + self.updated
-
-    def __str__(self) -> str:
-        return (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-                f"skipped {len(self.skipped)}")
 
 
 class PaperIndex:
@@ -177,7 +148,7 @@ class PaperIndex:
         with self._reading() as searcher:
             stored = list(searcher.all_stored_fields())
         for fields in stored:
-            yield _paper(fields)
+            yield stored_paper(fields)
 
     def get(self, identifier: str) -> Paper | None:
         """A paper by its id, arXiv id (or URL), DOI or citation key."""
@@ -208,7 +179,7 @@ class PaperIndex:
             normal = (found.value if found and found.kind in ("doi", "arxiv") else str(found or identifier)).lower()
             docnum = next(iter(searcher.docs_for_query(wq.Term("ids", normal))), None)
             fields = searcher.stored_fields(docnum) if docnum is not None else None
-        return _paper(fields) if fields else None
+        return stored_paper(fields) if fields else None
 
     # writing ---------------------------------------------------------------------------
     def _writer(self, procs: int = 1):
@@ -379,17 +350,10 @@ class PaperIndex:
         and ``in:metadata`` in the query say the same. ``meaning``: re-rank the best word
         matches by meaning too (True), or not (False); by default for sentences, as the
         ``JUPYTER_PAPERS_MEANING`` setting says (auto, off, always)."""
-        query = query or ""
+        asked = read_question(query, year_from, year_to, prefix, sentence, scope)
+        query, text, years, scope, prefix, sentence = (asked.query, asked.text, asked.years, asked.scope, asked.prefix,
+                                                       asked.sentence)
         limit, offset = max(0, int(limit)), max(0, int(offset))
-        text, year_from, year_to = extract_years(query, year_from, year_to)
-        text, scope = extract_scope(text, scope)
-        words = text.split()
-        if len(words) > MAX_QUERY_WORDS:
-            text = " ".join(words[:MAX_QUERY_WORDS])
-        if prefix is None:
-            prefix = not query.endswith((" ", "\t", "\n"))
-        years = None if year_from is None and year_to is None else (year_from, year_to)
-        sentence = is_sentence(text) if sentence is None else sentence
         meaning = meaning_wanted(meaning, sentence)
         with self._reading() as searcher:
             identifier = recognise(text)
@@ -514,7 +478,7 @@ class PaperIndex:
         marked = {"title": set(terms), "abstract": set(terms)} if with_highlights else {}
         hits = []
         for score, docnum in ranked[offset:offset + limit]:
-            paper = _paper(searcher.stored_fields(docnum))
+            paper = stored_paper(searcher.stored_fields(docnum))
             hits.append(Hit(paper, score, self._highlights(paper, marked) if with_highlights else {}))
         return SearchResults(query, hits, total, offset, limit, meaning=reach)
 
@@ -549,7 +513,7 @@ class PaperIndex:
         terms = ranking.terms_by_field(plan, searcher) if with_highlights else {}
         hits = []
         for score, docnum in ranked.hits[offset:wanted]:
-            paper = _paper(searcher.stored_fields(docnum))
+            paper = stored_paper(searcher.stored_fields(docnum))
             hits.append(Hit(paper, float(score), self._highlights(paper, terms) if with_highlights else {}))
         return SearchResults(query, hits, ranked.total, offset, limit, plan.suggestion, ranked.facets,
                              ranked.truncated, ranked.exact)
@@ -655,18 +619,18 @@ def _same_paper(searcher, paper: Paper) -> Paper | None:
     gained a DOI). Never one found by title, nor another source's key."""
     fields = searcher.document(id=paper.id)
     if fields is not None:
-        return _paper(fields)
+        return stored_paper(fields)
     for identifier in paper.identifiers:
         for docnum in searcher.docs_for_query(wq.Term("ids", identifier)):
-            return _paper(searcher.stored_fields(docnum))
+            return stored_paper(searcher.stored_fields(docnum))
     if paper.extra.get("pdf"):  # a record of a PDF known only by its file, or the other way round
         for docnum in searcher.docs_for_query(wq.Term("ids", _file_identity(paper))):
-            old = _paper(searcher.stored_fields(docnum))
+            old = stored_paper(searcher.stored_fields(docnum))
             if old.guessed or paper.guessed:
                 return old
     if paper.key and paper.source:
         for docnum in searcher.docs_for_query(wq.Term("ids", paper.key.lower())):
-            old = _paper(searcher.stored_fields(docnum))
+            old = stored_paper(searcher.stored_fields(docnum))
             conflict = (old.doi and paper.doi and old.doi.lower() != paper.doi.lower()) or (
                 old.arxiv_id and paper.arxiv_id and old.arxiv_id != paper.arxiv_id)
             if old.key == paper.key and old.source == paper.source and not conflict:
@@ -688,10 +652,6 @@ def _record(paper: Paper) -> dict:
     return {k: v for k, v in paper.to_dict().items() if k != "source"}
 
 
-def _paper(fields: dict) -> Paper:
-    return Paper.from_dict(json.loads(fields["data"]))
-
-
 def _in_years(year: int | None, years: tuple[int | None, int | None]) -> bool:
     low, high = years
     return year is not None and (low is None or year >= low) and (high is None or year <= high)
@@ -699,7 +659,7 @@ def _in_years(year: int | None, years: tuple[int | None, int | None]) -> bool:
 
 def _listed_hit(fields: dict, score: float) -> Hit:
     """A hit shown without query highlights (newest first, related papers)."""
-    paper = _paper(fields)
+    paper = stored_paper(fields)
     return Hit(paper, score, _plain_highlights(paper))
 
 

@@ -1,4 +1,5 @@
-"""What a search returns: hits with escaped highlights, totals, a suggestion, year facets."""
+"""What an index answers: a search's hits with escaped highlights, totals, a suggestion and
+year facets; an import's report; the error of an index that cannot be read."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import html
 from dataclasses import dataclass, field
 
 from .paper import Paper
+from .sources import Problem
 
 
 @dataclass
@@ -111,3 +113,28 @@ class SearchResults:
         if self.meaning:
             header += f" · {self.meaning_label}"
         return f"<div class='jp-papers-results'><p>{header}</p><ol start='{self.offset + 1}'>{''.join(rows)}</ol></div>"
+
+
+class IndexBrokenError(RuntimeError):
+    """The index on disk cannot be read; the message says how to rebuild it."""
+
+
+@dataclass
+class AddReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[Problem] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)  # records folded into a paper the index held: what changed
+    held: dict[str, str] = field(default_factory=dict)  # id a record came with -> id of its paper in the index
+    fulltext: list[Problem] = field(default_factory=list)  # PDFs whose text could not be read
+    attached: list[Paper] = field(default_factory=list, repr=False)  # papers with a PDF, or that had one
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.updated
+
+    def __str__(self) -> str:
+        return (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+                f"skipped {len(self.skipped)}")

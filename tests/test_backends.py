@@ -4,11 +4,13 @@ behaviour, the test says so (and the README lists it)."""
 
 from __future__ import annotations
 
+import inspect
 import uuid
 
 import pytest
 
 import jupyter_papers as jp
+from jupyter_papers.backends import Library
 
 BACKENDS = ["whoosh", "opensearch"]
 
@@ -38,6 +40,17 @@ def empty(request, tmp_path_factory):
 
 def ids(results) -> list[str]:
     return [hit.paper.id for hit in results.hits]
+
+
+def test_both_backends_offer_the_whole_library_api(empty):
+    """Every method of the Library protocol, with the same parameters and defaults."""
+    assert isinstance(empty, Library)
+    for name, member in vars(Library).items():
+        if callable(member) and (not name.startswith("_") or name in ("__len__", "__iter__")):
+            implemented = getattr(type(empty), name)
+            wanted = [(p.name, p.default) for p in inspect.signature(member).parameters.values()]
+            assert [(p.name, p.default) for p in inspect.signature(implemented).parameters.values()] == wanted, name
+    assert isinstance(type(empty).sources, property) and empty.path.is_dir()
 
 
 def test_a_typo_finds_the_paper_and_suggests_the_spelling(demo):
@@ -128,6 +141,20 @@ def test_a_paper_that_comes_again_is_merged_and_keys_stay_unique(empty):
     assert empty.remove("other") and empty.get("other") is None and len(empty) == 1
 
 
+def test_scopes_and_zotero_collections_filter_alike(empty):
+    """``in:metadata`` and ``in:fulltext`` are read out of the query on both backends (an
+    index without PDF pages finds nothing in them); ``collection:`` keeps a Zotero
+    collection's papers (its name held in their keywords, as the Zotero reader writes it)."""
+    empty.add([jp.Paper(id="a", title="Attention in chapter two", keywords=["collection: Thesis/Chapter 2"], year=2021),
+               jp.Paper(id="b", title="Attention elsewhere", keywords=["collection: Reading"], year=2022),
+               jp.Paper(id="c", title="Graphs in chapter two", keywords=["collection: Thesis/Chapter 2"], year=2020)])
+    assert set(ids(empty.search("attention in:metadata"))) == {"a", "b"}
+    assert empty.search("attention in:fulltext").total == 0
+    assert ids(empty.search('collection:"Thesis/Chapter 2" attention')) == ["a"]
+    assert ids(empty.search('collection:"Thesis/Chapter 2"')) == ["a", "c"]  # newest first
+    assert ids(empty.search("collection:Reading")) == ["b"]
+
+
 def test_one_import_in_many_chunks_merges_across_them_and_keeps_keys_unique(empty, monkeypatch):
     """A paper that comes again later in the same import (by its DOI), and two papers
     with the same key, land in different write chunks of the OpenSearch backend."""
@@ -197,6 +224,32 @@ def test_the_magic_searches_and_cites_from_an_opensearch_index(opensearch_url, t
     assert "added 139" in text[1]
     assert text[2].strip() == "2403.00071 resonance rope"
     assert "cited 'Resonance RoPE" in text[3]
+
+
+def test_an_opensearch_index_of_an_older_mapping_says_how_to_rebuild_and_rebuilds(opensearch_url):
+    """An index made before this version's analysers (no schema in its mapping) refuses
+    searches with the command that rebuilds it; the rebuild keeps every paper and makes
+    the new fields (a title's compound joined) searchable."""
+    from opensearchpy import OpenSearch
+
+    from jupyter_papers.backends.opensearch import _document, _settings
+
+    url = opensearch_index_url(opensearch_url)
+    alias = url.rsplit("/", 1)[1]
+    client = OpenSearch(hosts=[url.rsplit("/", 1)[0].replace("opensearch://", "http://")])
+    old = _settings(0)
+    del old["mappings"]["_meta"], old["mappings"]["properties"]["title"]["fields"]["joined"]
+    client.indices.create(index=f"{alias}-old", body={**old, "aliases": {alias: {}}})
+    paper = jp.Paper(id="p1", title="Pre-training for everyone", year=2020)
+    client.index(index=alias, id="p1", body=_document(paper), refresh=True)
+    index = jp.open_index(url)
+    with pytest.raises(jp.IndexBrokenError, match=f"jupyter-papers --index {url} rebuild"):
+        index.search("pretraining")
+    assert index.rebuild() == 1
+    assert ids(index.search("pretraining")) == ["p1"]
+    assert not client.indices.exists(index=f"{alias}-old")
+    index.close()
+    client.close()
 
 
 def test_two_writers_of_one_paper_on_opensearch_lose_no_update(opensearch_url, monkeypatch):

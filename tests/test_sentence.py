@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import jupyter_papers as jp
-from jupyter_papers.backends.whoosh.sentence import is_sentence
+from jupyter_papers.question import is_sentence
 
 CLAIM = ("Refining the interpolation of RoPE features for out-of-distribution positions narrows the generalization "
          "gap when models are trained short and tested long.")

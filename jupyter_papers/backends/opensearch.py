@@ -28,17 +28,20 @@ from urllib.parse import parse_qs, urlparse
 from ..citations.latex import to_plain
 from ..config import home
 from ..paper import Paper, key_suffixes
-from ..results import Hit, SearchResults
+from ..question import ADVANCED, collections_in, compound_parts, read_question, without_collections
+from ..results import AddReport, Hit, IndexBrokenError, SearchResults
 from ..sources.identifiers import recognise
-from .whoosh.query import ADVANCED, MAX_QUERY_WORDS, extract_years
-from .whoosh.sentence import is_sentence
 
 SCHEME = "opensearch"
+SCHEMA_VERSION = 2  # of the mapping and analysers: an index made with another is rebuilt (the message says how)
 FIELDS = {"title": 2.0, "abstract": 1.0, "authors": 2.0, "venue": 1.0, "keywords": 1.5}  # as PaperBM25F weighs them
 FIELD_NAMES = {"author": "authors", "authors": "authors", "title": "title", "abstract": "abstract",
                "venue": "venue", "keyword": "keywords", "keywords": "keywords"}
 BULK_CHUNK = 1000  # papers per bulk request (~5 MB): at 20k papers 1,340 a second, 1,218 in chunks of 500
 RETRIES = 5
+TITLE_HOLDS_ALL = 3.0  # the boost of a paper whose title has every word: a known item, as Whoosh ranks it first
+RARE_PAPERS = 3  # a word in this few papers may be a typo that made another word ...
+COMMON_NEIGHBOUR = 50  # ... of a neighbour in at least this many papers (as Whoosh reads it, query.py)
 SNIPPET = 200  # characters of abstract shown around the matched words
 
 
@@ -52,18 +55,26 @@ def _settings(replicas: int) -> dict:
         "settings": {
             "number_of_shards": 1, "number_of_replicas": replicas,
             "analysis": {
-                "filter": {"paper_shingle": {"type": "shingle", "min_shingle_size": 2, "max_shingle_size": 3}},
+                "filter": {"paper_shingle": {"type": "shingle", "min_shingle_size": 2, "max_shingle_size": 3},
+                           "joined_parts": {"type": "pattern_replace", "pattern": "[^\\p{L}\\p{N}]+", "replacement": ""},
+                           "nonempty": {"type": "length", "min": 1}},
                 "analyzer": {
                     "paper": {"type": "custom", "tokenizer": "standard", "filter": [*folding, "porter_stem"]},
+                    "joined": {"type": "custom", "tokenizer": "whitespace",
+                               "filter": ["joined_parts", "nonempty", *folding, "porter_stem"]},
                     "typed": {"type": "custom", "tokenizer": "standard", "filter": folding},
                     "shingles": {"type": "custom", "tokenizer": "standard", "filter": [*folding, "paper_shingle"]},
                 },
             },
         },
         "mappings": {
+            "_meta": {"jupyter_papers_schema": SCHEMA_VERSION},
             "dynamic": "strict",
             "properties": {
+                # title.joined: a compound's parts as one word ("Pre-training": "pretraining"),
+                # as papers and queries also write it
                 "title": {"type": "text", "analyzer": "paper", "fields": {
+                    "joined": {"type": "text", "analyzer": "joined"},
                     "typed": {"type": "search_as_you_type", "analyzer": "typed"},
                     "shingles": {"type": "text", "analyzer": "shingles"}}},
                 # the abstract's words for spelling candidates: its shingles doubled the
@@ -96,7 +107,7 @@ def _document(paper: Paper) -> dict:
 
 
 class OpenSearchIndex:
-    """The public API of ``PaperIndex`` over an OpenSearch alias."""
+    """The paper index (a ``backends.Library``) over an OpenSearch alias."""
 
     def __init__(self, url: str):
         """``url``: opensearch[s]://host:port/alias, ``?replicas=N`` for the copies of each
@@ -114,8 +125,20 @@ class OpenSearchIndex:
             http_auth=(user, password) if user else None,
             timeout=30, max_retries=RETRIES, retry_on_timeout=True, transport_class=_patient_transport())
         self.replicas = replicas
-        if not self.client.indices.exists_alias(name=self.alias):
+        if self.client.indices.exists_alias(name=self.alias):
+            mapping = next(iter(self.client.indices.get_mapping(index=self.alias).values()))["mappings"]
+            self._schema = mapping.get("_meta", {}).get("jupyter_papers_schema", 1)
+        else:
             self._create(self.alias)
+            self._schema = SCHEMA_VERSION
+
+    def _readable(self) -> None:
+        """Searches need the fields this version's queries ask for."""
+        if self._schema != SCHEMA_VERSION:
+            raise IndexBrokenError(
+                f"The OpenSearch index {self.alias} was made by another version of jupyter-papers (schema "
+                f"{self._schema}, this one reads {SCHEMA_VERSION}); rebuild it from the papers it stores, while it "
+                f"keeps answering: jupyter-papers --index {self.url} rebuild")
 
     # the index behind the alias ------------------------------------------------------
     def _create(self, alias: str | None) -> str:
@@ -141,6 +164,7 @@ class OpenSearchIndex:
             {"add": {"index": fresh, "alias": self.alias}}]})
         for name in old:
             self.client.indices.delete(index=name)
+        self._schema = SCHEMA_VERSION
         return len(self)
 
     def close(self) -> None:
@@ -169,7 +193,7 @@ class OpenSearchIndex:
     def fulltext_records(self) -> dict[str, dict]:
         return {}  # the pages of PDFs are searched in a folder index only (README)
 
-    def index_fulltext(self, papers=None, procs: int = 2, progress: bool = False) -> list:
+    def index_fulltext(self, papers: Iterable[Paper] | None = None, procs: int = 2, progress: bool = False) -> list:
         return []
 
     def meaning_status(self) -> dict:
@@ -199,7 +223,7 @@ class OpenSearchIndex:
         from opensearchpy import helpers
 
         for hit in helpers.scan(self.client, index=self.alias, _source=["data"]):
-            yield Paper.from_dict(hit["_source"]["data"])
+            yield _stored(hit)
 
     def _lookup(self, identifier: str) -> dict | None:
         """The stored hit (with seq_no and primary_term) of a paper by id, DOI, arXiv id or key."""
@@ -217,7 +241,7 @@ class OpenSearchIndex:
 
     def get(self, identifier: str) -> Paper | None:
         hit = self._lookup(identifier)
-        return Paper.from_dict(hit["_source"]["data"]) if hit else None
+        return _stored(hit) if hit else None
 
     def find(self, identifier_or_query: str) -> Paper | None:
         paper = self.get(identifier_or_query)
@@ -234,8 +258,6 @@ class OpenSearchIndex:
         one bulk request writes it (retried with back-off when the cluster pushes back) and
         makes it visible to the next chunk's searches. A paper whose DOI or arXiv id is in the
         chunk under another id waits for the next chunk, to be merged over the first."""
-        from ..index import AddReport
-
         report = AddReport()
         conflicts: dict[str, Paper] = {}
         chunk: dict[str, Paper] = {}
@@ -263,7 +285,7 @@ class OpenSearchIndex:
         for paper in papers:
             given = paper.id
             old_hit = next((held[i] for i in _identities(paper) if i in held), None)
-            old = Paper.from_dict(old_hit["_source"]["data"]) if old_hit else None
+            old = _stored(old_hit) if old_hit else None
             if old is not None:
                 paper = paper.merged_over(old)
                 paper.id = old.id
@@ -291,7 +313,7 @@ class OpenSearchIndex:
                 operation = next(iter(item.values()))
                 if operation.get("status") != 409:
                     raise RuntimeError(f"OpenSearch refused paper {operation.get('_id')}: {operation.get('error')}")
-                conflicts[operation["_id"]] = Paper.from_dict(by_id[operation["_id"]]["_source"]["data"])
+                conflicts[operation["_id"]] = _stored(by_id[operation["_id"]])
 
     def _merge_again(self, conflicts: dict[str, Paper]) -> None:
         """Another writer changed these papers since they were read: merge over what it
@@ -302,7 +324,7 @@ class OpenSearchIndex:
             for _ in range(RETRIES):
                 hit = self.client.get(index=self.alias, id=paper_id, _source=["data"], ignore=404)
                 hit = hit if hit.get("found") else None
-                merged = paper.merged_over(Paper.from_dict(hit["_source"]["data"])) if hit else paper
+                merged = paper.merged_over(_stored(hit)) if hit else paper
                 concurrency = ({"if_seq_no": hit["_seq_no"], "if_primary_term": hit["_primary_term"]} if hit
                                else {"op_type": "create"})
                 try:
@@ -352,21 +374,24 @@ class OpenSearchIndex:
                facets: bool = False, sentence: bool | None = None, scope: str | None = None,
                meaning: bool | None = None) -> SearchResults:
         """As PaperIndex.search; the query language is OpenSearch's query_string over our
-        field names, and a query it cannot parse is searched as words."""
+        field names, and a query it cannot parse is searched as words. The index holds no
+        PDF pages: ``in:fulltext`` finds nothing."""
         from opensearchpy.exceptions import RequestError
 
-        query = query or ""
+        self._readable()
+        asked = read_question(query, year_from, year_to, prefix, sentence, scope)
+        query, prefix, sentence = asked.query, asked.prefix, asked.sentence
         limit, offset = max(0, int(limit)), max(0, int(offset))
-        text, year_from, year_to = extract_years(query, year_from, year_to)
-        text = " ".join(text.split()[:MAX_QUERY_WORDS])
-        if prefix is None:
-            prefix = not query.endswith((" ", "\t", "\n"))
-        if recognise(text) is not None:
-            paper = self.get(text)
+        if recognise(asked.text) is not None:
+            paper = self.get(asked.text)
             hits = [Hit(paper, 1.0, _plain(paper))] if paper else []
             return SearchResults(query, hits, len(hits), offset, limit)
-        years = {k: v for k, v in (("gte", year_from), ("lte", year_to)) if v is not None}
+        if asked.scope == "fulltext":
+            return SearchResults(query, [], 0, offset, limit)
+        years = {k: v for k, v in (("gte", asked.year_from), ("lte", asked.year_to)) if v is not None}
         filters = [{"range": {"year": years}}] if years else []
+        filters += [{"match_phrase": {"keywords": f"collection {name}"}} for name in collections_in(asked.text)]
+        text = without_collections(asked.text)
         body: dict = {"from": offset, "size": limit, "track_total_hits": True}
         if facets:
             body["aggs"] = {"year": {"terms": {"field": "year", "size": 1000}}}
@@ -379,11 +404,10 @@ class OpenSearchIndex:
                                                                    {"_id": "asc"}])
             return self._results(query, body, offset, limit, highlights=False)
         plain = not ADVANCED.search(text)
-        sentence = is_sentence(text) if sentence is None else sentence
         if plain:  # all the words, else any of them; a sentence's papers are those with most of its words
             for operator in (("or",) if sentence else ("and", "or")):
                 results = self._words(query, text, body, filters, prefix and not sentence, operator, offset, limit,
-                                      highlights)
+                                      highlights, sentence)
                 if results.total:
                     break
         else:
@@ -400,39 +424,71 @@ class OpenSearchIndex:
             results.suggestion = self._suggestion(text)
         return results
 
-    def _words(self, query, text, body, filters, prefix, operator, offset, limit, highlights) -> SearchResults:
+    def _words(self, query, text, body, filters, prefix, operator, offset, limit, highlights,
+               sentence: bool = False) -> SearchResults:
         """Each word in some field, scored across the fields as one (cross_fields, as BM25F),
-        the words side by side first. A word no paper has is read with a typo or two
-        forgiven (only then: "diffusion" is two edits from "differ"); the last word, while
-        typed, also as the start of a word."""
+        the words side by side first. A word no paper has, or only a few (a typo that made
+        another word), is read with a typo or two forgiven (only then: "diffusion" is two
+        edits from "differ"); the last word, while typed, also as the start of a word.
+        Unless the text is a sentence (its words are its topic, not a paper's name): a
+        compound also as its parts ("pretraining": "pre training") or joined as titles
+        write it ("Pre-training"), two neighbours also as one word where papers write it
+        so, and a paper whose title has every word first, as a known item."""
         fields = [f"{name}^{boost}" for name, boost in FIELDS.items()]
-        words = [w for w in re.findall(r"\S+", text)]
-        known = self._known(words, fields)
+        words = re.findall(r"\S+", text)
+        pairs = [] if sentence else [(a + b).lower() for a, b in zip(words, words[1:]) if a.isalpha() and b.isalpha()]
+        papers = self._papers_with([*words, *pairs], fields)
+        typos = self._typos(words, papers, fields)
         clauses = []
         for position, word in enumerate(words):
             options = [{"multi_match": {"query": word, "fields": fields, "type": "cross_fields"}}]
-            if not known[word]:
+            if not sentence:
+                options += [{"match": {"title.joined": {"query": word, "boost": FIELDS["title"]}}}]
+                options += [{"multi_match": {"query": parts, "fields": fields, "type": "phrase"}}
+                            for parts in compound_parts(word)]
+            if word in typos:
                 options.append({"multi_match": {"query": word, "fields": fields, "fuzziness": "AUTO",
                                                 "prefix_length": 1}})
+            neighbours = words[max(0, position - 1):position + 2]
+            options += [{"multi_match": {"query": joined, "fields": fields}} for joined in pairs
+                        if papers[joined] and joined in ((a + b).lower() for a, b in zip(neighbours, neighbours[1:]))]
             if prefix and position == len(words) - 1:
                 options.append({"multi_match": {"query": word, "type": "bool_prefix", "boost": 2.0,
                                                 "fields": ["title", "abstract", "authors"]}})
             clauses.append({"bool": {"should": options, "minimum_should_match": 1}})
         side_by_side = {"multi_match": {"query": text, "type": "phrase", "fields": fields, "slop": 1, "boost": 2.0}}
         wanted = len(clauses) if operator == "and" else 1
-        body = dict(body, query={"bool": {"should": clauses, "minimum_should_match": wanted, "filter": filters}},
-                    rescore={"window_size": 50, "query": {"rescore_query": side_by_side}})
+
+        def title_has(word: str) -> dict:
+            forgiving = {"fuzziness": "AUTO", "prefix_length": 1} if word in typos else {}
+            return {"multi_match": {"query": word, "fields": ["title", "title.joined"], **forgiving}}
+
+        body = dict(body, query={"bool": {
+            "must": [{"bool": {"should": clauses, "minimum_should_match": wanted}}],
+            "should": [] if sentence else [{"bool": {"must": [title_has(w) for w in words], "boost": TITLE_HOLDS_ALL}}],
+            "filter": filters}}, rescore={"window_size": 50, "query": {"rescore_query": side_by_side}})
         return self._results(query, body, offset, limit, highlights)
 
-    def _known(self, words: list[str], fields: list[str]) -> dict[str, bool]:
-        """Whether any paper has each word (one multi-search for all)."""
+    def _typos(self, words: list[str], papers: dict[str, int], fields: list[str]) -> set[str]:
+        """The words to read with typos forgiven: those no paper has, and those so rare that
+        they are likely a slip for a common word one or two edits away."""
+        rare = [word for word in words if 0 < papers[word] <= RARE_PAPERS]
+        near = self._papers_with(rare, fields, fuzzy=True, enough=COMMON_NEIGHBOUR * (RARE_PAPERS + 1))
+        return {word for word in words if not papers[word]} | {
+            word for word in rare if near[word] - papers[word] >= COMMON_NEIGHBOUR * papers[word]}
+
+    def _papers_with(self, words: list[str], fields: list[str], fuzzy: bool = False,
+                     enough: int = RARE_PAPERS + 1) -> dict[str, int]:
+        """How many papers have each word (or, ``fuzzy``, a word a typo or two away),
+        counted up to ``enough`` (one multi-search)."""
         distinct = list(dict.fromkeys(words))
+        forgiving = {"fuzziness": "AUTO", "prefix_length": 1} if fuzzy else {}
         requests = []
         for word in distinct:
-            requests += [{"index": self.alias}, {"size": 0, "track_total_hits": 1,
-                                                 "query": {"multi_match": {"query": word, "fields": fields}}}]
+            requests += [{"index": self.alias}, {"size": 0, "track_total_hits": enough, "query": {
+                "multi_match": {"query": word, "fields": fields, **forgiving}}}]
         answers = self.client.msearch(body=requests)["responses"] if requests else []
-        return {word: answer["hits"]["total"]["value"] > 0 for word, answer in zip(distinct, answers)}
+        return {word: answer["hits"]["total"]["value"] for word, answer in zip(distinct, answers)}
 
     def _suggestion(self, text: str) -> str | None:
         answer = self.client.search(index=self.alias, body={"size": 0, "suggest": {"text": text, "spelling": {
@@ -448,7 +504,7 @@ class OpenSearchIndex:
         answer = self.client.search(index=self.alias, body=body)
         hits = []
         for hit in answer["hits"]["hits"]:
-            paper = Paper.from_dict(hit["_source"]["data"])
+            paper = _stored(hit)
             marked = hit.get("highlight", {})
             shown = _plain(paper)
             if highlights:
@@ -465,7 +521,7 @@ class OpenSearchIndex:
         hit = self._lookup(identifier)
         if hit is None:
             return SearchResults(f"like:{identifier}", [], 0, 0, limit)
-        paper = Paper.from_dict(hit["_source"]["data"])
+        paper = _stored(hit)
         text = f"{to_plain(paper.title)} {to_plain(paper.title)} {to_plain(paper.abstract)}"
         body = {"size": limit, "query": {"bool": {
             "must": [{"more_like_this": {"fields": ["title", "abstract"], "like": text, "min_term_freq": 1,
@@ -494,6 +550,11 @@ def _patient_transport():
                     time.sleep(0.5 * 2 ** attempt)
 
     return PatientTransport
+
+
+def _stored(hit: dict) -> Paper:
+    """The paper a hit (or a bulk action) holds: its whole record, in ``data``."""
+    return Paper.from_dict(hit["_source"]["data"])
 
 
 def _identities(paper: Paper) -> list[str]:

@@ -17,11 +17,12 @@ from ..citations.bibfile import DIALECTS
 from ..citations.cite import BibliographyError, UnknownStyleError, abstract_cell, cite, inline_citation
 from ..citations.csl import EngineError
 from ..citations.references import reference_list
-from ..index import IndexBrokenError, PaperIndex, WorkerFailed, parse_year_range
+from ..index import PaperIndex, WorkerFailed
+from ..question import parse_year_range
 from ..lookups import OnlineError, look_up
 from ..meaning import ASKED
 from ..paper import Paper
-from ..results import SearchResults
+from ..results import IndexBrokenError, SearchResults
 from ..sources import UnknownFormatError
 from ..sources.identifiers import recognise
 from ..sources.registry import SourceError

@@ -21,7 +21,7 @@ from jupyter_server.utils import url_path_join
 import jupyter_papers as jp
 from jupyter_papers.citations.bibfile import DIALECTS
 from jupyter_papers.citations.cite import FORMATS, BibliographyError, UnknownStyleError, inline_citation
-from jupyter_papers.index import SCOPES
+from jupyter_papers.question import SCOPES
 from jupyter_papers.meaning import ASKED
 from jupyter_papers.sources import UnknownFormatError
 

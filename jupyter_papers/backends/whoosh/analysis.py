@@ -11,6 +11,7 @@ hyphens is also indexed joined, at its first part's position ("pre-training" giv
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 
@@ -20,6 +21,8 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Existence
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
+
+from ...paper import Paper
 
 SCHEMA_VERSION = "5"
 CACHED_WORDS = 400_000  # word forms an indexing process keeps the terms of, per way of analysing
@@ -314,3 +317,8 @@ def acronym_expansions(title: str, abstract: str) -> list[str]:
         if len(long_form) == len(capitals) and all(w[0].lower() == c for w, c in zip(long_form, capitals, strict=True)):
             expansions.append(" ".join(long_form))
     return expansions
+
+
+def stored_paper(fields: dict) -> Paper:
+    """A paper as the index stored it: its whole record, JSON in the schema's ``data``."""
+    return Paper.from_dict(json.loads(fields["data"]))

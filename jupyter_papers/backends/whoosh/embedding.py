@@ -11,7 +11,6 @@ waits, then looks for what is left.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from whoosh.reading import SegmentReader
 
 from ...citations.latex import to_plain
 from ...paper import Paper
-from .analysis import make_schema
+from .analysis import make_schema, stored_paper
 from .storage import MappedStorage
 from .rebuild import INDEX_NAME
 from .vectors import SegmentVectors, folder, remove_other_segments, segment_state, text_key
@@ -130,7 +129,7 @@ def _embed_segment(storage, base: Path, segment, model: str, encoder, known, don
     try:
         while vectors.done < papers:
             rows = range(vectors.done, min(vectors.done + CHUNK, papers))
-            texts = ["" if reader.is_deleted(d) else paper_text(Paper.from_dict(json.loads(reader.stored_fields(d)["data"])))
+            texts = ["" if reader.is_deleted(d) else paper_text(stored_paper(reader.stored_fields(d)))
                      for d in rows]
             keys = np.array([text_key(t) if t else 0 for t in texts], dtype=np.uint64)
             block = np.zeros((len(texts), vectors.rows.shape[1]), dtype=np.float32)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import re
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import NamedTuple
@@ -24,15 +23,9 @@ from whoosh import query as wq
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup
 from whoosh.support.levenshtein import damerau_levenshtein
 
+from ...question import ADVANCED, compound_parts, in_collection, words_of
 from .analysis import SHORT_FIELDS, TEXT_FIELDS, has_hyphen
 
-YEAR_RANGE = re.compile(
-    r"\byear:\s*(?:\[\s*(\d{4})?\s*(?:TO|to)\s*(\d{4})?\s*\]|(>=|<=|>|<)?\s*(\d{4})(?:\s*(?:\.\.|-|–)\s*(\d{4}))?)"
-)
-ADVANCED = re.compile(
-    r'"|\b(?:title|abstract|authors?|venue|keywords?|id):|\b(?:AND|OR|NOT)\b|[()*?]'
-)
-STRIP = ".,;:!?()[]{}\"'“”‘’`"
 VOCABULARY_FIELDS = ("words", "authors")
 COMPLETIONS_PER_FIELD = 8
 COMPLETIONS = 8
@@ -45,10 +38,6 @@ PHRASE_BOOSTS = {"title": 2.0, "abstract": 2.0}
 TITLE_LIKE_WORDS = 3  # up to this many words are looked for in titles first even if not all match
 RARE_DOCUMENTS = 3            # a known word this rare may be a typo ...
 RARE_NEIGHBOUR_DOCUMENTS = 50  # ... of a neighbour at least this common
-# Prefixes that make compounds written joined, hyphenated or spaced (see QueryBuilder._split);
-# longest first
-COMPOUND_PREFIXES = ("pseudo", "hyper", "inter", "intra", "macro", "micro", "multi", "quasi", "cross", "under",
-                     "anti", "auto", "meta", "mono", "poly", "post", "self", "semi", "over", "pre", "non", "sub", "co")
 JOINED_SHARE = 0.05  # two words are also looked for joined when that is this common (see _joined_neighbours)
 
 
@@ -121,107 +110,8 @@ def widening(words: int, short_first: bool) -> list[tuple[int, bool]]:
     return steps
 
 
-MAX_YEAR = 65535  # the year column is 16 bits
-MAX_QUERY_WORDS = 200  # past this a query is cut: Whoosh's parser recurses once per word
 MAX_EXPANSION = 50  # words a wildcard, prefix or range of the query language stands for
 MAX_CANDIDATES = 20_000  # matching words looked at to choose them
-
-
-def extract_years(text: str, year_from: int | None, year_to: int | None) -> tuple[str, int | None, int | None]:
-    """Take ``year:2020..2023``, ``year:>=2021``, ``year:[2019 TO 2021]`` out of the text."""
-    for match in YEAR_RANGE.finditer(text):
-        lo_bracket, hi_bracket, op, single, upper = match.groups()
-        if lo_bracket or hi_bracket:
-            lo, hi = lo_bracket, hi_bracket
-        elif upper:
-            lo, hi = single, upper
-        elif op in (">=", ">"):
-            lo, hi = str(int(single) + (op == ">")), None
-        elif op in ("<=", "<"):
-            lo, hi = None, str(int(single) - (op == "<"))
-        else:
-            lo = hi = single
-        year_from = int(lo) if lo else year_from
-        year_to = int(hi) if hi else year_to
-    return YEAR_RANGE.sub(" ", text), *_year_bounds(year_from, year_to)
-
-
-SCOPES = ("all", "fulltext", "metadata")
-_SCOPE = re.compile(r"(?<!\S)in:(fulltext|full-text|text|pdf|metadata|meta|abstract)(?!\S)", re.I)
-
-
-def extract_scope(text: str, scope: str | None) -> tuple[str, str]:
-    """Take ``in:fulltext`` (the PDFs' pages only) or ``in:metadata`` (titles, abstracts,
-    authors only) out of the text; otherwise the scope given, "all" by default."""
-    scope = scope if scope in SCOPES else "all"
-    for match in _SCOPE.finditer(text):
-        scope = "metadata" if match.group(1).lower() in ("metadata", "meta", "abstract") else "fulltext"
-    return _SCOPE.sub(" ", text), scope
-
-
-def _year_bounds(year_from: int | None, year_to: int | None) -> tuple[int | None, int | None]:
-    """Years the index can hold (0 to 65535), in order: a reversed range is meant the other way round."""
-    clamp = lambda year: None if year is None else min(max(int(year), 0), MAX_YEAR)  # noqa: E731
-    year_from, year_to = clamp(year_from), clamp(year_to)
-    if year_from is not None and year_to is not None and year_from > year_to:
-        year_from, year_to = year_to, year_from
-    return year_from, year_to
-
-
-def parse_year_range(text: str | None) -> tuple[int | None, int | None]:
-    """``2023``, ``2020..2023``, ``2020-2023``, ``2020..`` or ``..2023`` as (from, to)."""
-    if not text:
-        return None, None
-    match = re.fullmatch(r"\s*(\d{4})?\s*(\.\.|-)?\s*(\d{4})?\s*", text)
-    if not match or not (match.group(1) or match.group(3)):
-        raise ValueError(f"a year range is YEAR, FROM..TO, FROM.. or ..TO, not {text!r}")
-    low, separator, high = match.groups()
-    if not separator:
-        if low and high:
-            raise ValueError(f"a year range is YEAR, FROM..TO, FROM.. or ..TO, not {text!r}")
-        high = low
-    return (int(low) if low else None), (int(high) if high else None)
-
-
-def words_of(text: str) -> list[str]:
-    words = (w.strip(STRIP) for w in re.sub(r"[()\\\[\]{}*?]|:(?!//)", " ", text).split())
-    return [w for w in words if w]
-
-
-_COLLECTION = re.compile(r'\bcollection:(?:"([^"]+)"|(\S+))', re.I)
-
-
-def in_collection(text: str) -> str:
-    """``collection:Thesis`` (or ``collection:"Thesis/Chapter 2"``) as a filter: the phrase
-    a Zotero paper's keywords hold for it ("collection: Thesis/Chapter 2"), required
-    beside the rest of the query."""
-    names = collections_in(text)
-    if not names:
-        return text
-    required = " AND ".join(f'keywords:"collection {name}"' for name in names)
-    rest = " ".join(_COLLECTION.sub(" ", text).split())
-    return f"{required} AND ({rest})" if rest else required
-
-
-def has_collection(text: str) -> bool:
-    return bool(_COLLECTION.search(text))
-
-
-def collections_in(text: str) -> list[str]:
-    return [m.group(1) or m.group(2) for m in _COLLECTION.finditer(text)]
-
-
-def is_plain(text: str) -> bool:
-    """Words only: no fields, phrases, operators, wildcards or collections."""
-    return not ADVANCED.search(text) and not has_collection(text)
-
-
-def plain_words(text: str) -> str:
-    """The words of a query without its syntax (fields, operators, collections, quotes):
-    what the PDFs' pages are searched for."""
-    text = _COLLECTION.sub(" ", text)
-    text = re.sub(r"\b(?:title|abstract|authors?|venue|keywords?|id):|\b(?:AND|OR|NOT)\b|[\"()*?]", " ", text)
-    return " ".join(text.split())
 
 
 def make_parser(schema) -> MultifieldParser:
@@ -377,12 +267,7 @@ class QueryBuilder:
         """A word that begins with a prefix of compounds ("pretraining", "nonconvex") also
         as its two parts side by side ("pre training"), when the rest is a word the index
         has: papers write such words joined, hyphenated and spaced."""
-        lowered = word.lower()
-        for prefix in COMPOUND_PREFIXES:
-            rest = lowered[len(prefix):]
-            if lowered.startswith(prefix) and len(rest) >= 4 and rest.isalpha() and self._documents(rest):
-                return [f"{prefix} {rest}"]
-        return []
+        return next(([parts] for parts in compound_parts(word) if self._documents(parts.split()[1])), [])
 
     def _joined_neighbours(self, words: list[str]) -> list[list[str]]:
         """For each word, the words it makes with a neighbour written together, where the

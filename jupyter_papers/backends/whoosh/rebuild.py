@@ -10,7 +10,6 @@ any moment, it leaves the old index in place, or the new one complete.
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import shutil
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 from whoosh.index import TOC
 from whoosh.reading import SegmentReader
 
-from .analysis import make_schema
+from .analysis import make_schema, stored_paper
 from .pages import PAGES_NAME, PageIndex
 from ...paper import Paper
 from .storage import MappedStorage
@@ -75,7 +74,7 @@ def salvage(path: Path) -> tuple[list[Paper], list[str]]:
             try:
                 if reader.is_deleted(docnum):
                     continue
-                paper = Paper.from_dict(json.loads(reader.stored_fields(docnum)["data"]))
+                paper = stored_paper(reader.stored_fields(docnum))
             except Exception:  # a damaged record: the others are still worth keeping
                 lost += 1
                 continue

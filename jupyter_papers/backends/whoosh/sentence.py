@@ -12,16 +12,11 @@ title) comes first.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from .collect import shown_papers
 from .postings import FieldLengths, PostingCache
-from .query import ADVANCED, words_of
 
-SENTENCE_WORDS = 6  # plain words from which a query is read as a sentence
-WRITTEN_SENTENCE_WORDS = 4  # ... or fewer, ended as a written sentence is ("Deleting Raptor reduces G-CSF levels.")
 FIELDS = ("title", "abstract")
 # BM25F, tuned on SciFact's train split (k1 0.9-2.0, b 0.6-0.9, title 1-5: 0.695-0.703)
 K1, B = 1.2, 0.75
@@ -31,18 +26,6 @@ WEIGHTS = {"title": 2.0, "abstract": 1.0}
 # all words 0.703, 0.2 0.703, 0.1 0.688; sentences of 50k abstracts: p95 182 -> 76 ms.
 COMMON_SHARE = 0.2
 TITLE_HOLDS_ALL = 1000.0  # a paper whose title has every word of the query comes first
-PROSE = re.compile(r"[()]|\?(?=\s|$)")
-
-
-def is_sentence(text: str) -> bool:
-    """Many words and no query syntax; in a sentence, brackets "(DCs)" and a question's
-    "?" are prose, not grouping and wildcards."""
-    words = len(words_of(text))
-    ended = text.rstrip().endswith((".", "?", "!"))
-    prose = PROSE.sub(" ", text)
-    return (words >= SENTENCE_WORDS or (ended and words >= WRITTEN_SENTENCE_WORDS)) and not ADVANCED.search(prose)
-
-
 def sentence_terms(schema, text: str) -> list[str]:
     """The query's distinct words as the abstract field indexes them (stemmed, stop words
     out); titles are indexed with the same stems."""
