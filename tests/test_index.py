@@ -61,6 +61,25 @@ def _add_many(path, start, count, barrier):
     index.close()
 
 
+def test_a_searcher_still_reads_segments_another_writer_merged_away(tmp_path):
+    """The search beside two importing processes (below) once failed here: a segment's
+    stored fields were first read after another writer's commit had merged the segment
+    and deleted its files."""
+    index = jp.open_index(tmp_path / "index")
+    for n in range(3):  # three commits, three segments
+        index.add([jp.Paper(id=f"p{n}", title=f"Paper number {n}", year=2000 + n)])
+    searcher = index._ix.searcher()
+    segments = [leaf.segment().segment_id() for leaf, _ in searcher.reader().leaf_readers()]
+    other = jp.open_index(tmp_path / "index")
+    other._ix.optimize()  # one segment; the three segments' files are deleted
+    assert len(segments) == 3 and not [name for name in other._ix.storage.list() if name.startswith(tuple(segments))]
+    assert sorted(searcher.stored_fields(n)["id"] for n in range(3)) == ["p0", "p1", "p2"]
+    assert [searcher.reader().doc_field_length(n, "title") for n in range(3)] == [3, 3, 3]
+    searcher.close()
+    index.close()
+    other.close()
+
+
 def test_two_processes_adding_500_each_while_a_third_searches_lose_nothing(tmp_path):
     path = tmp_path / "shared"
     reader = jp.open_index(path)

@@ -22,7 +22,7 @@ from collections import OrderedDict
 from typing import NamedTuple
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, W3PerDocReader, _lenfield
 from whoosh.columns import NumericColumn
 from whoosh.matching import ReadTooFar
 from whoosh.util.numeric import byte_to_length
@@ -50,10 +50,32 @@ class SkippingLeafMatcher(W3LeafMatcher):
         self._i = bisect_left(self._ids, targetid, self._i)
 
 
+class ColumnsOpenedReader(W3PerDocReader):
+    """A segment's per-document columns (stored fields, field lengths, years) all opened
+    with the segment. Whoosh opens each on first use: by then another process's commit may
+    have merged the segment away and deleted its files (a search beside two importing
+    processes read stored fields as None); a file opened before stays readable."""
+
+    def __init__(self, storage, segment):
+        super().__init__(storage, segment)
+        prefix, suffix = segment.make_filename("."), W3Codec.COLUMN_EXT
+        for name in storage.list():
+            if name.startswith(prefix) and name.endswith(suffix):
+                column = name[len(prefix):-len(suffix)]
+                self._colfiles[column] = self._get_column_file(column)
+
+    def has_column(self, fieldname):
+        return fieldname in self._colfiles or super().has_column(fieldname)
+
+
 class SkippingCodec(W3Codec):
-    """Whoosh 3's codec, reading posting lists with SkippingLeafMatcher. The segments of
-    our indexes are read with it (storage.MappedFile); it pickles as Whoosh's own W3Codec,
-    so the files stay Whoosh's and no other user of Whoosh in the process is affected."""
+    """Whoosh 3's codec, reading posting lists with SkippingLeafMatcher and opening a
+    segment's columns at once (ColumnsOpenedReader). The segments of our indexes are read
+    with it (storage.MappedFile); it pickles as Whoosh's own W3Codec, so the files stay
+    Whoosh's and no other user of Whoosh in the process is affected."""
+
+    def per_document_reader(self, storage, segment):
+        return ColumnsOpenedReader(storage, segment)
 
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
         if terminfo.is_inlined():
