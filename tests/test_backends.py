@@ -141,6 +141,16 @@ def test_a_paper_that_comes_again_is_merged_and_keys_stay_unique(empty):
     assert empty.remove("other") and empty.get("other") is None and len(empty) == 1
 
 
+def test_a_compound_is_found_joined_hyphenated_or_spaced(empty):
+    empty.add([jp.Paper(id="hyphen", title="Pre-training of deep bidirectional transformers", year=2019),
+               jp.Paper(id="joined", title="Multitask learning of graph networks", year=2020),
+               jp.Paper(id="other", title="Training deep transformers", year=2021)])
+    assert ids(empty.search("pretraining bidirectional"))[:1] == ["hyphen"]
+    assert ids(empty.search("pre training bidirectional"))[:1] == ["hyphen"]
+    assert ids(empty.search("multi task graph"))[:1] == ["joined"]
+    assert ids(empty.search("multi-task graph"))[:1] == ["joined"]
+
+
 def test_scopes_and_zotero_collections_filter_alike(empty):
     """``in:metadata`` and ``in:fulltext`` are read out of the query on both backends (an
     index without PDF pages finds nothing in them); ``collection:`` keeps a Zotero

@@ -436,8 +436,9 @@ class OpenSearchIndex:
         so, and a paper whose title has every word first, as a known item."""
         fields = [f"{name}^{boost}" for name, boost in FIELDS.items()]
         words = re.findall(r"\S+", text)
-        pairs = [] if sentence else [(a + b).lower() for a, b in zip(words, words[1:]) if a.isalpha() and b.isalpha()]
-        papers = self._papers_with([*words, *pairs], fields)
+        pairs = {} if sentence else {position: (a + b).lower() for position, (a, b) in enumerate(zip(words, words[1:]))
+                                     if a.isalpha() and b.isalpha()}
+        papers = self._papers_with([*words, *pairs.values()], fields)
         typos = self._typos(words, papers, fields)
         clauses = []
         for position, word in enumerate(words):
@@ -449,9 +450,8 @@ class OpenSearchIndex:
             if word in typos:
                 options.append({"multi_match": {"query": word, "fields": fields, "fuzziness": "AUTO",
                                                 "prefix_length": 1}})
-            neighbours = words[max(0, position - 1):position + 2]
-            options += [{"multi_match": {"query": joined, "fields": fields}} for joined in pairs
-                        if papers[joined] and joined in ((a + b).lower() for a, b in zip(neighbours, neighbours[1:]))]
+            options += [{"multi_match": {"query": pairs[at], "fields": fields}}  # with the word before, after
+                        for at in (position - 1, position) if at in pairs and papers[pairs[at]]]
             if prefix and position == len(words) - 1:
                 options.append({"multi_match": {"query": word, "type": "bool_prefix", "boost": 2.0,
                                                 "fields": ["title", "abstract", "authors"]}})
