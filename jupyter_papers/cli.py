@@ -465,13 +465,13 @@ def _main(argv: list[str] | None) -> int:
         args = arguments.parse_args(argv)
     except SystemExit as exit:
         return BAD_INPUT if exit.code else OK
-    path = Path(args.index).expanduser()
+    location = index_location(args.index)
     try:
-        if args.run is cmd_rebuild and not is_remote(args.index):
-            return cmd_rebuild(path, args)
+        if args.run is cmd_rebuild and not is_remote(location):
+            return cmd_rebuild(location, args)
         import jupyter_papers
 
-        index = jupyter_papers.open_index(args.index if is_remote(args.index) else path)
+        index = jupyter_papers.open_index(location)
         with index:
             return args.run(index, args)
     except BrokenPipeError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 import platformdirs
 
@@ -24,14 +25,25 @@ def default_index_dir() -> Path:
 INDEX_VARIABLE = "JUPYTER_PAPERS_INDEX"
 
 
-def index_location() -> str | Path:
-    """Where every front end finds the index: ``JUPYTER_PAPERS_INDEX`` (a folder, or an
-    OpenSearch index as ``opensearch://host:9200/papers``, for a JupyterHub's users to
-    share) if set, else the default folder."""
-    named = os.environ.get(INDEX_VARIABLE, "").strip()
+def index_location(named: str | Path | None = None) -> str | Path:
+    """Where every front end finds the index: ``named`` (a setting, an option), else
+    ``JUPYTER_PAPERS_INDEX`` (a folder, or an OpenSearch index as
+    ``opensearch://host:9200/papers``, for a JupyterHub's users to share), else the default
+    folder."""
+    named = str(named or os.environ.get(INDEX_VARIABLE, "")).strip()
     if not named:
         return default_index_dir()
     return named if is_remote(named) else Path(named).expanduser()
+
+
+def local_folder(location: str | Path) -> Path:
+    """The folder of this user's own beside an index, where its list of sources lives: the
+    index's own folder, or for a shared OpenSearch index one under the home per host and
+    alias (the sources are the user's; their papers go to the shared index)."""
+    if not is_remote(location):
+        return Path(location)
+    parsed = urlparse(str(location))
+    return home() / "opensearch" / f"{parsed.hostname}-{parsed.port or 9200}-{parsed.path.strip('/') or 'papers'}"
 
 
 def is_remote(location) -> bool:

@@ -213,6 +213,26 @@ def test_real_kernel_runs_the_magic_through_nbclient(tmp_path, papers_home):
     assert int(total) >= 1 and key in {"article-full", "article-minimal", "article-crossref"}
 
 
+def test_a_kernel_searches_the_index_its_ipython_config_names(tmp_path, papers_home, monkeypatch):
+    """``c.PapersMagics.location`` in ipython_config.py: the index %papers uses when no
+    --index is given, as a JupyterHub sets it for every user's kernels."""
+    with jp.open_index(tmp_path / "lab-index") as index:
+        index.add(jp.read_papers(BIB / "pybtex__xampl.bib"))
+    profile = tmp_path / "ipython" / "profile_default"
+    profile.mkdir(parents=True)
+    (profile / "ipython_config.py").write_text(f"c.PapersMagics.location = {str(tmp_path / 'lab-index')!r}\n")
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    notebook = _notebook("%load_ext jupyter_papers", "r = %papers gnats gnus\nprint(r.total, r[0].paper.key)",
+                         "%papers resonance rope")
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = ["".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream") for cell in notebook.cells]
+    total, key = text[1].split()
+    assert int(total) >= 1 and key in {"article-full", "article-minimal", "article-crossref"}
+    assert "no papers found for 'resonance rope'" in text[2], "not the default index (the demo corpus)"
+    assert not (papers_home / "index").exists()
+
+
 def test_real_kernel_fallback_is_a_markdown_next_input(papers_home):
     manager, client = start_new_kernel(kernel_name="python3")
     try:

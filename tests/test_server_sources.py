@@ -7,7 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
+import pytest
+
+from jupyter_papers.config import default_index_dir, local_folder
+
+from .test_backends import opensearch_index_url
 from .test_server import error_of
 from .test_sources import entry
 
@@ -27,7 +33,31 @@ async def eventually(check, seconds: float = 60.0):
         await asyncio.sleep(0.2)
 
 
-async def test_a_bib_source_edited_on_disk_is_synced_by_the_watcher(jp_fetch, tmp_path):
+@pytest.fixture(params=["the default folder", "a folder the server's config names",
+                        "an OpenSearch index the environment names"])
+def index_where(request, tmp_path, monkeypatch) -> tuple[dict, Path]:
+    """The server config that puts the server's index there, and the folder its list of
+    sources goes to."""
+    if request.param.startswith("an OpenSearch"):
+        url = opensearch_index_url(request.getfixturevalue("opensearch_url"))
+        monkeypatch.setenv("JUPYTER_PAPERS_INDEX", url)
+        return {}, local_folder(url)
+    if request.param.startswith("a folder"):
+        return {"PapersExtension": {"index": str(tmp_path / "lab-index")}}, tmp_path / "lab-index"
+    return {}, default_index_dir()
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config, request):
+    """conftest's, with where the index is when the test asks (``index_where``)."""
+    if "index_where" in request.fixturenames:
+        return {**jp_server_config, **request.getfixturevalue("index_where")[0]}
+    return jp_server_config
+
+
+async def test_a_bib_source_edited_on_disk_is_synced_by_the_watcher(jp_fetch, tmp_path, index_where):
+    sources = index_where[1] / "sources.json"
+    assert not sources.exists()
     bib = tmp_path / "library.bib"
     bib.write_text(entry("first2020", "Quokka population dynamics"))
     response = await jp_fetch("jupyter-papers", "sources", method="POST", body=json.dumps({"path": str(bib)}))
@@ -49,6 +79,7 @@ async def test_a_bib_source_edited_on_disk_is_synced_by_the_watcher(jp_fetch, tm
         return "Quokka population dynamics" not in await found(jp_fetch, "quokka population")
 
     assert await eventually(no_quokka), "an entry removed from the file left the index"
+    assert sources.exists(), "the list of sources is where the index is"
 
 
 async def test_sources_routes_refuse_what_they_must(jp_fetch, tmp_path):

@@ -26,13 +26,12 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from ..citations.latex import to_plain
-from ..config import home
+from ..config import local_folder
 from ..paper import Paper, key_suffixes
 from ..question import ADVANCED, collections_in, compound_parts, read_question, without_collections
 from ..results import AddReport, Hit, IndexBrokenError, SearchResults
 from ..sources.identifiers import recognise
 
-SCHEME = "opensearch"
 SCHEMA_VERSION = 2  # of the mapping and analysers: an index made with another is rebuilt (the message says how)
 FIELDS = {"title": 2.0, "abstract": 1.0, "authors": 2.0, "venue": 1.0, "keywords": 1.5}  # as PaperBM25F weighs them
 FIELD_NAMES = {"author": "authors", "authors": "authors", "title": "title", "abstract": "abstract",
@@ -43,10 +42,6 @@ TITLE_HOLDS_ALL = 3.0  # the boost of a paper whose title has every word: a know
 RARE_PAPERS = 3  # a word in this few papers may be a typo that made another word ...
 COMMON_NEIGHBOUR = 50  # ... of a neighbour in at least this many papers (as Whoosh reads it, query.py)
 SNIPPET = 200  # characters of abstract shown around the matched words
-
-
-def is_url(location) -> bool:
-    return str(location).startswith((f"{SCHEME}://", f"{SCHEME}s://"))
 
 
 def _settings(replicas: int) -> dict:
@@ -174,8 +169,7 @@ class OpenSearchIndex:
     @property
     def path(self) -> Path:
         """A folder of this user's own for what is not shared: the list of sources."""
-        parsed = urlparse(self.url)
-        folder = home() / "opensearch" / f"{parsed.hostname}-{parsed.port or 9200}-{self.alias}"
+        folder = local_folder(self.url)
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 

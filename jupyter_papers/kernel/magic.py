@@ -10,9 +10,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import Markdown, display
+from traitlets import Unicode
 
 from .. import open_index, read_papers, write_bibliography
-from ..config import is_remote
+from ..config import index_location
 from ..citations.bibfile import DIALECTS
 from ..citations.cite import BibliographyError, UnknownStyleError, abstract_cell, cite, inline_citation
 from ..citations.csl import EngineError
@@ -58,10 +59,14 @@ class PapersMagics(Magics):
         self.bridge.connect()
         self._index: PaperIndex | None = None
 
+    location = Unicode("", help="The index every %papers of this kernel searches until --index "
+                       "names another: a folder, or opensearch://host:9200/papers; when empty, "
+                       "JUPYTER_PAPERS_INDEX, else the default folder").tag(config=True)
+
     @property
     def index(self) -> PaperIndex:
         if self._index is None:
-            self._index = open_index()
+            self._index = open_index(index_location(self.location))
         return self._index
 
     def panel(self, query: str = "", **options):
@@ -115,7 +120,7 @@ class PapersMagics(Magics):
 
     def _run(self, args):
         if args.index:
-            self._index = open_index(args.index if is_remote(args.index) else Path(args.index).expanduser())
+            self._index = open_index(index_location(args.index))
         if args.add:
             return self._add(args.add)
         if args.sources is not None:

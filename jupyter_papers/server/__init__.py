@@ -9,11 +9,16 @@ thread left running would keep the process alive).
 from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
+from traitlets import Unicode
 
 
 class PapersExtension(ExtensionApp):
     name = "jupyter_papers"
     load_other_extensions = True
+
+    index = Unicode("", help="The index the sidebar searches and the watcher keeps in step: a folder, or "
+                    "opensearch://host:9200/papers; when empty, JUPYTER_PAPERS_INDEX, else the default "
+                    "folder").tag(config=True)
 
     def initialize_handlers(self) -> None:
         from .handlers import setup_handlers
@@ -23,12 +28,13 @@ class PapersExtension(ExtensionApp):
     def initialize_settings(self) -> None:
         from tornado.ioloop import IOLoop
 
-        from ..config import default_index_dir
-        from .handlers import server_index
+        from ..config import local_folder
+        from .handlers import server_index, server_location
         from .watcher import SourceWatcher
 
         settings = self.serverapp.web_app.settings
-        self.watcher = SourceWatcher(lambda: settings.get("jupyter_papers_index_dir") or default_index_dir(),
+        settings["jupyter_papers_location"] = self.index
+        self.watcher = SourceWatcher(lambda: local_folder(server_location(settings)),
                                      lambda: server_index(settings), self.log)
         settings["jupyter_papers_watcher"] = self.watcher
         IOLoop.current().add_callback(self.watcher.run)

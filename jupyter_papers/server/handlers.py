@@ -21,6 +21,7 @@ from jupyter_server.utils import url_path_join
 import jupyter_papers as jp
 from jupyter_papers.citations.bibfile import DIALECTS
 from jupyter_papers.citations.cite import FORMATS, BibliographyError, UnknownStyleError, inline_citation
+from jupyter_papers.config import index_location
 from jupyter_papers.question import SCOPES
 from jupyter_papers.meaning import ASKED
 from jupyter_papers.sources import UnknownFormatError
@@ -30,10 +31,16 @@ MAX_UPLOAD = 32 * 2**20  # bytes of an upload, before and after gunzip; larger f
 MAX_PATH = 1024
 
 
+def server_location(settings) -> str | Path:
+    """Where the server's index is: read when first needed, so that the environment a
+    server was started in can still be changed before (as tests do)."""
+    return index_location(settings.get("jupyter_papers_location"))
+
+
 def server_index(settings) -> jp.PaperIndex:
     """The server's index, opened on first use (by a request or the sources' watcher)."""
     if settings.get("jupyter_papers_index") is None:
-        index = settings["jupyter_papers_index"] = jp.open_index(settings.get("jupyter_papers_index_dir"))
+        index = settings["jupyter_papers_index"] = jp.open_index(server_location(settings))
         index.embed_later()  # what a stopped embedding left, or papers added while the server was away
     return settings["jupyter_papers_index"]
 

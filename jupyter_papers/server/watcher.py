@@ -24,10 +24,10 @@ REGISTRY = "sources.json"
 
 
 class SourceWatcher:
-    def __init__(self, index_dir_of, index_of, log: logging.Logger | None = None):
-        """``index_of()``: the server's index (opened on first use), in ``index_dir_of()``:
-        it is opened here only once a source is registered there."""
-        self.index_dir_of = index_dir_of
+    def __init__(self, folder_of, index_of, log: logging.Logger | None = None):
+        """``index_of()``: the server's index (opened on first use), whose list of sources
+        is in ``folder_of()``: it is opened here only once a source is registered there."""
+        self.folder_of = folder_of
         self.index_of = index_of
         self.log = log or logging.getLogger("jupyter_papers")
         self.synced = asyncio.Event()   # set after each sync: tests and the REST API wait on it
@@ -41,7 +41,7 @@ class SourceWatcher:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         while not self._stop.is_set():
-            if not (Path(self.index_dir_of()) / REGISTRY).exists():  # no source yet: a stat every second
+            if not (Path(self.folder_of()) / REGISTRY).exists():  # no source yet: a stat every second
                 await self._sleep(1)
                 continue
             try:
