@@ -53,15 +53,15 @@ def _years(text: str | None) -> tuple[int | None, int | None]:
 
 @magics_class
 class PapersMagics(Magics):
+    location = Unicode("", help="The index every %papers of this kernel searches until --index "
+                       "names another: a folder, or opensearch://host:9200/papers; when empty, "
+                       "JUPYTER_PAPERS_INDEX, else the default folder").tag(config=True)
+
     def __init__(self, shell):
         super().__init__(shell)
         self.bridge = Bridge(shell)
         self.bridge.connect()
         self._index: PaperIndex | None = None
-
-    location = Unicode("", help="The index every %papers of this kernel searches until --index "
-                       "names another: a folder, or opensearch://host:9200/papers; when empty, "
-                       "JUPYTER_PAPERS_INDEX, else the default folder").tag(config=True)
 
     @property
     def index(self) -> PaperIndex:
