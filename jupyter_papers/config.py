@@ -42,8 +42,14 @@ def local_folder(location: str | Path) -> Path:
     alias (the sources are the user's; their papers go to the shared index)."""
     if not is_remote(location):
         return Path(location)
-    parsed = urlparse(str(location))
-    return home() / "opensearch" / f"{parsed.hostname}-{parsed.port or 9200}-{parsed.path.strip('/') or 'papers'}"
+    host, port, alias = opensearch_address(location)
+    return home() / "opensearch" / f"{host}-{port}-{alias}"
+
+
+def opensearch_address(url: str) -> tuple[str, int, str]:
+    """The host, port and alias an ``opensearch[s]://host:port/alias`` location names."""
+    parsed = urlparse(str(url))
+    return parsed.hostname, parsed.port or 9200, parsed.path.strip("/") or "papers"
 
 
 def is_remote(location) -> bool:

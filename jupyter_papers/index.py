@@ -42,7 +42,7 @@ from .paper import Paper, key_suffixes
 from .question import collections_in, has_collection, is_plain, plain_words, read_question
 from .results import AddReport, Hit, IndexBrokenError, SearchResults
 from .sources import Problem
-from .sources.identifiers import recognise
+from .sources.identifiers import lookup_form, recognise
 
 INDEX_NAME = "papers"
 VERSION_FILE = "jupyter-papers-schema"
@@ -175,9 +175,7 @@ class PaperIndex:
         identifier = (identifier or "").strip()
         fields = searcher.document(id=identifier)
         if fields is None:  # a DOI, arXiv id, pmid:… or isbn:…, in any form recognise() reads
-            found = recognise(identifier)
-            normal = (found.value if found and found.kind in ("doi", "arxiv") else str(found or identifier)).lower()
-            docnum = next(iter(searcher.docs_for_query(wq.Term("ids", normal))), None)
+            docnum = next(iter(searcher.docs_for_query(wq.Term("ids", lookup_form(identifier)))), None)
             fields = searcher.stored_fields(docnum) if docnum is not None else None
         return stored_paper(fields) if fields else None
 

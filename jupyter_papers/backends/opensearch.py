@@ -26,11 +26,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from ..citations.latex import to_plain
-from ..config import local_folder
+from ..config import local_folder, opensearch_address
 from ..paper import Paper, key_suffixes
 from ..question import ADVANCED, collections_in, compound_parts, read_question, without_collections
 from ..results import AddReport, Hit, IndexBrokenError, SearchResults
-from ..sources.identifiers import recognise
+from ..sources.identifiers import lookup_form, recognise
 
 SCHEMA_VERSION = 2  # of the mapping and analysers: an index made with another is rebuilt (the message says how)
 FIELDS = {"title": 2.0, "abstract": 1.0, "authors": 2.0, "venue": 1.0, "keywords": 1.5}  # as PaperBM25F weighs them
@@ -112,10 +112,10 @@ class OpenSearchIndex:
         parsed = urlparse(url)
         replicas = int(parse_qs(parsed.query).get("replicas", ["0"])[0])
         self.url = url
-        self.alias = parsed.path.strip("/") or "papers"
+        host, port, self.alias = opensearch_address(url)
         user, password = os.environ.get("OPENSEARCH_USER"), os.environ.get("OPENSEARCH_PASSWORD")
         self.client = OpenSearch(
-            hosts=[{"host": parsed.hostname, "port": parsed.port or 9200}],
+            hosts=[{"host": host, "port": port}],
             use_ssl=parsed.scheme.endswith("s"), verify_certs=True,
             http_auth=(user, password) if user else None,
             timeout=30, max_retries=RETRIES, retry_on_timeout=True, transport_class=_patient_transport())
@@ -224,10 +224,8 @@ class OpenSearchIndex:
         identifier = (identifier or "").strip()
         if not identifier:
             return None
-        found = recognise(identifier)
-        normal = (found.value if found and found.kind in ("doi", "arxiv") else str(found or identifier)).lower()
         answer = self.client.search(index=self.alias, body={
-            "query": {"bool": {"should": [{"ids": {"values": [identifier]}}, {"term": {"ids": normal}},
+            "query": {"bool": {"should": [{"ids": {"values": [identifier]}}, {"term": {"ids": lookup_form(identifier)}},
                                           {"term": {"ids": identifier.lower()}}]}},
             "size": 1, "seq_no_primary_term": True, "_source": ["data"]})
         hits = answer["hits"]["hits"]

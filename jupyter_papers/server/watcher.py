@@ -16,11 +16,10 @@ import logging
 import threading
 from pathlib import Path
 
-from ..sources.registry import files_of
+from ..sources.registry import REGISTRY, files_of
 
 SETTLE = 0.5        # seconds a source's files must stay unchanged before it is read
 DEBOUNCE_MS = 300   # events closer than this come as one batch
-REGISTRY = "sources.json"
 
 
 class SourceWatcher:

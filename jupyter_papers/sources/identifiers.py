@@ -51,6 +51,14 @@ def recognise(text: str) -> Identifier | None:
     return None
 
 
+def lookup_form(text: str) -> str:
+    """The form the index keeps a paper's identifiers in (its ``ids``): a DOI or arXiv id
+    bare and lower case, a PubMed id or ISBN as ``pmid:…``/``isbn:…``, anything else as typed,
+    lower case."""
+    found = recognise(text)
+    return (found.value if found and found.kind in ("doi", "arxiv") else str(found or text)).lower()
+
+
 def _doi_in_url(text: str) -> str | None:
     """The DOI in a publisher's URL (``https://dl.acm.org/doi/pdf/10.1145/...``,
     ``https://journals.plos.org/plosone/article?id=10.1371/...``)."""
